@@ -1,0 +1,30 @@
+# kernels/ holds raw-pointer CUDA code with no LibTorch include, so nvcc compiles it on any
+# machine that has nvcc (CI included, where no GPU can run it). The at::Tensor binding is
+# built only when LibTorch itself has CUDA (the GPU machine).
+if(NOT DEFINED CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+  set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+endif()
+include(CheckLanguage)
+check_language(CUDA)
+set(LNTUNE_CUDA_BINDING OFF)
+if(CMAKE_CUDA_COMPILER)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200; override with -DCMAKE_CUDA_ARCHITECTURES
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 17)
+  add_library(lntune_kernels STATIC
+    kernels/layernorm/layernorm.cu
+  )
+  target_include_directories(lntune_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
+  set_target_properties(lntune_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)
+  message(STATUS "lntune: nvcc ${CMAKE_CUDA_COMPILER_VERSION} found, kernels/ compiled for sm_${CMAKE_CUDA_ARCHITECTURES}")
+else()
+  message(STATUS "lntune: no nvcc, kernels/ skipped (CPU build)")
+endif()
+# The binding (src/ops/*_cuda.cpp) needs a CUDA LibTorch: c10_cuda exists only there.
+if(CMAKE_CUDA_COMPILER AND TARGET c10_cuda)
+  set(LNTUNE_CUDA_BINDING ON)
+  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/layernorm_cuda.cpp)
+  message(STATUS "lntune: LibTorch has CUDA, building the at::Tensor binding")
+endif()

@@ -1,0 +1,56 @@
+// Opening a checkpoint (model folder, safetensors, pytorch_model.bin or TorchScript archive) and
+// mapping its tensors strictly onto a model, with a one-line-per-key report.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/state_dict.h"
+#include "models/model.h"
+
+namespace lntune {
+
+struct Checkpoint {
+  ModelConfig config;
+  std::string config_source;  // file (or "archive:config.json") the config came from
+  StateDict state;
+  std::string tokenizer_dir;  // the folder when it holds tokenizer files, else empty
+};
+
+// `path` is a folder (config.json + model.safetensors | model.safetensors.index.json |
+// pytorch_model.bin | model.pt) or a weights file (config.json beside it unless embedded).
+Checkpoint open_checkpoint(const std::string& path);
+
+struct LoadReport {
+  std::string source;
+  int64_t loaded = 0;
+  std::vector<std::string> missing;      // backbone keys the checkpoint lacks
+  std::vector<std::string> new_head;     // head keys initialised fresh (fine-tuning a base model)
+  std::vector<std::string> unexpected;   // checkpoint keys the model does not have
+  std::vector<std::string> mismatched;   // "key: checkpoint [..] vs model [..]"
+  std::vector<std::string> ignored;      // buffers with no weights (causal masks, position ids, tied head)
+  std::vector<std::string> lines() const;  // one line per key, the file named
+};
+
+struct LoadOptions {
+  bool allow_new_head = true;     // head keys may be missing (fresh head for fine-tuning)
+  bool allow_unexpected = true;   // e.g. a pre-training head in a base checkpoint
+};
+
+// Copies tensors into the model (cast to each parameter's dtype). Throws Error naming the file on
+// shape mismatches, missing backbone keys, or what `opt` forbids; the report says the rest.
+LoadReport load_weights(TaskModelImpl& model, const StateDict& state, const LoadOptions& opt = {});
+
+struct LoadedModel {
+  std::shared_ptr<TaskModelImpl> model;
+  Checkpoint checkpoint;
+  LoadReport report;
+};
+
+// open_checkpoint + build_model + load_weights. `head` defaults to the config's architectures.
+LoadedModel load_model(const std::string& path, std::optional<Head> head = std::nullopt,
+                       const NormOptions& norm = NormOptions(), const LoadOptions& opt = {});
+
+}  // namespace lntune

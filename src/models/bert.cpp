@@ -1,0 +1,146 @@
+#include "models/bert.h"
+
+#include <cmath>
+
+#include "models/activations.h"
+#include "util/error.h"
+
+namespace lntune {
+
+namespace {
+NormOptions norm_for(const ModelConfig& c, const NormOptions& base) {
+  return NormOptions(base).dim(c.hidden_size).eps(c.layer_norm_eps);
+}
+}  // namespace
+
+BertEmbeddingsImpl::BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& norm) {
+  auto we = torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size);
+  if (c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size) we.padding_idx(c.pad_token_id);
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(we));
+  position_embeddings = register_module("position_embeddings", torch::nn::Embedding(c.max_positions, c.hidden_size));
+  token_type_embeddings = register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", make_norm(norm_for(c, norm)));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+}
+
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types) {
+  int64_t T = ids.size(1);
+  TORCH_CHECK(T <= position_embeddings->options.num_embeddings(), "sequence length ", T,
+              " exceeds max_position_embeddings ", position_embeddings->options.num_embeddings());
+  auto pos = torch::arange(T, ids.options().dtype(torch::kLong)).unsqueeze(0);
+  auto tt = types.defined() ? types : torch::zeros_like(ids);
+  auto e = word_embeddings(ids) + token_type_embeddings(tt) + position_embeddings(pos);
+  return dropout(LayerNorm(e));
+}
+
+BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
+    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
+  query = register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  key = register_module("key", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  dropout = register_module("dropout", torch::nn::Dropout(c.attention_dropout));
+}
+
+torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+  int64_t B = h.size(0), T = h.size(1);
+  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
+  auto q = split(query(h)), k = split(key(h)), v = split(value(h));
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
+  if (ext_mask.defined()) scores = scores + ext_mask;
+  auto probs = dropout(torch::softmax(scores, -1));
+  return torch::matmul(probs, v).transpose(1, 2).reshape({B, T, heads * head_dim});
+}
+
+BertResidualOutputImpl::BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm) {
+  dense = register_module("dense", torch::nn::Linear(in, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", make_norm(norm_for(c, norm)));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+}
+
+torch::Tensor BertResidualOutputImpl::forward(const torch::Tensor& h, const torch::Tensor& residual) {
+  return LayerNorm(dropout(dense(h)) + residual);
+}
+
+BertAttentionImpl::BertAttentionImpl(const ModelConfig& c, const NormOptions& norm) {
+  self = register_module("self", BertSelfAttention(c));
+  output = register_module("output", BertResidualOutput(c.hidden_size, c, norm));
+}
+
+torch::Tensor BertAttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+  return output(self(h, ext_mask), h);
+}
+
+BertIntermediateImpl::BertIntermediateImpl(const ModelConfig& c) : act(c.activation) {
+  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+}
+
+torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& h) { return activation(act, dense(h)); }
+
+BertLayerImpl::BertLayerImpl(const ModelConfig& c, const NormOptions& norm) {
+  attention = register_module("attention", BertAttention(c, norm));
+  intermediate = register_module("intermediate", BertIntermediate(c));
+  output = register_module("output", BertResidualOutput(c.intermediate_size, c, norm));
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+  auto a = attention(h, ext_mask);
+  return output(intermediate(a), a);
+}
+
+BertModelImpl::BertModelImpl(const ModelConfig& c, const NormOptions& norm, bool add_pooler) {
+  embeddings = register_module("embeddings", BertEmbeddings(c, norm));
+  layers = torch::nn::ModuleList();
+  for (int64_t i = 0; i < c.num_layers; ++i) layers->push_back(BertLayer(c, norm));
+  auto encoder = std::make_shared<torch::nn::Module>("BertEncoder");
+  encoder->register_module("layer", layers);
+  register_module("encoder", encoder);
+  if (add_pooler) {
+    pooler = torch::nn::Linear(c.hidden_size, c.hidden_size);
+    auto p = std::make_shared<torch::nn::Module>("BertPooler");
+    p->register_module("dense", pooler);
+    register_module("pooler", p);
+  }
+}
+
+torch::Tensor BertModelImpl::forward(const Batch& b, std::vector<torch::Tensor>* hidden) {
+  auto h = embeddings(b.input_ids, b.token_type_ids);
+  torch::Tensor ext;
+  if (b.attention_mask.defined()) ext = extended_attention_mask(b.attention_mask, h.scalar_type());
+  if (hidden) hidden->push_back(h);
+  for (const auto& layer : *layers) {
+    h = layer->as<BertLayer>()->forward(h, ext);
+    if (hidden) hidden->push_back(h);
+  }
+  return h;
+}
+
+torch::Tensor BertModelImpl::pool(const torch::Tensor& last_hidden) {
+  TORCH_CHECK(!pooler.is_empty(), "this BERT has no pooler");
+  return torch::tanh(pooler(last_hidden.select(1, 0)));
+}
+
+BertTaskModelImpl::BertTaskModelImpl(const ModelConfig& c, Head h, const NormOptions& norm) : TaskModelImpl(c, h) {
+  if (h == Head::LanguageModel) throw Error("head 'lm' is GPT-2's; BERT supports none, seq_cls, token_cls");
+  // HF: the pooler exists for the base model and sequence classification, not token classification.
+  bert = register_module("bert", BertModel(c, norm, h != Head::TokenClassification));
+  if (h == Head::SequenceClassification || h == Head::TokenClassification) {
+    double p = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout;
+    dropout = register_module("dropout", torch::nn::Dropout(p));
+    classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
+  }
+}
+
+ModelOutput BertTaskModelImpl::forward(const Batch& b, bool output_hidden_states) {
+  ModelOutput out;
+  out.last_hidden_state = bert->forward(b, output_hidden_states ? &out.hidden_states : nullptr);
+  if (head == Head::SequenceClassification) out.logits = classifier(dropout(bert->pool(out.last_hidden_state)));
+  else if (head == Head::TokenClassification) out.logits = classifier(dropout(out.last_hidden_state));
+  return out;
+}
+
+bool BertTaskModelImpl::ignorable_key(const std::string& key) const {
+  // position_ids was a persistent buffer in older transformers; no weights in it.
+  return key == "bert.embeddings.position_ids";
+}
+
+}  // namespace lntune

@@ -1,0 +1,91 @@
+// BERT (Devlin et al.) with HF's module tree: bert.embeddings / bert.encoder.layer.N / bert.pooler.
+#pragma once
+#include <torch/torch.h>
+
+#include "models/model.h"
+
+namespace lntune {
+
+class BertEmbeddingsImpl : public torch::nn::Module {
+ public:
+  BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  Norm LayerNorm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(BertEmbeddings);
+
+class BertSelfAttentionImpl : public torch::nn::Module {
+ public:
+  explicit BertSelfAttentionImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  int64_t heads, head_dim;
+};
+TORCH_MODULE(BertSelfAttention);
+
+// dense -> dropout -> residual -> LayerNorm (BertSelfOutput and BertOutput share this shape).
+class BertResidualOutputImpl : public torch::nn::Module {
+ public:
+  BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& residual);
+  torch::nn::Linear dense{nullptr};
+  Norm LayerNorm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(BertResidualOutput);
+
+class BertAttentionImpl : public torch::nn::Module {
+ public:
+  BertAttentionImpl(const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  BertSelfAttention self{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertAttention);
+
+class BertIntermediateImpl : public torch::nn::Module {
+ public:
+  explicit BertIntermediateImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& h);
+  torch::nn::Linear dense{nullptr};
+  std::string act;
+};
+TORCH_MODULE(BertIntermediate);
+
+class BertLayerImpl : public torch::nn::Module {
+ public:
+  BertLayerImpl(const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  BertAttention attention{nullptr};
+  BertIntermediate intermediate{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertLayer);
+
+class BertModelImpl : public torch::nn::Module {
+ public:
+  BertModelImpl(const ModelConfig& c, const NormOptions& norm, bool add_pooler);
+  // Returns the last hidden state; fills `hidden` with every layer's output when non-null.
+  torch::Tensor forward(const Batch& b, std::vector<torch::Tensor>* hidden);
+  torch::Tensor pool(const torch::Tensor& last_hidden);
+  BertEmbeddings embeddings{nullptr};
+  torch::nn::ModuleList layers{nullptr};  // registered as encoder.layer
+  torch::nn::Linear pooler{nullptr};      // registered as pooler.dense
+};
+TORCH_MODULE(BertModel);
+
+class BertTaskModelImpl : public TaskModelImpl {
+ public:
+  BertTaskModelImpl(const ModelConfig& c, Head head, const NormOptions& norm);
+  ModelOutput forward(const Batch& b, bool output_hidden_states) override;
+  std::string backbone_prefix() const override { return "bert."; }
+  bool ignorable_key(const std::string& key) const override;
+  BertModel bert{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear classifier{nullptr};
+};
+
+}  // namespace lntune

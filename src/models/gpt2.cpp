@@ -1,0 +1,137 @@
+#include "models/gpt2.h"
+
+#include <cmath>
+#include <limits>
+
+#include "models/activations.h"
+#include "util/error.h"
+
+namespace lntune {
+
+Conv1DImpl::Conv1DImpl(int64_t in, int64_t out) {
+  weight = register_parameter("weight", torch::empty({in, out}).normal_(0, 0.02));
+  bias = register_parameter("bias", torch::zeros({out}));
+}
+
+torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(1);
+  return torch::addmm(bias, x.reshape({-1, x.size(-1)}), weight).view(sizes);
+}
+
+GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
+    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
+  c_attn = register_module("c_attn", Conv1D(c.hidden_size, 3 * c.hidden_size));
+  c_proj = register_module("c_proj", Conv1D(c.hidden_size, c.hidden_size));
+  attn_dropout = register_module("attn_dropout", torch::nn::Dropout(c.attention_dropout));
+  resid_dropout = register_module("resid_dropout", torch::nn::Dropout(c.hidden_dropout));
+  scale = c.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim)) : 1.0;
+  if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer_idx + 1);
+}
+
+torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+  int64_t B = h.size(0), T = h.size(1), H = heads * head_dim;
+  auto qkv = c_attn(h).split(H, -1);
+  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
+  auto q = split(qkv[0]), k = split(qkv[1]), v = split(qkv[2]);
+  auto w = torch::matmul(q, k.transpose(-1, -2)) * scale;
+  auto causal = torch::ones({T, T}, h.options().dtype(torch::kBool)).tril();
+  w = torch::where(causal, w, torch::full({}, std::numeric_limits<float>::lowest(), w.options()));
+  if (ext_mask.defined()) w = w + ext_mask;
+  auto probs = attn_dropout(torch::softmax(w, -1));
+  auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});
+  return resid_dropout(c_proj(ctx));
+}
+
+GPT2MLPImpl::GPT2MLPImpl(const ModelConfig& c) : act(c.activation) {
+  c_fc = register_module("c_fc", Conv1D(c.hidden_size, c.intermediate_size));
+  c_proj = register_module("c_proj", Conv1D(c.intermediate_size, c.hidden_size));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+}
+
+torch::Tensor GPT2MLPImpl::forward(const torch::Tensor& h) { return dropout(c_proj(activation(act, c_fc(h)))); }
+
+GPT2BlockImpl::GPT2BlockImpl(const ModelConfig& c, const NormOptions& norm, int64_t layer_idx) {
+  auto n = NormOptions(norm).dim(c.hidden_size).eps(c.layer_norm_eps);
+  ln_1 = register_module("ln_1", make_norm(n));
+  attn = register_module("attn", GPT2Attention(c, layer_idx));
+  ln_2 = register_module("ln_2", make_norm(n));
+  mlp = register_module("mlp", GPT2MLP(c));
+}
+
+torch::Tensor GPT2BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& ext_mask) {
+  auto h = x + attn(ln_1(x), ext_mask);
+  return h + mlp(ln_2(h));
+}
+
+GPT2ModelImpl::GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm) {
+  wte = register_module("wte", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  wpe = register_module("wpe", torch::nn::Embedding(c.max_positions, c.hidden_size));
+  drop = register_module("drop", torch::nn::Dropout(c.embedding_dropout));
+  h = register_module("h", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_layers; ++i) h->push_back(GPT2Block(c, norm, i));
+  ln_f = register_module("ln_f", make_norm(NormOptions(norm).dim(c.hidden_size).eps(c.layer_norm_eps)));
+}
+
+torch::Tensor GPT2ModelImpl::forward(const Batch& b, std::vector<torch::Tensor>* hidden) {
+  int64_t T = b.input_ids.size(1);
+  TORCH_CHECK(T <= wpe->options.num_embeddings(), "sequence length ", T, " exceeds n_positions ",
+              wpe->options.num_embeddings());
+  auto pos = torch::arange(T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
+  auto x = drop(wte(b.input_ids) + wpe(pos));
+  torch::Tensor ext;
+  if (b.attention_mask.defined()) ext = extended_attention_mask(b.attention_mask, x.scalar_type());
+  if (hidden) hidden->push_back(x);
+  for (const auto& blk : *h) {
+    x = blk->as<GPT2Block>()->forward(x, ext);
+    if (hidden) hidden->push_back(x);
+  }
+  x = ln_f(x);
+  // HF reports the final hidden state after ln_f (replacing the last block's output).
+  if (hidden) hidden->back() = x;
+  return x;
+}
+
+GPT2TaskModelImpl::GPT2TaskModelImpl(const ModelConfig& c, Head h, const NormOptions& norm) : TaskModelImpl(c, h) {
+  transformer = register_module("transformer", GPT2Model(c, norm));
+  if (h == Head::SequenceClassification) {
+    score = register_module("score", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.num_labels).bias(false)));
+  } else if (h == Head::TokenClassification) {
+    double p = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout;
+    dropout = register_module("dropout", torch::nn::Dropout(p));
+    classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
+  }
+}
+
+ModelOutput GPT2TaskModelImpl::forward(const Batch& b, bool output_hidden_states) {
+  ModelOutput out;
+  auto x = transformer->forward(b, output_hidden_states ? &out.hidden_states : nullptr);
+  out.last_hidden_state = x;
+  if (head == Head::LanguageModel) {
+    out.logits = torch::matmul(x, transformer->wte->weight.t());  // tied LM head
+  } else if (head == Head::SequenceClassification) {
+    // Pool the last real token: from the attention mask when given, else the last non-pad id.
+    int64_t T = x.size(1);
+    auto pos = torch::arange(T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
+    torch::Tensor last;
+    if (b.attention_mask.defined()) last = (pos * (b.attention_mask != 0).to(torch::kLong)).argmax(-1);
+    else if (config.pad_token_id >= 0) last = (pos * (b.input_ids != config.pad_token_id).to(torch::kLong)).argmax(-1);
+    else last = torch::full({x.size(0)}, T - 1, pos.options());
+    auto rows = torch::arange(x.size(0), last.options());
+    out.logits = score(x.index({rows, last}));
+  } else if (head == Head::TokenClassification) {
+    out.logits = classifier(dropout(x));
+  }
+  return out;
+}
+
+bool GPT2TaskModelImpl::ignorable_key(const std::string& key) const {
+  auto ends = [&](const char* s) {
+    std::string t(s);
+    return key.size() >= t.size() && key.compare(key.size() - t.size(), t.size(), t) == 0;
+  };
+  // attn.bias / attn.masked_bias are the causal-mask buffers of older checkpoints; lm_head is tied.
+  return ends(".attn.bias") || ends(".attn.masked_bias") || key == "lm_head.weight";
+}
+
+}  // namespace lntune

@@ -1,0 +1,73 @@
+// GPT-2 (Radford et al.) with HF's module tree: transformer.wte/wpe/h.N/ln_f, Conv1D weights
+// stored [in, out] as HF does, LM head tied to wte.
+#pragma once
+#include <torch/torch.h>
+
+#include "models/model.h"
+
+namespace lntune {
+
+// HF's Conv1D: y = x @ weight + bias with weight [in, out] (transposed vs nn.Linear).
+class Conv1DImpl : public torch::nn::Module {
+ public:
+  Conv1DImpl(int64_t in, int64_t out);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight, bias;
+};
+TORCH_MODULE(Conv1D);
+
+class GPT2AttentionImpl : public torch::nn::Module {
+ public:
+  GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  Conv1D c_attn{nullptr}, c_proj{nullptr};
+  torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
+  int64_t heads, head_dim;
+  double scale;
+};
+TORCH_MODULE(GPT2Attention);
+
+class GPT2MLPImpl : public torch::nn::Module {
+ public:
+  explicit GPT2MLPImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& h);
+  Conv1D c_fc{nullptr}, c_proj{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  std::string act;
+};
+TORCH_MODULE(GPT2MLP);
+
+class GPT2BlockImpl : public torch::nn::Module {
+ public:
+  GPT2BlockImpl(const ModelConfig& c, const NormOptions& norm, int64_t layer_idx);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  Norm ln_1{nullptr}, ln_2{nullptr};
+  GPT2Attention attn{nullptr};
+  GPT2MLP mlp{nullptr};
+};
+TORCH_MODULE(GPT2Block);
+
+class GPT2ModelImpl : public torch::nn::Module {
+ public:
+  GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const Batch& b, std::vector<torch::Tensor>* hidden);
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  torch::nn::Dropout drop{nullptr};
+  torch::nn::ModuleList h{nullptr};
+  Norm ln_f{nullptr};
+};
+TORCH_MODULE(GPT2Model);
+
+class GPT2TaskModelImpl : public TaskModelImpl {
+ public:
+  GPT2TaskModelImpl(const ModelConfig& c, Head head, const NormOptions& norm);
+  ModelOutput forward(const Batch& b, bool output_hidden_states) override;
+  std::string backbone_prefix() const override { return "transformer."; }
+  bool ignorable_key(const std::string& key) const override;
+  GPT2Model transformer{nullptr};
+  torch::nn::Linear score{nullptr};       // sequence classification (no bias, as HF)
+  torch::nn::Dropout dropout{nullptr};    // token classification
+  torch::nn::Linear classifier{nullptr};  // token classification
+};
+
+}  // namespace lntune

@@ -1,0 +1,78 @@
+#include "models/model.h"
+
+#include <limits>
+
+#include "models/bert.h"
+#include "models/gpt2.h"
+#include "util/error.h"
+
+namespace lntune {
+
+Head head_from_name(const std::string& n) {
+  if (n == "none") return Head::None;
+  if (n == "seq_cls") return Head::SequenceClassification;
+  if (n == "token_cls") return Head::TokenClassification;
+  if (n == "lm") return Head::LanguageModel;
+  throw Error("unknown head '" + n + "' (none, seq_cls, token_cls, lm)");
+}
+
+std::string head_name(Head h) {
+  switch (h) {
+    case Head::None: return "none";
+    case Head::SequenceClassification: return "seq_cls";
+    case Head::TokenClassification: return "token_cls";
+    case Head::LanguageModel: return "lm";
+  }
+  return "?";
+}
+
+Head head_from_architectures(const ModelConfig& c) {
+  for (const auto& a : c.architectures) {
+    if (a.find("ForSequenceClassification") != std::string::npos) return Head::SequenceClassification;
+    if (a.find("ForTokenClassification") != std::string::npos) return Head::TokenClassification;
+    if (a == "GPT2LMHeadModel") return Head::LanguageModel;
+  }
+  return c.is_gpt2() && c.architectures.empty() ? Head::LanguageModel : Head::None;
+}
+
+std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head, const NormOptions& norm) {
+  if (config.is_bert()) return std::make_shared<BertTaskModelImpl>(config, head, norm);
+  if (config.is_gpt2()) return std::make_shared<GPT2TaskModelImpl>(config, head, norm);
+  throw Error("model_type '" + config.model_type + "' is not supported");
+}
+
+torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype) {
+  auto m = mask.to(dtype).unsqueeze(1).unsqueeze(2);
+  double lowest = dtype == torch::kDouble ? std::numeric_limits<double>::lowest()
+                  : dtype == torch::kHalf ? -65504.0
+                  : dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                                              : static_cast<double>(std::numeric_limits<float>::lowest());
+  return (1.0 - m) * lowest;
+}
+
+int64_t count_parameters(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+std::string norm_role(const std::string& n) {
+  auto ends = [&](const std::string& t) { return n.size() >= t.size() && n.compare(n.size() - t.size(), t.size(), t) == 0; };
+  if (ends("embeddings.LayerNorm")) return "embedding";
+  if (ends("attention.output.LayerNorm")) return "mha";
+  if (ends("output.LayerNorm")) return "ffn";
+  if (ends("ln_1")) return "ln_1";
+  if (ends("ln_2")) return "ln_2";
+  if (ends("ln_f")) return "ln_f";
+  return "";
+}
+
+std::vector<NormInfo> find_norms(torch::nn::Module& model) {
+  std::vector<NormInfo> out;
+  for (const auto& item : model.named_modules()) {
+    if (auto n = std::dynamic_pointer_cast<NormImpl>(item.value())) out.push_back({item.key(), norm_role(item.key()), n});
+  }
+  return out;
+}
+
+}  // namespace lntune

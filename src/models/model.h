@@ -1,0 +1,70 @@
+// A task model: a BERT or GPT-2 backbone with one head, named exactly as HF checkpoints.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "models/model_config.h"
+#include "models/norm.h"
+
+namespace lntune {
+
+enum class Head {
+  None,                    // backbone only (BertModel / GPT2Model weights)
+  SequenceClassification,  // num_labels == 1 is regression
+  TokenClassification,
+  LanguageModel,           // GPT-2 tied LM head
+};
+Head head_from_name(const std::string& name);  // "none", "seq_cls", "token_cls", "lm"
+std::string head_name(Head h);
+// The head HF's `architectures` entry implies (e.g. GPT2LMHeadModel -> LanguageModel).
+Head head_from_architectures(const ModelConfig& c);
+
+struct Batch {
+  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor attention_mask;  // [B, T], 1 = token (optional)
+  torch::Tensor token_type_ids;  // [B, T] (optional; BERT only)
+};
+
+struct ModelOutput {
+  torch::Tensor logits;                      // head output (undefined for Head::None)
+  torch::Tensor last_hidden_state;           // [B, T, H]
+  std::vector<torch::Tensor> hidden_states;  // embeddings + every layer, when requested
+};
+
+class TaskModelImpl : public torch::nn::Module {
+ public:
+  TaskModelImpl(ModelConfig config, Head head) : config(std::move(config)), head(head) {}
+  virtual ModelOutput forward(const Batch& batch, bool output_hidden_states = false) = 0;
+  // The prefix every backbone key carries ("bert." / "transformer.").
+  virtual std::string backbone_prefix() const = 0;
+  // Keys of checkpoints that carry no weights of ours (causal-mask buffers, position ids, tied heads).
+  virtual bool ignorable_key(const std::string& key) const = 0;
+
+  ModelConfig config;
+  Head head;
+};
+
+// Builds the model for config + head; every norm goes through make_norm(norm).
+std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head,
+                                           const NormOptions& norm = NormOptions());
+
+// (B, T) mask of 1/0 -> additive (B, 1, 1, T) mask with finfo.min where masked (as HF).
+torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype);
+
+int64_t count_parameters(torch::nn::Module& m);
+
+// Role of a norm from its module name, as the LN-Tuning ablations name them:
+// "embedding" (BERT embeddings.LayerNorm), "mha" (after attention), "ffn" (after the FFN),
+// "ln_1", "ln_2", "ln_f" (GPT-2). Empty when the name is not a norm this library builds.
+std::string norm_role(const std::string& module_name);
+
+struct NormInfo {
+  std::string name;  // module name, e.g. "bert.encoder.layer.0.attention.output.LayerNorm"
+  std::string role;
+  std::shared_ptr<NormImpl> module;
+};
+std::vector<NormInfo> find_norms(torch::nn::Module& model);
+
+}  // namespace lntune

@@ -1,0 +1,36 @@
+#include "models/norm.h"
+
+namespace lntune {
+
+NormImpl::NormImpl(const NormOptions& opt) : options(opt) {
+  TORCH_CHECK(opt.dim() > 0, "norm dim must be positive, got ", opt.dim());
+  TORCH_CHECK(opt.type() == "layernorm" || opt.type() == "dyt", "model.norm.type: unknown norm '", opt.type(),
+              "' (layernorm, dyt)");
+  TORCH_CHECK(opt.impl() == "torch" || opt.impl() == "fused", "model.norm.impl: unknown impl '", opt.impl(),
+              "' (torch, fused)");
+  TORCH_CHECK(opt.impl() == "torch", "model.norm.impl: 'fused' kernels are not built into this version yet");
+  weight = register_parameter("weight", torch::ones({opt.dim()}));
+  bias = register_parameter("bias", torch::zeros({opt.dim()}));
+  if (opt.type() == "dyt") alpha = register_parameter("alpha", torch::full({1}, opt.dyt_alpha_init()));
+}
+
+void NormImpl::reset_parameters() {
+  torch::NoGradGuard g;
+  weight.fill_(1);
+  bias.zero_();
+  if (alpha.defined()) alpha.fill_(options.dyt_alpha_init());
+}
+
+torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  if (options.type() == "dyt") return torch::tanh(alpha * x) * weight + bias;
+  return torch::layer_norm(x, {options.dim()}, weight, bias, options.eps());
+}
+
+void NormImpl::pretty_print(std::ostream& s) const {
+  s << "lntune::Norm(" << options.type() << ", " << options.dim() << ", eps=" << options.eps()
+    << ", impl=" << options.impl() << ")";
+}
+
+Norm make_norm(const NormOptions& options) { return Norm(options); }
+
+}  // namespace lntune

@@ -80,7 +80,7 @@ TORCH_MODULE(BertModel);
 class BertTaskModelImpl : public TaskModelImpl {
  public:
   BertTaskModelImpl(const ModelConfig& c, Head head, const NormOptions& norm);
-  ModelOutput forward(const Batch& b, bool output_hidden_states) override;
+  ModelOutput forward(const Batch& b, bool output_hidden_states = false) override;
   std::string backbone_prefix() const override { return "bert."; }
   bool ignorable_key(const std::string& key) const override;
   BertModel bert{nullptr};

@@ -61,7 +61,7 @@ TORCH_MODULE(GPT2Model);
 class GPT2TaskModelImpl : public TaskModelImpl {
  public:
   GPT2TaskModelImpl(const ModelConfig& c, Head head, const NormOptions& norm);
-  ModelOutput forward(const Batch& b, bool output_hidden_states) override;
+  ModelOutput forward(const Batch& b, bool output_hidden_states = false) override;
   std::string backbone_prefix() const override { return "transformer."; }
   bool ignorable_key(const std::string& key) const override;
   GPT2Model transformer{nullptr};

@@ -35,8 +35,9 @@ void truncate_longest_first(std::vector<int64_t>& a, std::vector<int64_t>* b, si
     return;
   }
   if (a.size() + b->size() <= budget) return;
-  // The shorter keeps min(len, budget/2); the longer gets the rest (a wins ties).
-  bool swap = a.size() < b->size();
+  // The shorter keeps min(len, budget/2); the longer gets the rest. On a tie HF counts the
+  // second sequence as the longer one, so it keeps the odd token.
+  bool swap = a.size() <= b->size();
   std::vector<int64_t>& longer = swap ? *b : a;
   std::vector<int64_t>& shorter = swap ? a : *b;
   size_t keep_short = std::min(shorter.size(), budget / 2);

@@ -65,6 +65,11 @@ TEST(WordPiece, TruncationRule) {
   truncate_longest_first(c, &d, 4);
   EXPECT_EQ(c.size(), 3u);
   EXPECT_EQ(d.size(), 1u);
+  // Tie (an MRPC dev pair: 23 + 23 tokens, budget 45): HF keeps 22 + 23.
+  std::vector<int64_t> e(23, 1), f(23, 2);
+  truncate_longest_first(e, &f, 45);
+  EXPECT_EQ(e.size(), 22u);
+  EXPECT_EQ(f.size(), 23u);
   std::vector<int64_t> single(9, 1);
   truncate_longest_first(single, nullptr, 4);
   EXPECT_EQ(single.size(), 4u);

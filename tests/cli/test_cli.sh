@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# End-to-end checks of the lntune command: `info` on every checkpoint format, and bad inputs
+# (missing file, truncated safetensors, lying header, wrong vocab, config mismatch, bad JSON,
+# garbage archives), each of which must exit non-zero with exactly one line on stderr that
+# names the offending file.
+# usage: test_cli.sh <lntune binary> <fixtures dir>
+set -uo pipefail
+lntune=$1 fx=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_error <name> <exit code> <substring of the one stderr line> -- <lntune args...>
+expect_error() {
+  local name=$1 code=$2 want=$3
+  shift 4
+  "$lntune" "$@" > "$work/out" 2> "$work/err" < /dev/null
+  local rc=$?
+  local lines
+  lines=$(wc -l < "$work/err")
+  if [ "$rc" != "$code" ]; then bad "$name: exit $rc, expected $code ($(cat "$work/err"))"; return; fi
+  if [ "$lines" != 1 ]; then bad "$name: $lines stderr lines: $(cat "$work/err")"; return; fi
+  if ! grep -qF -- "$want" "$work/err"; then bad "$name: '$(cat "$work/err")' lacks '$want'"; return; fi
+  ok
+}
+
+# info on every format of both models
+for m in bert_seq_cls bert_seq_cls_bin bert_seq_cls.pt gpt2_lm gpt2_lm_bin gpt2_lm.pt; do
+  if "$lntune" info --model "$fx/$m" > "$work/info" 2>&1 && grep -q "^norms        5 x layernorm" "$work/info" &&
+     grep -q "^parameters" "$work/info"; then ok; else bad "info $m: $(cat "$work/info")"; fi
+done
+"$lntune" info --model "$fx/bert_seq_cls" --json | grep -q '"total": 24515' && ok || bad "info --json parameter count"
+
+# usage errors: exit 2
+"$lntune" > /dev/null 2> "$work/usage"; [ $? = 2 ] && grep -q "^usage: lntune <command>" "$work/usage" && ok || bad "no command should print usage and exit 2"
+"$lntune" nope > /dev/null 2>&1; [ $? = 2 ] && ok || bad "unknown command should exit 2"
+expect_error tokenize-no-dir 2 "--tokenizer DIR is required" -- tokenize
+
+# missing file
+expect_error missing-file 1 "$work/none.safetensors: checkpoint not found" -- info --model "$work/none.safetensors"
+expect_error missing-dir 1 "$work/nodir" -- info --model "$work/nodir"
+
+# truncated safetensors
+mkdir "$work/trunc" && cp "$fx/bert_seq_cls/config.json" "$work/trunc/"
+head -c 50000 "$fx/bert_seq_cls/model.safetensors" > "$work/trunc/model.safetensors"
+expect_error truncated 1 "$work/trunc/model.safetensors: " -- info --model "$work/trunc"
+
+# header length lying past the end of the file
+mkdir "$work/lie" && cp "$fx/bert_seq_cls/config.json" "$work/lie/"
+cp "$fx/bert_seq_cls/model.safetensors" "$work/lie/model.safetensors"
+printf '\xff\xff\xff\x00' | dd of="$work/lie/model.safetensors" bs=1 seek=0 conv=notrunc status=none
+expect_error lying-header 1 "$work/lie/model.safetensors: header: length" -- info --model "$work/lie"
+
+# config mismatch (weights for hidden 32, config says 64)
+mkdir "$work/mismatch" && cp "$fx/bert_seq_cls/model.safetensors" "$work/mismatch/"
+sed 's/"hidden_size": 32/"hidden_size": 64/' "$fx/bert_seq_cls/config.json" > "$work/mismatch/config.json"
+expect_error config-mismatch 1 "$work/mismatch/model.safetensors: shape mismatch" -- info --model "$work/mismatch"
+
+# broken config.json
+mkdir "$work/badcfg" && cp "$fx/bert_seq_cls/model.safetensors" "$work/badcfg/"
+echo '{"model_type": "bert",' > "$work/badcfg/config.json"
+expect_error bad-config-json 1 "$work/badcfg/config.json: invalid JSON" -- info --model "$work/badcfg"
+sed 's/"num_attention_heads": 4/"num_attention_heads": "4"/' "$fx/bert_seq_cls/config.json" > "$work/badcfg/config.json"
+expect_error bad-config-type 1 "$work/badcfg/config.json: num_attention_heads: has the wrong type" -- info --model "$work/badcfg"
+
+# garbage archives
+echo "not a checkpoint" > "$work/garbage.pt"
+expect_error garbage-pt 1 "$work/garbage.pt: " -- info --model "$work/garbage.pt"
+mkdir "$work/badbin" && cp "$fx/bert_seq_cls/config.json" "$work/badbin/"
+head -c 3000 "$fx/bert_seq_cls_bin/pytorch_model.bin" > "$work/badbin/pytorch_model.bin"
+expect_error truncated-bin 1 "$work/badbin/pytorch_model.bin: " -- info --model "$work/badbin"
+
+# wrong vocabularies
+mkdir "$work/vocab1" && printf 'hello\nworld\n' > "$work/vocab1/vocab.txt"
+expect_error wrong-vocab-txt 1 "$work/vocab1/vocab.txt: vocab: has no '[UNK]' token" -- tokenize --tokenizer "$work/vocab1"
+mkdir "$work/vocab2" && echo '["a"]' > "$work/vocab2/vocab.json" && printf '#version: 0.2\n' > "$work/vocab2/merges.txt"
+expect_error wrong-vocab-json 1 "$work/vocab2/vocab.json: must be a JSON object" -- tokenize --tokenizer "$work/vocab2"
+mkdir "$work/vocab3" && echo '{"model": {"type": "Unigram"}}' > "$work/vocab3/tokenizer.json"
+expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.type" -- tokenize --tokenizer "$work/vocab3"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -117,9 +117,13 @@ std::unordered_map<std::string, int64_t> json_vocab(const json& v, const std::st
 }  // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::from_tokenizer_json(const std::string& path) {
+  return from_tokenizer_json_text(read_file(path), path);
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::from_tokenizer_json_text(const std::string& text, const std::string& path) {
   json j;
   try {
-    j = json::parse(read_file(path));
+    j = json::parse(text);
   } catch (const json::exception& e) {
     fail(path, "", std::string("invalid JSON: ") + e.what());
   }

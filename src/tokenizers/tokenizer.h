@@ -48,6 +48,8 @@ class Tokenizer {
   // Reads DIR/tokenizer.json, or DIR/vocab.txt, or DIR/vocab.json + DIR/merges.txt.
   static std::unique_ptr<Tokenizer> from_dir(const std::string& dir);
   static std::unique_ptr<Tokenizer> from_tokenizer_json(const std::string& path);
+  // Parses tokenizer.json text; `source` names it in errors.
+  static std::unique_ptr<Tokenizer> from_tokenizer_json_text(const std::string& text, const std::string& source);
 
  protected:
   // Tokenizes one segment that holds no added token.

@@ -10,11 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/.deps}
 pkgs=(libcxxopts-dev nlohmann-json3-dev libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libgtest-dev googletest)
 rm -rf "$dest" && mkdir -p "$dest/debs"
-(cd "$dest/debs" && apt-get download "${pkgs[@]}" > /dev/null)
+(cd "$dest/debs" && apt-get download "${pkgs[@]}" > /dev/null 2>&1)
 for d in "$dest"/debs/*.deb; do dpkg-deb -x "$d" "$dest"; done
 rm -rf "$dest/debs" "$dest/usr/share/doc" "$dest/usr/share/man"
-# Debian's CMake configs name absolute /usr paths; rewrite them to the staged prefix.
-grep -rl "/usr/" "$dest/usr/lib" --include='*.cmake' | while read -r f; do
-  sed -i "s#\"/usr/#\"$dest/usr/#g; s#;/usr/#;$dest/usr/#g" "$f"
-done
+# Debian's CMake configs compute their prefix from their own location, so the staged tree is
+# usable as it is, wherever it lands.
 echo "staged into $dest: ${pkgs[*]} ($(du -sh "$dest" | cut -f1))"

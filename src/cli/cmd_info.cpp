@@ -58,6 +58,7 @@ int cmd_info(int argc, char** argv) {
   j["num_labels"] = c.num_labels;
   j["parameters"] = {{"total", total}, {"backbone", backbone}, {"head", total - backbone}};
   j["norms"] = {{"count", norms.size()}, {"type", norm_type}, {"by_role", roles}};
+  j["threads"] = at::get_num_threads();
   j["load"] = {{"loaded", lm.report.loaded}, {"unexpected", lm.report.unexpected.size()},
                {"new_head", lm.report.new_head.size()}, {"ignored", lm.report.ignored.size()}};
   if (!lm.checkpoint.tokenizer_dir.empty()) {
@@ -87,6 +88,7 @@ int cmd_info(int argc, char** argv) {
   if (j.contains("tokenizer"))
     std::cout << "tokenizer    " << j["tokenizer"]["kind"].get<std::string>() << ", "
               << j["tokenizer"]["vocab"].get<size_t>() << " tokens\n";
+  std::cout << "threads      " << at::get_num_threads() << " intra-op\n";
   std::cout << "load         " << lm.report.loaded << " tensors loaded, " << lm.report.unexpected.size()
             << " unexpected, " << lm.report.new_head.size() << " new head, " << lm.report.ignored.size()
             << " ignored buffers\n";

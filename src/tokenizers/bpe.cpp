@@ -2,7 +2,9 @@
 // rank-ordered merges (leftmost lowest-rank pair first, as HF's merge heap does).
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <limits>
+#include <queue>
 
 #include "tokenizers/tokenizer.h"
 #include "util/error.h"
@@ -157,26 +159,42 @@ std::optional<int64_t> ByteLevelBpeTokenizer::token_to_id(const std::string& tok
 }
 
 void ByteLevelBpeTokenizer::bpe(const std::string& bytes, std::vector<int64_t>& out) const {
-  std::vector<int64_t> sym;
-  sym.reserve(bytes.size());
-  for (unsigned char b : bytes) sym.push_back(byte_ids_[b]);
-  while (sym.size() > 1) {
-    int32_t best_rank = std::numeric_limits<int32_t>::max();
-    size_t best = 0;
-    int64_t merged = 0;
-    for (size_t k = 0; k + 1 < sym.size(); ++k) {
-      auto it = merges_.find(pair_key(sym[k], sym[k + 1]));
-      if (it != merges_.end() && it->second.first < best_rank) {
-        best_rank = it->second.first;
-        best = k;
-        merged = it->second.second;
-      }
-    }
-    if (best_rank == std::numeric_limits<int32_t>::max()) break;
-    sym[best] = merged;
-    sym.erase(sym.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+  // Symbols in a linked list; candidate merges in a min-heap by (rank, position). Popping the
+  // lowest rank, leftmost first, and skipping stale entries is HF's algorithm: O(n log n), so a
+  // long unbroken "word" (a base64 blob, say) cannot stall tokenisation.
+  struct Sym { int64_t id; int prev, next; };
+  struct Cand {
+    int32_t rank;
+    int pos;
+    int64_t merged;
+    bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  const int n = static_cast<int>(bytes.size());
+  std::vector<Sym> sym(n);
+  for (int i = 0; i < n; ++i) sym[i] = {byte_ids_[static_cast<unsigned char>(bytes[i])], i - 1, i + 1 < n ? i + 1 : -1};
+  std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> heap;
+  auto offer = [&](int pos) {
+    if (pos < 0 || sym[pos].next < 0) return;
+    auto it = merges_.find(pair_key(sym[pos].id, sym[sym[pos].next].id));
+    if (it != merges_.end()) heap.push({it->second.first, pos, it->second.second});
+  };
+  for (int i = 0; i + 1 < n; ++i) offer(i);
+  std::vector<bool> dead(n, false);
+  while (!heap.empty()) {
+    Cand c = heap.top();
+    heap.pop();
+    if (dead[c.pos] || sym[c.pos].next < 0) continue;
+    int right = sym[c.pos].next;
+    auto it = merges_.find(pair_key(sym[c.pos].id, sym[right].id));
+    if (it == merges_.end() || it->second.first != c.rank) continue;  // stale: a neighbour changed
+    sym[c.pos].id = c.merged;
+    sym[c.pos].next = sym[right].next;
+    if (sym[right].next >= 0) sym[sym[right].next].prev = c.pos;
+    dead[right] = true;
+    offer(sym[c.pos].prev);
+    offer(c.pos);
   }
-  out.insert(out.end(), sym.begin(), sym.end());
+  for (int i = n > 0 ? 0 : -1; i >= 0; i = sym[i].next) out.push_back(sym[i].id);
 }
 
 void ByteLevelBpeTokenizer::tokenize_segment(std::string_view text, std::vector<int64_t>& out) const {

@@ -32,6 +32,11 @@ for m in bert_seq_cls bert_seq_cls_bin bert_seq_cls.pt gpt2_lm gpt2_lm_bin gpt2_
      grep -q "^parameters" "$work/info"; then ok; else bad "info $m: $(cat "$work/info")"; fi
 done
 "$lntune" info --model "$fx/bert_seq_cls" --json | grep -q '"total": 24515' && ok || bad "info --json parameter count"
+# Debian's LibTorch starts with one intra-op thread; lntune must use every core (or the override).
+threads=$(env -u OMP_NUM_THREADS -u LNTUNE_THREADS "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^threads *\([0-9]*\).*/\1/p')
+[ "$threads" = "$(nproc)" ] && ok || bad "threads: got '$threads', expected $(nproc)"
+threads=$(LNTUNE_THREADS=3 "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^threads *\([0-9]*\).*/\1/p')
+[ "$threads" = 3 ] && ok || bad "LNTUNE_THREADS=3: got '$threads'"
 
 # usage errors: exit 2
 "$lntune" > /dev/null 2> "$work/usage"; [ $? = 2 ] && grep -q "^usage: lntune <command>" "$work/usage" && ok || bad "no command should print usage and exit 2"

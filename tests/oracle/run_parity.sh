@@ -27,6 +27,8 @@ esac
   tail -n +2 "$glue/RTE/dev.tsv" | cut -f2,3 | tr '\t' '\n'
   sed -n "2,2001p" "$glue/SST-2/train.tsv" | cut -f1
   cat "$here/../tokenizers/hard_cases.txt"
+  # One 20,000-letter "word" (deterministic): BPE must stay fast and exact on it.
+  awk 'BEGIN { s = ""; x = 7; for (i = 0; i < 20000; i++) { x = (x * 1103515245 + 12345) % 2147483648; s = s sprintf("%c", 97 + int(x / 65536) % 26) } print s }'
 } > "$work/single.txt"
 # Pairs: MRPC, STS-B and RTE dev pairs, truncated longest-first.
 {

@@ -8,6 +8,7 @@
 
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strings.h"
 
 namespace lntune {
 
@@ -16,10 +17,6 @@ namespace {
 std::string dirname(const std::string& p) {
   auto s = p.find_last_of('/');
   return s == std::string::npos ? "." : p.substr(0, s);
-}
-
-bool ends_with(const std::string& s, const std::string& t) {
-  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
 }
 
 std::string shape_str(c10::IntArrayRef s) {

@@ -5,6 +5,7 @@
 
 #include "models/activations.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace lntune {
 
@@ -126,12 +127,8 @@ ModelOutput GPT2TaskModelImpl::forward(const Batch& b, bool output_hidden_states
 }
 
 bool GPT2TaskModelImpl::ignorable_key(const std::string& key) const {
-  auto ends = [&](const char* s) {
-    std::string t(s);
-    return key.size() >= t.size() && key.compare(key.size() - t.size(), t.size(), t) == 0;
-  };
   // attn.bias / attn.masked_bias are the causal-mask buffers of older checkpoints; lm_head is tied.
-  return ends(".attn.bias") || ends(".attn.masked_bias") || key == "lm_head.weight";
+  return ends_with(key, ".attn.bias") || ends_with(key, ".attn.masked_bias") || key == "lm_head.weight";
 }
 
 }  // namespace lntune

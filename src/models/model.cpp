@@ -5,6 +5,7 @@
 #include "models/bert.h"
 #include "models/gpt2.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace lntune {
 
@@ -57,13 +58,12 @@ int64_t count_parameters(torch::nn::Module& m) {
 }
 
 std::string norm_role(const std::string& n) {
-  auto ends = [&](const std::string& t) { return n.size() >= t.size() && n.compare(n.size() - t.size(), t.size(), t) == 0; };
-  if (ends("embeddings.LayerNorm")) return "embedding";
-  if (ends("attention.output.LayerNorm")) return "mha";
-  if (ends("output.LayerNorm")) return "ffn";
-  if (ends("ln_1")) return "ln_1";
-  if (ends("ln_2")) return "ln_2";
-  if (ends("ln_f")) return "ln_f";
+  if (ends_with(n, "embeddings.LayerNorm")) return "embedding";
+  if (ends_with(n, "attention.output.LayerNorm")) return "mha";
+  if (ends_with(n, "output.LayerNorm")) return "ffn";
+  if (ends_with(n, "ln_1")) return "ln_1";
+  if (ends_with(n, "ln_2")) return "ln_2";
+  if (ends_with(n, "ln_f")) return "ln_f";
   return "";
 }
 

@@ -1,7 +1,5 @@
 // GPT-2 byte-level BPE: the GPT-2 split regex (hand-compiled), the byte->unicode alphabet and
 // rank-ordered merges (leftmost lowest-rank pair first, as HF's merge heap does).
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <limits>
 #include <queue>
@@ -78,20 +76,7 @@ std::vector<std::u32string> ByteLevelBpeTokenizer::split_gpt2(const std::u32stri
 
 std::unordered_map<std::string, int64_t> ByteLevelBpeTokenizer::parse_vocab_json(const std::string& text,
                                                                                 const std::string& source) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail(source, "", std::string("invalid JSON: ") + e.what());
-  }
-  if (!j.is_object()) fail(source, "", "must be a JSON object of token -> id");
-  std::unordered_map<std::string, int64_t> vocab;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0)
-      fail(source, "\"" + it.key() + "\"", "id must be a non-negative integer");
-    vocab[it.key()] = it.value().get<int64_t>();
-  }
-  return vocab;
+  return vocab_from_json_text(text, source);
 }
 
 std::vector<std::pair<std::string, std::string>> ByteLevelBpeTokenizer::parse_merges_txt(

@@ -104,7 +104,7 @@ T get_or(const json& obj, const char* key, T dflt, const std::string& path, cons
 
 std::unordered_map<std::string, int64_t> json_vocab(const json& v, const std::string& path,
                                                     const std::string& field) {
-  if (!v.is_object()) fail(path, field, "must be an object of token -> id");
+  if (!v.is_object()) fail(path, field, "must be a JSON object of token -> id");
   std::unordered_map<std::string, int64_t> vocab;
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0)
@@ -115,6 +115,16 @@ std::unordered_map<std::string, int64_t> json_vocab(const json& v, const std::st
 }
 
 }  // namespace
+
+std::unordered_map<std::string, int64_t> vocab_from_json_text(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(source, "", std::string("invalid JSON: ") + e.what());
+  }
+  return json_vocab(j, source, "");
+}
 
 std::unique_ptr<Tokenizer> Tokenizer::from_tokenizer_json(const std::string& path) {
   return from_tokenizer_json_text(read_file(path), path);

@@ -62,6 +62,10 @@ class Tokenizer {
   int64_t pad_id_ = 0;
 };
 
+// token -> id map from a JSON object (vocab.json, tokenizer.json's model.vocab); errors name
+// `source` and `field`.
+std::unordered_map<std::string, int64_t> vocab_from_json_text(const std::string& text, const std::string& source);
+
 // Longest-first truncation of a pair to `budget` tokens in total (HF semantics).
 void truncate_longest_first(std::vector<int64_t>& a, std::vector<int64_t>* b, size_t budget);
 

@@ -22,6 +22,8 @@ struct Command {
 const Command kCommands[] = {
     {"info", lntune::cli::cmd_info, "print a checkpoint's architecture, parameter count and norms"},
     {"tokenize", lntune::cli::cmd_tokenize, "print model input ids for each line of stdin"},
+    {"train", lntune::cli::cmd_train, "fine-tune a checkpoint on a task with a PEFT method"},
+    {"init", lntune::cli::cmd_init, "write a seeded (untrained) model folder"},
 };
 
 // Errors are one line: keep the first line of multi-line library messages.

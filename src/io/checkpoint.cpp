@@ -124,6 +124,7 @@ LoadReport load_weights(TaskModelImpl& model, const StateDict& state, const Load
     if (done.count(k)) fail(state.source, key, "maps onto " + k + " which another key already filled");
     auto& dst = targets[k];
     if (dst.sizes() != tensor.sizes()) {
+      if (opt.reinit_mismatched_head && !starts_with(k, prefix)) continue;  // reported as new head below
       r.mismatched.push_back(k + ": checkpoint " + shape_str(tensor.sizes()) + " vs model " + shape_str(dst.sizes()));
       continue;
     }

@@ -37,6 +37,7 @@ struct LoadReport {
 struct LoadOptions {
   bool allow_new_head = true;     // head keys may be missing (fresh head for fine-tuning)
   bool allow_unexpected = true;   // e.g. a pre-training head in a base checkpoint
+  bool reinit_mismatched_head = false;  // a head of another size (other task): start it fresh
 };
 
 // Copies tensors into the model (cast to each parameter's dtype). Throws Error naming the file on

@@ -1,6 +1,8 @@
 #include "models/model.h"
 
+#include <algorithm>
 #include <limits>
+#include <set>
 
 #include "models/bert.h"
 #include "models/gpt2.h"
@@ -49,6 +51,26 @@ torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarTy
                   : dtype == torch::kBFloat16 ? -3.3895313892515355e38
                                               : static_cast<double>(std::numeric_limits<float>::lowest());
   return (1.0 - m) * lowest;
+}
+
+void init_weights(torch::nn::Module& model, double std, const std::vector<std::string>& only) {
+  torch::NoGradGuard g;
+  auto wanted = [&](const std::string& n) { return only.empty() || std::find(only.begin(), only.end(), n) != only.end(); };
+  std::set<const void*> norm_params;
+  for (const auto& n : find_norms(model)) {
+    for (const auto& p : n.module->named_parameters(false)) norm_params.insert(p.value().unsafeGetTensorImpl());
+    bool any = false;
+    for (const auto& p : n.module->named_parameters(false)) any |= wanted(n.name + "." + p.key());
+    if (any) n.module->reset_parameters();
+  }
+  for (auto& p : model.named_parameters()) {
+    if (!wanted(p.key()) || norm_params.count(p.value().unsafeGetTensorImpl())) continue;
+    if (ends_with(p.key(), ".bias")) p.value().zero_();
+    else p.value().normal_(0, std);
+  }
+  for (const auto& m : model.modules())
+    if (auto* e = dynamic_cast<torch::nn::EmbeddingImpl*>(m.get()))
+      if (e->options.padding_idx()) e->weight[*e->options.padding_idx()].zero_();
 }
 
 int64_t count_parameters(torch::nn::Module& m) {

@@ -55,6 +55,11 @@ torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarTy
 
 int64_t count_parameters(torch::nn::Module& m);
 
+// HF's initialisation: Linear / Conv1D / Embedding weights ~ N(0, std), biases 0, padding rows
+// 0, norms weight 1 / bias 0 (DyT alpha at its init). Only parameters whose name passes `only`
+// (all when empty) are touched.
+void init_weights(torch::nn::Module& model, double std = 0.02, const std::vector<std::string>& only = {});
+
 // Role of a norm from its module name, as the LN-Tuning ablations name them:
 // "embedding" (BERT embeddings.LayerNorm), "mha" (after attention), "ffn" (after the FFN),
 // "ln_1", "ln_2", "ln_f" (GPT-2). Empty when the name is not a norm this library builds.

@@ -1,0 +1,17 @@
+// Strict JSON configs: a user object is merged over a defaults object; every user key must
+// exist in the defaults (unknown keys are errors naming the key path) and keep its type.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace lntune {
+
+// Returns defaults with `user` merged in. Throws Error("<source>: <path>: ...").
+nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json& user, const std::string& source,
+                            const std::string& path = "");
+
+// Applies "a.b.c=value" (value parsed as JSON when it parses, else taken as a string).
+void apply_override(nlohmann::json& config, const std::string& assignment, const std::string& source);
+
+}  // namespace lntune

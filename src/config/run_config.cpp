@@ -1,0 +1,54 @@
+#include "config/run_config.h"
+
+#include "config/json_schema.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace lntune {
+
+nlohmann::json run_config_defaults() {
+  return nlohmann::json::parse(R"({
+    "model": {"path": "", "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
+    "tokenizer": "",
+    "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
+             "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0},
+    "method": {"name": "full"},
+    "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
+              "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
+              "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0},
+    "output_dir": "runs/default"
+  })");
+}
+
+nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::string>& overrides,
+                                  const std::string& source) {
+  for (const auto& o : overrides) apply_override(user, o, source);
+  if (!user.is_object()) fail(source, "", "config must be a JSON object");
+  // The method spec is open here: its keys depend on the method and are checked by the registry.
+  nlohmann::json method = user.contains("method") ? user["method"] : run_config_defaults()["method"];
+  user.erase("method");
+  nlohmann::json cfg = merge_strict(run_config_defaults(), user, source);
+  cfg["method"] = method;
+  if (cfg["model"]["path"].get<std::string>().empty()) fail(source, "model.path", "missing");
+  if (cfg["task"]["name"].get<std::string>().empty()) fail(source, "task.name", "missing");
+  const auto& t = cfg["train"];
+  for (const char* k : {"epochs", "batch_size", "eval_batch_size", "grad_accum"})
+    if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");
+  if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
+  if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
+    fail(source, "train.warmup_ratio", "must be in [0, 1)");
+  if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
+  return cfg;
+}
+
+nlohmann::json load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json user;
+  try {
+    user = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, "", std::string("invalid JSON: ") + e.what());
+  }
+  return resolve_run_config(user, overrides, path);
+}
+
+}  // namespace lntune

@@ -1,0 +1,36 @@
+// Tokenised datasets and padded batches.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "data/glue.h"
+#include "models/model.h"
+#include "tokenizers/tokenizer.h"
+
+namespace lntune {
+
+struct Encoded {
+  std::vector<int64_t> ids, type_ids;
+  float label = 0;
+};
+
+// Tokenises once (truncated longest-first to max_length, specials included, no padding).
+std::vector<Encoded> encode_examples(const Tokenizer& tok, const std::vector<Example>& examples, int64_t max_length);
+
+struct LabeledBatch {
+  Batch inputs;
+  torch::Tensor labels;  // int64 classes or float scores
+  int64_t tokens = 0;    // real (unpadded) tokens
+};
+
+// Pads the selected rows to the longest among them (dynamic padding).
+LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad_id,
+                        bool regression);
+
+// Batches of row indices: shuffled by (seed, epoch) for training; sorted by length for evaluation.
+std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch);
+std::vector<std::vector<size_t>> eval_batches(const std::vector<Encoded>& data, int64_t batch_size);
+
+}  // namespace lntune

@@ -1,0 +1,34 @@
+// GLUE tasks from the official TSV layout, and generic CSV / JSONL files (text, text_pair,
+// label). Torch-free.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace lntune {
+
+struct Example {
+  std::string text, text_pair;  // text_pair empty for single-sentence tasks
+  float label = 0;              // class index, or the score for regression
+};
+
+struct TaskInfo {
+  std::string name;                 // "cola", "sst2", ...
+  int num_labels = 2;               // 1: regression
+  std::vector<std::string> metrics; // the first is the one "best" checkpoints are chosen by
+  std::vector<std::string> label_names;
+  bool pair = false;
+};
+
+// Known names: cola, sst2, mrpc, stsb, qqp, mnli, mnli-mm, qnli, rte, wnli (case and '-' insensitive).
+TaskInfo glue_task(const std::string& name);
+// Reads `split` ("train", "dev"; MNLI dev is dev_matched, mnli-mm dev_mismatched) from `dir`.
+std::vector<Example> read_glue(const TaskInfo& task, const std::string& dir, const std::string& split);
+
+// Generic files: .csv (header with text[, text_pair], label) or .jsonl (objects with those keys).
+// Labels may be numbers or names; names are numbered in order of first appearance into `labels`.
+std::vector<Example> read_generic(const std::string& path, std::vector<std::string>& labels, bool regression);
+
+// RFC 4180 CSV line splitting (quotes, doubled quotes, embedded separators); exposed for tests.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& source);
+
+}  // namespace lntune

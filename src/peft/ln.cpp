@@ -1,0 +1,54 @@
+// ln — LN-Tuning (Qi et al., arXiv 2211.08682): the gain and bias of LayerNorms train.
+// Ablations: `terms` (gain | bias | both), `modules` (roles from norm_role(): embedding, mha,
+// ffn, ln_1, ln_2, ln_f; empty = all), `layers` ("0-5,8"; only norms inside those layers).
+// With a DyT norm the same selection trains gamma/beta (and alpha with "both").
+#include <algorithm>
+
+#include "peft/method.h"
+#include "util/error.h"
+
+namespace lntune::peft {
+
+namespace {
+class LnTuning : public Method {
+ public:
+  std::string name() const override { return "ln"; }
+  nlohmann::json default_options() const override {
+    return {{"terms", "both"}, {"modules", nlohmann::json::array()}, {"layers", ""}};
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    std::string terms = o["terms"].get<std::string>();
+    if (terms != "both" && terms != "gain" && terms != "bias")
+      throw Error("method.ln.terms: '" + terms + "' (gain, bias, both)");
+    std::vector<std::string> modules;
+    for (const auto& m : o["modules"]) {
+      if (!m.is_string()) throw Error("method.ln.modules: entries must be strings");
+      std::string r = m.get<std::string>();
+      static const char* kRoles[] = {"embedding", "mha", "ffn", "ln_1", "ln_2", "ln_f"};
+      if (std::find(std::begin(kRoles), std::end(kRoles), r) == std::end(kRoles))
+        throw Error("method.ln.modules: unknown module '" + r + "' (embedding, mha, ffn, ln_1, ln_2, ln_f)");
+      modules.push_back(r);
+    }
+    auto ranges = parse_layer_ranges(o["layers"].get<std::string>(), "method.ln.layers");
+    int selected = 0;
+    for (const auto& n : find_norms(model)) {
+      if (!modules.empty() && std::find(modules.begin(), modules.end(), n.role) == modules.end()) continue;
+      if (!ranges.empty()) {
+        int l = layer_index(n.name);
+        bool in = false;
+        for (auto [a, b] : ranges) in |= l >= a && l <= b;
+        if (!in) continue;
+      }
+      if (terms != "bias") n.module->weight.set_requires_grad(true);
+      if (terms != "gain") n.module->bias.set_requires_grad(true);
+      if (terms == "both" && n.module->alpha.defined()) n.module->alpha.set_requires_grad(true);
+      ++selected;
+    }
+    if (selected == 0) throw Error("method.ln: the modules/layers selection matches no norm of this model");
+  }
+};
+}  // namespace
+
+std::unique_ptr<Method> make_ln() { return std::make_unique<LnTuning>(); }
+
+}  // namespace lntune::peft

@@ -1,0 +1,59 @@
+// PEFT methods. A method marks existing parameters trainable or adds (wrapping) modules; the
+// trainer only sees parameters with requires_grad. Methods are created by name from the
+// registry (src/peft/registry.cpp); adding one never touches the trainer.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+
+namespace lntune::peft {
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string name() const = 0;
+  // Every option with its default; user options are validated strictly against it.
+  virtual nlohmann::json default_options() const { return nlohmann::json::object(); }
+  // Called with the whole model frozen; options already merged over the defaults.
+  virtual void apply(TaskModelImpl& model, const nlohmann::json& options) = 0;
+  // Called after each backward pass, before clipping and the optimizer step (gradient masks).
+  virtual void after_backward(TaskModelImpl&) {}
+};
+
+std::unique_ptr<Method> make_method(const std::string& name);  // throws Error listing the known names
+std::vector<std::string> method_names();
+
+// Factories, one per file in src/peft/.
+std::unique_ptr<Method> make_full();
+std::unique_ptr<Method> make_ln();
+std::unique_ptr<Method> make_bitfit();
+
+struct Applied {
+  std::vector<std::unique_ptr<Method>> methods;
+  nlohmann::json resolved;  // [{"name": ..., options...}, ...] as applied
+};
+
+// `spec` is {"name": "ln", ...options} or a list of such objects; "a+b" names apply a then b
+// with the options found under spec["a"] / spec["b"]. Freezes the model, applies each method,
+// then makes the task head trainable (as the papers do). Errors name `source` and the key.
+Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source);
+
+struct TrainableSummary {
+  int64_t backbone_params = 0;   // the backbone as loaded (added PEFT modules excluded)
+  int64_t trainable_backbone = 0;  // trainable, head excluded (added modules included)
+  int64_t head_params = 0;
+  double percent() const { return backbone_params ? 100.0 * trainable_backbone / backbone_params : 0; }
+};
+TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before);
+
+// Layer index of a module/parameter name ("...layer.3..." / "...h.3..."), or -1.
+int layer_index(const std::string& name);
+// Parses "0-5,8,10-11" into a membership test; empty text means every layer.
+std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& where);
+
+}  // namespace lntune::peft

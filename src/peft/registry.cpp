@@ -1,0 +1,131 @@
+#include <functional>
+#include <map>
+#include <regex>
+
+#include "config/json_schema.h"
+#include "peft/method.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace lntune::peft {
+
+namespace {
+const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry() {
+  static const std::map<std::string, std::function<std::unique_ptr<Method>()>> k = {
+      {"full", make_full},
+      {"ln", make_ln},
+      {"bitfit", make_bitfit},
+  };
+  return k;
+}
+}  // namespace
+
+std::vector<std::string> method_names() {
+  std::vector<std::string> out;
+  for (const auto& kv : registry()) out.push_back(kv.first);
+  return out;
+}
+
+std::unique_ptr<Method> make_method(const std::string& name) {
+  auto it = registry().find(name);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& n : method_names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown PEFT method '" + name + "' (known: " + known + ")");
+  }
+  return it->second();
+}
+
+int layer_index(const std::string& name) {
+  static const std::regex re(R"((?:^|\.)(?:layer|h)\.(\d+)\.)");
+  std::smatch m;
+  return std::regex_search(name, m, re) ? std::stoi(m[1]) : -1;
+}
+
+std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& where) {
+  std::vector<std::pair<int, int>> out;
+  static const std::regex re(R"(\s*(\d+)\s*(?:-\s*(\d+))?\s*)");
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t comma = text.find(',', start);
+    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::smatch m;
+    if (!std::regex_match(part, m, re)) throw Error(where + ": bad layer range '" + part + "' (use e.g. 0-5,8)");
+    int a = std::stoi(m[1]), b = m[2].matched ? std::stoi(m[2]) : a;
+    if (b < a) throw Error(where + ": layer range '" + part + "' runs backwards");
+    out.emplace_back(a, b);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source) {
+  std::vector<std::pair<std::string, nlohmann::json>> todo;  // (name, user options)
+  auto add = [&](const nlohmann::json& obj, const std::string& path) {
+    if (!obj.is_object() || !obj.contains("name") || !obj["name"].is_string())
+      fail(source, path, "needs a string 'name' (" + [] {
+        std::string s;
+        for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
+        return s;
+      }() + ")");
+    std::string name = obj["name"].get<std::string>();
+    if (name.find('+') == std::string::npos) {
+      nlohmann::json opts = obj;
+      opts.erase("name");
+      todo.emplace_back(name, opts);
+      return;
+    }
+    size_t s = 0;
+    while (true) {  // "prefix+ln": each part's options live under its own name
+      size_t p = name.find('+', s);
+      std::string part = name.substr(s, p == std::string::npos ? std::string::npos : p - s);
+      todo.emplace_back(part, obj.contains(part) ? obj[part] : nlohmann::json::object());
+      if (p == std::string::npos) break;
+      s = p + 1;
+    }
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+      if (it.key() != "name" && name.find(it.key()) == std::string::npos) fail(source, path + "." + it.key(), "unknown key");
+  };
+  if (spec.is_array()) {
+    for (size_t i = 0; i < spec.size(); ++i) add(spec[i], "method[" + std::to_string(i) + "]");
+  } else {
+    add(spec, "method");
+  }
+  if (todo.empty()) fail(source, "method", "no method given");
+
+  Applied out;
+  out.resolved = nlohmann::json::array();
+  for (auto& p : model.parameters()) p.set_requires_grad(false);
+  for (auto& [name, user] : todo) {
+    std::unique_ptr<Method> m;
+    try {
+      m = make_method(name);
+    } catch (const Error& e) {
+      fail(source, "method.name", e.what());
+    }
+    nlohmann::json opts = merge_strict(m->default_options(), user, source, "method." + name);
+    m->apply(model, opts);
+    opts["name"] = name;
+    out.resolved.push_back(opts);
+    out.methods.push_back(std::move(m));
+  }
+  const std::string prefix = model.backbone_prefix();
+  for (auto& p : model.named_parameters())
+    if (!starts_with(p.key(), prefix)) p.value().set_requires_grad(true);  // the task head
+  return out;
+}
+
+TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before) {
+  TrainableSummary s;
+  s.backbone_params = backbone_params_before;
+  const std::string prefix = model.backbone_prefix();
+  for (const auto& p : model.named_parameters()) {
+    bool head = !starts_with(p.key(), prefix);
+    if (head) s.head_params += p.value().numel();
+    else if (p.value().requires_grad()) s.trainable_backbone += p.value().numel();
+  }
+  return s;
+}
+
+}  // namespace lntune::peft

@@ -1,0 +1,342 @@
+#include "train/trainer.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "data/batch.h"
+#include "io/checkpoint.h"
+#include "peft/method.h"
+#include "train/adamw.h"
+#include "train/metrics.h"
+#include "train/schedule.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/strings.h"
+
+namespace lntune {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+void on_sigint(int) { g_interrupted = true; }
+
+using Clock = std::chrono::steady_clock;
+using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+struct Data {
+  TaskInfo task;
+  std::vector<Encoded> train, dev;
+};
+
+Data load_data(const nlohmann::json& t, const Tokenizer& tok, const std::string& source) {
+  Data d;
+  std::string name = t["name"].get<std::string>();
+  std::vector<Example> train, dev;
+  if (name == "csv" || name == "jsonl") {
+    int64_t k = t["num_labels"].get<int64_t>();
+    if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
+    d.task.name = name;
+    d.task.num_labels = static_cast<int>(k);
+    d.task.metrics = k == 1 ? std::vector<std::string>{"pearson", "spearman"} : std::vector<std::string>{"accuracy"};
+    if (k == 2) d.task.metrics.push_back("f1");
+    std::vector<std::string> labels;
+    train = read_generic(t["train_file"].get<std::string>(), labels, k == 1);
+    dev = read_generic(t["dev_file"].get<std::string>(), labels, k == 1);
+    if (k > 1 && static_cast<int64_t>(labels.size()) > k) fail(source, "task.num_labels", "the data has more labels");
+  } else {
+    try {
+      d.task = glue_task(name);
+    } catch (const Error& e) {
+      fail(source, "task.name", e.what());
+    }
+    std::string dir = t["data_dir"].get<std::string>();
+    if (dir.empty()) fail(source, "task.data_dir", "missing");
+    train = read_glue(d.task, dir, "train");
+    dev = read_glue(d.task, dir, "dev");
+  }
+  auto cap = [](std::vector<Example>& v, int64_t n) {
+    if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(n));
+  };
+  cap(train, t["max_train_examples"].get<int64_t>());
+  cap(dev, t["max_eval_examples"].get<int64_t>());
+  int64_t L = t["max_length"].get<int64_t>();
+  d.train = encode_examples(tok, train, L);
+  d.dev = encode_examples(tok, dev, L);
+  return d;
+}
+
+torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
+  if (regression) return torch::mse_loss(logits.squeeze(-1), labels);
+  return torch::cross_entropy_loss(logits, labels);
+}
+
+std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int64_t bs, int64_t pad) {
+  bool reg = d.task.num_labels == 1;
+  model.eval();
+  torch::NoGradGuard g;
+  std::vector<double> pred(d.dev.size()), gold(d.dev.size());
+  for (const auto& rows : eval_batches(d.dev, bs)) {
+    auto b = make_batch(d.dev, rows, pad, reg);
+    auto logits = model.forward(b.inputs).logits;
+    auto p = reg ? logits.squeeze(-1).to(torch::kDouble) : logits.argmax(-1).to(torch::kDouble);
+    auto acc = p.accessor<double, 1>();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      pred[rows[i]] = acc[static_cast<int64_t>(i)];
+      gold[rows[i]] = d.dev[rows[i]].label;
+    }
+  }
+  model.train();
+  return compute_metrics(d.task.metrics, pred, gold);
+}
+
+bool no_decay(const std::string& name, const std::set<std::string>& norm_params) {
+  return ends_with(name, ".bias") || norm_params.count(name) > 0;
+}
+
+std::string fmt_time(double s) {
+  char b[32];
+  int t = static_cast<int>(s);
+  std::snprintf(b, sizeof b, "%02d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  return b;
+}
+
+struct ResumeState {
+  int64_t step = 0, epoch = 0, batch = 0;
+  double best = -1e300;
+  int64_t best_step = -1;
+  nlohmann::json best_metrics;
+};
+
+void save_checkpoint(const std::string& out, TaskModelImpl& model, AdamW& opt, const ResumeState& st) {
+  std::string name = "checkpoint-" + std::to_string(st.step);
+  std::string tmp = out + "/" + name + ".tmp", dir = out + "/" + name;
+  std::system(("rm -rf '" + tmp + "' && mkdir -p '" + tmp + "'").c_str());
+  Tensors trainable;
+  for (const auto& p : opt.params()) trainable.emplace_back(p.name, p.value);
+  write_safetensors(tmp + "/trainable.safetensors", trainable);
+  write_safetensors(tmp + "/optimizer.safetensors", opt.state());
+  write_safetensors(tmp + "/rng.safetensors", {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}});
+  nlohmann::json s = {{"step", st.step}, {"epoch", st.epoch}, {"batch", st.batch}, {"optimizer_step", opt.steps()},
+                      {"best", st.best}, {"best_step", st.best_step}, {"best_metrics", st.best_metrics}};
+  write_file_atomic(tmp + "/state.json", s.dump(2));
+  std::system(("rm -rf '" + dir + "'").c_str());
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0) fail(dir, "", "cannot move the checkpoint into place");
+  std::string prev;
+  if (file_exists(out + "/latest")) prev = read_file(out + "/latest");
+  write_file_atomic(out + "/latest", name);  // the switch to the new checkpoint is this rename
+  if (!prev.empty() && prev != name) std::system(("rm -rf '" + out + "/" + prev + "'").c_str());
+  (void)model;
+}
+
+ResumeState load_checkpoint(const std::string& out, AdamW& opt) {
+  if (!file_exists(out + "/latest")) fail(out + "/latest", "", "no checkpoint to resume from");
+  std::string dir = out + "/" + read_file(out + "/latest");
+  auto s = nlohmann::json::parse(read_file(dir + "/state.json"));
+  std::map<std::string, torch::Tensor> saved;
+  for (auto& [k, v] : read_safetensors(dir + "/trainable.safetensors").tensors) saved[k] = v;
+  torch::NoGradGuard g;
+  for (auto& p : opt.params()) {
+    auto it = saved.find(p.name);
+    if (it == saved.end()) fail(dir + "/trainable.safetensors", p.name, "missing: the checkpoint is from another method");
+    p.value.copy_(it->second);
+  }
+  opt.load_state(read_safetensors(dir + "/optimizer.safetensors").tensors, s["optimizer_step"].get<int64_t>());
+  auto rng = read_safetensors(dir + "/rng.safetensors").tensors.at(0).second.clone();
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  gen.set_state(rng);
+  ResumeState st;
+  st.step = s["step"].get<int64_t>();
+  st.epoch = s["epoch"].get<int64_t>();
+  st.batch = s["batch"].get<int64_t>();
+  st.best = s["best"].get<double>();
+  st.best_step = s["best_step"].get<int64_t>();
+  st.best_metrics = s["best_metrics"];
+  return st;
+}
+
+void append_line(const std::string& path, const nlohmann::json& j) {
+  std::ofstream f(path, std::ios::app);
+  f << j.dump() << "\n";
+}
+
+}  // namespace
+
+TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool resume) {
+  const auto& tc = cfg["train"];
+  const std::string out = cfg["output_dir"].get<std::string>();
+  std::system(("mkdir -p '" + out + "'").c_str());
+  if (!is_directory(out)) fail(out, "", "cannot create the output directory");
+  if (!resume && file_exists(out + "/latest"))
+    fail(out, "", "holds a run already: use --resume to continue it, or another output_dir");
+  const uint64_t seed = tc["seed"].get<uint64_t>();
+  torch::manual_seed(seed);
+
+  // Model, tokenizer, data.
+  Checkpoint ck = open_checkpoint(cfg["model"]["path"].get<std::string>());
+  std::string tok_dir = cfg["tokenizer"].get<std::string>();
+  if (tok_dir.empty()) tok_dir = ck.tokenizer_dir;
+  if (tok_dir.empty()) fail(source, "tokenizer", "missing, and the model folder holds no tokenizer files");
+  auto tok = Tokenizer::from_dir(tok_dir);
+  Data data = load_data(cfg["task"], *tok, source);
+  const bool regression = data.task.num_labels == 1;
+  ck.config.num_labels = data.task.num_labels;
+  const auto& nc = cfg["model"]["norm"];
+  NormOptions norm;
+  norm.type(nc["type"].get<std::string>()).impl(nc["impl"].get<std::string>()).dyt_alpha_init(nc["dyt_alpha_init"].get<double>());
+  auto model = build_model(ck.config, Head::SequenceClassification, norm);
+  LoadOptions lo;
+  lo.reinit_mismatched_head = true;
+  auto report = load_weights(*model, ck.state, lo);
+  for (const auto& l : report.lines()) spdlog::info("{}", l);
+  init_weights(*model, 0.02, report.new_head);
+  int64_t backbone = 0;
+  for (const auto& p : model->named_parameters())
+    if (starts_with(p.key(), model->backbone_prefix())) backbone += p.value().numel();
+
+  auto applied = peft::apply_methods(*model, cfg["method"], source);
+  auto summary = peft::summarize(*model, backbone);
+  spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
+               summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
+
+  std::set<std::string> norm_params;
+  for (const auto& n : find_norms(*model))
+    for (const auto& p : n.module->named_parameters(false)) norm_params.insert(n.name + "." + p.key());
+  std::vector<AdamW::Param> params;
+  for (auto& p : model->named_parameters())
+    if (p.value().requires_grad())
+      params.push_back({p.key(), p.value(), no_decay(p.key(), norm_params) ? 0.0 : tc["weight_decay"].get<double>(), {}, {}});
+  AdamW opt(std::move(params));
+
+  nlohmann::json resolved = cfg;
+  resolved["method"] = applied.resolved;
+  write_file_atomic(out + "/config.json", resolved.dump(2));
+
+  const int64_t bs = tc["batch_size"].get<int64_t>(), accum = tc["grad_accum"].get<int64_t>();
+  const int64_t batches_per_epoch = (static_cast<int64_t>(data.train.size()) + bs - 1) / bs;
+  const int64_t updates_per_epoch = (batches_per_epoch + accum - 1) / accum;
+  const int64_t epochs = tc["epochs"].get<int64_t>();
+  const int64_t total = tc["max_steps"].get<int64_t>() > 0 ? tc["max_steps"].get<int64_t>() : epochs * updates_per_epoch;
+  const int64_t warmup = static_cast<int64_t>(tc["warmup_ratio"].get<double>() * static_cast<double>(total) + 0.5);
+  const double lr = tc["lr"].get<double>(), clip = tc["max_grad_norm"].get<double>();
+  const int64_t log_every = std::max<int64_t>(1, tc["log_every"].get<int64_t>()), eval_every = tc["eval_every"].get<int64_t>();
+  const int64_t stop_after = tc["stop_after_steps"].get<int64_t>();
+  const int64_t pad = tok->pad_id();
+  const std::string metric = data.task.metrics.at(0);
+  spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {}", data.task.name,
+               data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum);
+
+  ResumeState st;
+  if (resume) {
+    st = load_checkpoint(out, opt);
+    spdlog::info("resumed from step {} (epoch {}, batch {})", st.step, st.epoch, st.batch);
+  } else {
+    std::remove((out + "/metrics.jsonl").c_str());
+  }
+
+  auto on_eval = [&](const std::map<std::string, double>& m) {
+    nlohmann::json j = {{"step", st.step}, {"epoch", st.epoch}, {"eval", m}};
+    append_line(out + "/metrics.jsonl", j);
+    spdlog::info("eval step {}: {}", st.step, nlohmann::json(m).dump());
+    if (m.at(metric) > st.best) {
+      st.best = m.at(metric);
+      st.best_step = st.step;
+      st.best_metrics = m;
+      Tensors best;
+      for (const auto& p : opt.params()) best.emplace_back(p.name, p.value);
+      write_safetensors(out + "/trainable.safetensors", best, {{"step", std::to_string(st.step)}});
+    }
+  };
+
+  g_interrupted = false;
+  auto old_handler = std::signal(SIGINT, on_sigint);
+  const bool tty = isatty(2);
+  model->train();
+  auto t0 = Clock::now();
+  int64_t tokens = 0, examples = 0, steps_this_run = 0;
+  double loss_sum = 0;
+  int64_t loss_n = 0;
+  TrainOutcome result;
+  bool done = st.step >= total;
+  while (!done && st.epoch < epochs + (tc["max_steps"].get<int64_t>() > 0 ? 1000000 : 0)) {
+    auto batches = train_batches(data.train.size(), bs, seed, st.epoch);
+    for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
+      auto b = make_batch(data.train, batches[static_cast<size_t>(bi)], pad, regression);
+      auto loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
+      (loss / static_cast<double>(accum)).backward();
+      loss_sum += loss.item<double>();
+      ++loss_n;
+      tokens += b.tokens;
+      examples += static_cast<int64_t>(batches[static_cast<size_t>(bi)].size());
+      bool boundary = (bi + 1) % accum == 0 || bi + 1 == batches_per_epoch;
+      if (!boundary) continue;
+      for (auto& m : applied.methods) m->after_backward(*model);
+      std::vector<torch::Tensor> ps;
+      for (auto& p : opt.params()) ps.push_back(p.value);
+      if (clip > 0) torch::nn::utils::clip_grad_norm_(ps, clip);
+      double cur = linear_schedule(lr, st.step, warmup, total);
+      opt.step(cur);
+      opt.zero_grad();
+      ++st.step;
+      ++steps_this_run;
+      st.batch = bi + 1;
+      double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (st.step % log_every == 0 || st.step == total) {
+        append_line(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", loss_sum / loss_n}, {"lr", cur},
+                                             {"examples_per_s", examples / secs}, {"tokens_per_s", tokens / secs}});
+        double eta = secs / steps_this_run * static_cast<double>(total - st.step);
+        char line[200];
+        std::snprintf(line, sizeof line, "epoch %lld/%lld step %lld/%lld loss %.4f lr %.2e %.2f step/s ETA %s",
+                      static_cast<long long>(st.epoch + 1), static_cast<long long>(epochs), static_cast<long long>(st.step),
+                      static_cast<long long>(total), loss_sum / loss_n, cur, steps_this_run / secs, fmt_time(eta).c_str());
+        if (tty) std::fprintf(stderr, "\r%s\033[K", line);
+        else spdlog::info("{}", line);
+        loss_sum = 0;
+        loss_n = 0;
+      }
+      if (eval_every > 0 && st.step % eval_every == 0) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
+      done = st.step >= total;
+      if (g_interrupted || (stop_after > 0 && st.step == stop_after)) {
+        if (tty) std::fprintf(stderr, "\n");
+        save_checkpoint(out, *model, opt, st);
+        spdlog::warn("stopped at step {}: checkpoint saved, continue with --resume", st.step);
+        std::signal(SIGINT, old_handler);
+        result.exit_code = g_interrupted ? 130 : 0;
+        result.results = {{"stopped_at", st.step}};
+        return result;
+      }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    if (!done || st.batch >= batches_per_epoch) {
+      ++st.epoch;
+      st.batch = 0;
+    }
+    if (eval_every == 0 || done) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
+    save_checkpoint(out, *model, opt, st);
+    if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;
+  }
+  std::signal(SIGINT, old_handler);
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  result.results = {{"task", data.task.name},
+                    {"method", applied.resolved},
+                    {"metric", metric},
+                    {"best", st.best_metrics},
+                    {"best_step", st.best_step},
+                    {"steps", st.step},
+                    {"trainable_backbone_params", summary.trainable_backbone},
+                    {"backbone_params", summary.backbone_params},
+                    {"trainable_percent", summary.percent()},
+                    {"head_params", summary.head_params},
+                    {"train_seconds_this_run", secs},
+                    {"train_examples", data.train.size()},
+                    {"dev_examples", data.dev.size()}};
+  write_file_atomic(out + "/results.json", result.results.dump(2));
+  return result;
+}
+
+}  // namespace lntune

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End-to-end `lntune train` on the seeded fixture BERT and a small separable CSV task:
+# it learns; only the chosen parameters are saved; resume after a stop reproduces every loss
+# bit-for-bit; Ctrl-C saves a checkpoint (exit 130) that resumes; bad configs are one-line errors.
+# usage: test_train.sh <lntune binary> <fixtures dir>
+set -uo pipefail
+lntune=$1 fx=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# Data from the fixture vocabulary: label 1 iff the sentence says "good".
+gen() {
+  awk -v n="$1" -v s="$2" 'BEGIN { srand(s); print "text,label";
+    split("the film movie plot is very not an", w, " ");
+    for (i = 0; i < n; i++) { t = ""; for (k = 0; k < 5; k++) t = t w[1 + int(rand() * 8)] " ";
+      y = rand() < 0.5; print t (y ? "good" : "bad") " " w[1 + int(rand() * 8)] "," y } }'
+}
+gen 256 1 > "$work/train.csv"
+gen 64 2 > "$work/dev.csv"
+cat > "$work/run.json" <<JSON
+{"model": {"path": "$fx/bert_seq_cls"},
+ "task": {"name": "csv", "train_file": "$work/train.csv", "dev_file": "$work/dev.csv", "num_labels": 2, "max_length": 16},
+ "method": {"name": "full"},
+ "train": {"epochs": 6, "batch_size": 16, "lr": 0.001, "log_every": 1, "seed": 7},
+ "output_dir": "$work/full"}
+JSON
+export OMP_NUM_THREADS=1
+
+# 1. full fine-tuning learns the rule.
+"$lntune" train --config "$work/run.json" > "$work/full.out" 2> "$work/full.err" || bad "full run failed: $(tail -3 "$work/full.err")"
+acc=$(grep -o '"accuracy": [0-9.]*' "$work/full/results.json" | grep -o '[0-9.]*$')
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.9) }' && ok || bad "full fine-tuning dev accuracy $acc < 0.9"
+
+# 2. ln: 320 backbone parameters train; the saved weights hold exactly the trainable tensors (10 LN + 2 head).
+"$lntune" train --config "$work/run.json" --set method.name=ln --set output_dir="$work/ln" > /dev/null 2>&1 || bad "ln run failed"
+grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad "ln trainable count"
+n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
+[ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
+
+# 3. stop + resume == uninterrupted, bit for bit (grad accumulation, stop mid-epoch).
+common=(--config "$work/run.json" --set method.name=bitfit --set train.batch_size=8 --set train.grad_accum=2 --set train.epochs=2)
+"$lntune" train "${common[@]}" --set output_dir="$work/a" > /dev/null 2>&1
+"$lntune" train "${common[@]}" --set output_dir="$work/b" --set train.stop_after_steps=11 > /dev/null 2>&1
+"$lntune" train "${common[@]}" --set output_dir="$work/b" --resume > /dev/null 2>&1
+grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/a/metrics.jsonl" > "$work/la"
+grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/b/metrics.jsonl" > "$work/lb"
+[ "$(wc -l < "$work/la")" = 32 ] && cmp -s "$work/la" "$work/lb" && ok || bad "resumed losses differ from the uninterrupted run"
+
+# 4. Ctrl-C saves a checkpoint and exits 130; --resume continues.
+"$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/int/metrics.jsonl" ] && break; sleep 0.2; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && [ -f "$work/int/latest" ] && ok || bad "SIGINT: exit $rc, latest $(ls "$work/int")"
+"$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 --set train.stop_after_steps=$(( $(cat "$work/int/latest" | tr -dc 0-9) + 2 )) --resume > /dev/null 2>&1 && ok || bad "resume after SIGINT failed"
+
+# 5. bad configs: one line naming the file and key, exit 1.
+expect() {
+  "$lntune" train --config "$work/run.json" "${@:3}" > /dev/null 2> "$work/err"
+  local rc=$?
+  [ $rc = "$1" ] && [ "$(wc -l < "$work/err")" = 1 ] && grep -qF -- "$2" "$work/err" && ok || bad "expected '$2' (exit $1), got exit $rc: $(cat "$work/err")"
+}
+expect 1 "$work/run.json: train.learning_rate: unknown key" --set train.learning_rate=1 --set output_dir="$work/x1"
+expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" --set method.name=lorax --set output_dir="$work/x2"
+expect 1 "holds a run already: use --resume" --set output_dir="$work/full"
+expect 1 "$work/nope.csv: cannot open" --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include "config/json_schema.h"
+#include "config/run_config.h"
+#include "util/error.h"
+
+using namespace lntune;
+
+namespace {
+nlohmann::json base() {
+  return nlohmann::json::parse(R"({"model": {"path": "m"}, "task": {"name": "rte", "data_dir": "d"},
+                                  "method": {"name": "ln", "terms": "bias"}, "train": {"lr": 0.001}})");
+}
+std::string error_of(nlohmann::json j, std::vector<std::string> sets = {}) {
+  try {
+    resolve_run_config(std::move(j), sets, "run.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(RunConfig, DefaultsOverridesAndOpenMethod) {
+  auto c = resolve_run_config(base(), {"train.epochs=5", "output_dir=runs/x", "model.norm.type=dyt"}, "run.json");
+  EXPECT_EQ(c["train"]["epochs"], 5);
+  EXPECT_EQ(c["train"]["batch_size"], 16);  // default kept
+  EXPECT_DOUBLE_EQ(c["train"]["lr"].get<double>(), 0.001);
+  EXPECT_EQ(c["output_dir"], "runs/x");
+  EXPECT_EQ(c["model"]["norm"]["type"], "dyt");
+  EXPECT_EQ(c["method"]["terms"], "bias");  // method options pass through to the registry
+}
+
+TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
+  auto j = base();
+  j["train"]["learning_rate"] = 1;
+  EXPECT_EQ(error_of(j), "run.json: train.learning_rate: unknown key");
+  j = base();
+  j["train"]["epochs"] = "3";
+  EXPECT_EQ(error_of(j), "run.json: train.epochs: has the wrong type: expected number, got string");
+  EXPECT_EQ(error_of(base(), {"train.epochs=1.5"}), "run.json: train.epochs: must be an integer, got 1.5");
+  EXPECT_EQ(error_of(base(), {"task.name="}), "run.json: task.name: missing");
+  EXPECT_EQ(error_of(base(), {"train.warmup_ratio=1"}), "run.json: train.warmup_ratio: must be in [0, 1)");
+  EXPECT_EQ(error_of(base(), {"nonsense"}), "run.json: nonsense: --set needs key.path=value");
+  EXPECT_EQ(error_of(base(), {"model.size=3"}), "run.json: model.size: unknown key");
+}

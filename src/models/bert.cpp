@@ -35,9 +35,9 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch:
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
     : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
-  query = register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  key = register_module("key", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  query = register_module("query", Projection(c.hidden_size, c.hidden_size));
+  key = register_module("key", Projection(c.hidden_size, c.hidden_size));
+  value = register_module("value", Projection(c.hidden_size, c.hidden_size));
   dropout = register_module("dropout", torch::nn::Dropout(c.attention_dropout));
 }
 
@@ -45,20 +45,24 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, const torch
   int64_t B = h.size(0), T = h.size(1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
   auto q = split(query(h)), k = split(key(h)), v = split(value(h));
+  auto mask = ext_mask;
+  add_prefix(prefix, k, v, mask);
   auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  if (ext_mask.defined()) scores = scores + ext_mask;
+  if (mask.defined()) scores = scores + mask;
   auto probs = dropout(torch::softmax(scores, -1));
   return torch::matmul(probs, v).transpose(1, 2).reshape({B, T, heads * head_dim});
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm) {
-  dense = register_module("dense", torch::nn::Linear(in, c.hidden_size));
+  dense = register_module("dense", Projection(in, c.hidden_size));
   LayerNorm = register_module("LayerNorm", make_norm(norm_for(c, norm)));
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
 }
 
 torch::Tensor BertResidualOutputImpl::forward(const torch::Tensor& h, const torch::Tensor& residual) {
-  return LayerNorm(dropout(dense(h)) + residual);
+  auto out = dropout(dense(h));
+  if (adapter) out = adapter->forward(out, residual);
+  return LayerNorm(out + residual);
 }
 
 BertAttentionImpl::BertAttentionImpl(const ModelConfig& c, const NormOptions& norm) {
@@ -71,7 +75,7 @@ torch::Tensor BertAttentionImpl::forward(const torch::Tensor& h, const torch::Te
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const ModelConfig& c) : act(c.activation) {
-  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+  dense = register_module("dense", Projection(c.hidden_size, c.intermediate_size));
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& h) { return activation(act, dense(h)); }

@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "models/extensions.h"
 #include "models/model.h"
 
 namespace lntune {
@@ -20,20 +21,23 @@ class BertSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit BertSelfAttentionImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  Projection query{nullptr}, key{nullptr}, value{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
 };
 TORCH_MODULE(BertSelfAttention);
 
-// dense -> dropout -> residual -> LayerNorm (BertSelfOutput and BertOutput share this shape).
+// dense -> dropout -> [adapter] -> residual -> LayerNorm (BertSelfOutput and BertOutput share
+// this shape; `residual` is the sub-layer's input, which parallel adapters read).
 class BertResidualOutputImpl : public torch::nn::Module {
  public:
   BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm);
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& residual);
-  torch::nn::Linear dense{nullptr};
+  Projection dense{nullptr};
   Norm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  std::shared_ptr<SublayerAdapter> adapter;  // registered as "adapter" when set
 };
 TORCH_MODULE(BertResidualOutput);
 
@@ -50,7 +54,7 @@ class BertIntermediateImpl : public torch::nn::Module {
  public:
   explicit BertIntermediateImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& h);
-  torch::nn::Linear dense{nullptr};
+  Projection dense{nullptr};
   std::string act;
 };
 TORCH_MODULE(BertIntermediate);

@@ -9,21 +9,10 @@
 
 namespace lntune {
 
-Conv1DImpl::Conv1DImpl(int64_t in, int64_t out) {
-  weight = register_parameter("weight", torch::empty({in, out}).normal_(0, 0.02));
-  bias = register_parameter("bias", torch::zeros({out}));
-}
-
-torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
-  auto sizes = x.sizes().vec();
-  sizes.back() = weight.size(1);
-  return torch::addmm(bias, x.reshape({-1, x.size(-1)}), weight).view(sizes);
-}
-
 GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
     : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
-  c_attn = register_module("c_attn", Conv1D(c.hidden_size, 3 * c.hidden_size));
-  c_proj = register_module("c_proj", Conv1D(c.hidden_size, c.hidden_size));
+  c_attn = register_module("c_attn", Projection(c.hidden_size, 3 * c.hidden_size, true, true));
+  c_proj = register_module("c_proj", Projection(c.hidden_size, c.hidden_size, true, true));
   attn_dropout = register_module("attn_dropout", torch::nn::Dropout(c.attention_dropout));
   resid_dropout = register_module("resid_dropout", torch::nn::Dropout(c.hidden_dropout));
   scale = c.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim)) : 1.0;
@@ -35,18 +24,21 @@ torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, const torch::Te
   auto qkv = c_attn(h).split(H, -1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
   auto q = split(qkv[0]), k = split(qkv[1]), v = split(qkv[2]);
+  auto mask = ext_mask;
+  add_prefix(prefix, k, v, mask);
+  int64_t P = k.size(2) - T;  // prefix positions are visible to every query
   auto w = torch::matmul(q, k.transpose(-1, -2)) * scale;
-  auto causal = torch::ones({T, T}, h.options().dtype(torch::kBool)).tril();
+  auto causal = torch::ones({T, T + P}, h.options().dtype(torch::kBool)).tril(P);
   w = torch::where(causal, w, torch::full({}, std::numeric_limits<float>::lowest(), w.options()));
-  if (ext_mask.defined()) w = w + ext_mask;
+  if (mask.defined()) w = w + mask;
   auto probs = attn_dropout(torch::softmax(w, -1));
   auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});
   return resid_dropout(c_proj(ctx));
 }
 
 GPT2MLPImpl::GPT2MLPImpl(const ModelConfig& c) : act(c.activation) {
-  c_fc = register_module("c_fc", Conv1D(c.hidden_size, c.intermediate_size));
-  c_proj = register_module("c_proj", Conv1D(c.intermediate_size, c.hidden_size));
+  c_fc = register_module("c_fc", Projection(c.hidden_size, c.intermediate_size, true, true));
+  c_proj = register_module("c_proj", Projection(c.intermediate_size, c.hidden_size, true, true));
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
 }
 
@@ -61,8 +53,14 @@ GPT2BlockImpl::GPT2BlockImpl(const ModelConfig& c, const NormOptions& norm, int6
 }
 
 torch::Tensor GPT2BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& ext_mask) {
-  auto h = x + attn(ln_1(x), ext_mask);
-  return h + mlp(ln_2(h));
+  auto in1 = ln_1(x);
+  auto a = attn(in1, ext_mask);
+  if (adapter_attn) a = adapter_attn->forward(a, in1);
+  auto h = x + a;
+  auto in2 = ln_2(h);
+  auto m = mlp(in2);
+  if (adapter_ffn) m = adapter_ffn->forward(m, in2);
+  return h + m;
 }
 
 GPT2ModelImpl::GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm) {

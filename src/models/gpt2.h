@@ -3,25 +3,18 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "models/extensions.h"
 #include "models/model.h"
 
 namespace lntune {
-
-// HF's Conv1D: y = x @ weight + bias with weight [in, out] (transposed vs nn.Linear).
-class Conv1DImpl : public torch::nn::Module {
- public:
-  Conv1DImpl(int64_t in, int64_t out);
-  torch::Tensor forward(const torch::Tensor& x);
-  torch::Tensor weight, bias;
-};
-TORCH_MODULE(Conv1D);
 
 class GPT2AttentionImpl : public torch::nn::Module {
  public:
   GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx);
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
-  Conv1D c_attn{nullptr}, c_proj{nullptr};
+  Projection c_attn{nullptr}, c_proj{nullptr};  // HF Conv1D layout: weight [in, out]
   torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
+  std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
   double scale;
 };
@@ -31,7 +24,7 @@ class GPT2MLPImpl : public torch::nn::Module {
  public:
   explicit GPT2MLPImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& h);
-  Conv1D c_fc{nullptr}, c_proj{nullptr};
+  Projection c_fc{nullptr}, c_proj{nullptr};
   torch::nn::Dropout dropout{nullptr};
   std::string act;
 };
@@ -44,6 +37,8 @@ class GPT2BlockImpl : public torch::nn::Module {
   Norm ln_1{nullptr}, ln_2{nullptr};
   GPT2Attention attn{nullptr};
   GPT2MLP mlp{nullptr};
+  // Adapters on the attention / MLP outputs ("adapter_attn", "adapter_ffn" when set).
+  std::shared_ptr<SublayerAdapter> adapter_attn, adapter_ffn;
 };
 TORCH_MODULE(GPT2Block);
 

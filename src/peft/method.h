@@ -32,6 +32,13 @@ std::vector<std::string> method_names();
 std::unique_ptr<Method> make_full();
 std::unique_ptr<Method> make_ln();
 std::unique_ptr<Method> make_bitfit();
+std::unique_ptr<Method> make_lora();
+std::unique_ptr<Method> make_adapter();
+std::unique_ptr<Method> make_prefix();
+
+// Folds every LoRA delta into its base weight (export / inference), or takes them out again.
+void merge_all(TaskModelImpl& model);
+void unmerge_all(TaskModelImpl& model);
 
 struct Applied {
   std::vector<std::unique_ptr<Method>> methods;

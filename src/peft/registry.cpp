@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "config/json_schema.h"
+#include "models/extensions.h"
 #include "peft/method.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -15,6 +16,9 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"full", make_full},
       {"ln", make_ln},
       {"bitfit", make_bitfit},
+      {"lora", make_lora},
+      {"adapter", make_adapter},
+      {"prefix", make_prefix},
   };
   return k;
 }
@@ -114,6 +118,16 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
   for (auto& p : model.named_parameters())
     if (!starts_with(p.key(), prefix)) p.value().set_requires_grad(true);  // the task head
   return out;
+}
+
+void merge_all(TaskModelImpl& model) {
+  for (const auto& m : model.modules())
+    if (auto p = std::dynamic_pointer_cast<ProjectionImpl>(m)) p->merge();
+}
+
+void unmerge_all(TaskModelImpl& model) {
+  for (const auto& m : model.modules())
+    if (auto p = std::dynamic_pointer_cast<ProjectionImpl>(m)) p->unmerge();
 }
 
 TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before) {

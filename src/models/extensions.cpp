@@ -1,0 +1,54 @@
+#include "models/extensions.h"
+
+namespace lntune {
+
+ProjectionImpl::ProjectionImpl(int64_t in, int64_t out, bool has_bias, bool conv1d) : in_(in), out_(out), conv1d_(conv1d) {
+  weight = register_parameter("weight", conv1d ? torch::empty({in, out}).normal_(0, 0.02) : torch::empty({out, in}).normal_(0, 0.02));
+  if (has_bias) bias = register_parameter("bias", torch::zeros({out}));
+}
+
+torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y;
+  if (conv1d_) {
+    auto sizes = x.sizes().vec();
+    sizes.back() = out_;
+    y = (bias.defined() ? torch::addmm(bias, x.reshape({-1, in_}), weight) : torch::mm(x.reshape({-1, in_}), weight)).view(sizes);
+  } else {
+    y = torch::linear(x, weight, bias);
+  }
+  if (delta_ && !merged_) y = y + delta_->forward(x);
+  return y;
+}
+
+void ProjectionImpl::add_delta_to_weight(double sign) {
+  torch::NoGradGuard g;
+  auto d = delta_->weight_delta();  // [out, in]
+  weight.add_(conv1d_ ? d.t() : d, sign);
+}
+
+void ProjectionImpl::merge() {
+  if (!delta_ || merged_) return;
+  add_delta_to_weight(1.0);
+  merged_ = true;
+}
+
+void ProjectionImpl::unmerge() {
+  if (!delta_ || !merged_) return;
+  add_delta_to_weight(-1.0);
+  merged_ = false;
+}
+
+void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,
+                torch::Tensor& ext_mask) {
+  if (!prefix || prefix->length() == 0) return;
+  auto [pk, pv] = prefix->key_values(k.size(0));
+  k = torch::cat({pk.to(k.dtype()), k}, 2);
+  v = torch::cat({pv.to(v.dtype()), v}, 2);
+  if (ext_mask.defined()) {
+    auto sizes = ext_mask.sizes().vec();
+    sizes.back() = prefix->length();
+    ext_mask = torch::cat({torch::zeros(sizes, ext_mask.options()), ext_mask}, -1);
+  }
+}
+
+}  // namespace lntune

@@ -1,0 +1,64 @@
+// Extension points through which PEFT methods wrap a model without editing its weights:
+// projections (LoRA deltas, mergeable), sub-layer adapters, attention prefixes.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <utility>
+
+namespace lntune {
+
+// A learned addition to a projection: y = base(x) + delta(x). Its parameters are registered on
+// the host projection by the method (e.g. "lora_A", "lora_B", as HF PEFT names them).
+class ProjectionDelta {
+ public:
+  virtual ~ProjectionDelta() = default;
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  virtual torch::Tensor weight_delta() = 0;  // the same map as a dense [out, in] matrix (for merging)
+};
+
+// Every linear map of the models. Parameter names and layouts are HF's: "weight" [out, in] for
+// nn.Linear, [in, out] for GPT-2's Conv1D, and "bias".
+class ProjectionImpl : public torch::nn::Module {
+ public:
+  ProjectionImpl(int64_t in, int64_t out, bool bias = true, bool conv1d = false);
+  torch::Tensor forward(const torch::Tensor& x);
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  bool conv1d() const { return conv1d_; }
+  void set_delta(std::shared_ptr<ProjectionDelta> d) { delta_ = std::move(d); }
+  bool has_delta() const { return delta_ != nullptr; }
+  // Folds the delta into the weight (inference/export) or takes it out again; outputs unchanged.
+  void merge();
+  void unmerge();
+  bool merged() const { return merged_; }
+  torch::Tensor weight, bias;
+
+ private:
+  void add_delta_to_weight(double sign);
+  int64_t in_, out_;
+  bool conv1d_;
+  bool merged_ = false;
+  std::shared_ptr<ProjectionDelta> delta_;
+};
+TORCH_MODULE(Projection);
+
+// Transforms a residual sub-layer's output; `in` is the sub-layer's input (parallel adapters).
+class SublayerAdapter : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& out, const torch::Tensor& in) = 0;
+};
+
+// Keys and values prepended in one attention layer: each [B, heads, P, head_dim].
+class AttentionPrefix : public torch::nn::Module {
+ public:
+  virtual std::pair<torch::Tensor, torch::Tensor> key_values(int64_t batch) = 0;
+  virtual int64_t length() const = 0;
+};
+
+// Prepends a prefix's keys/values (if any) and widens the additive mask [B,1,1,T] (or [B,1,T,T])
+// with zeros (visible) for the prefix positions.
+void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,
+                torch::Tensor& ext_mask);
+
+}  // namespace lntune

@@ -1,0 +1,68 @@
+// lora (Hu et al., 2021): y = W x + (alpha / r) * B A dropout(x) on the target projections; A is
+// Kaiming-uniform, B zero (so the model is unchanged at init). A and B are registered on the
+// projection as "lora_A" / "lora_B" (HF PEFT's names); merge() folds B A into W for export.
+#include <cmath>
+
+#include "models/extensions.h"
+#include "peft/method.h"
+#include "peft/targets.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace lntune::peft {
+
+namespace {
+
+class LoraDelta : public ProjectionDelta {
+ public:
+  LoraDelta(torch::nn::Linear a, torch::nn::Linear b, torch::nn::Dropout d, double scale)
+      : a_(std::move(a)), b_(std::move(b)), drop_(std::move(d)), scale_(scale) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return b_(a_(drop_(x))) * scale_; }
+  torch::Tensor weight_delta() override { return torch::matmul(b_->weight, a_->weight) * scale_; }
+
+ private:
+  torch::nn::Linear a_, b_;
+  torch::nn::Dropout drop_;
+  double scale_;
+};
+
+class Lora : public Method {
+ public:
+  std::string name() const override { return "lora"; }
+  nlohmann::json default_options() const override {
+    return {{"r", 8}, {"alpha", 16.0}, {"dropout", 0.0}, {"targets", nlohmann::json::array()}};
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    int64_t r = o["r"].get<int64_t>();
+    if (r <= 0) throw Error("method.lora.r: must be positive");
+    double scale = o["alpha"].get<double>() / static_cast<double>(r);
+    std::vector<std::string> targets;
+    for (const auto& t : o["targets"]) targets.push_back(t.get<std::string>());
+    if (targets.empty()) targets = default_lora_targets(model.config.model_type);
+    int wrapped = 0;
+    for (const auto& item : model.named_modules()) {
+      auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
+      if (!proj || !starts_with(item.key(), model.backbone_prefix())) continue;
+      std::string leaf = item.key().substr(item.key().rfind('.') + 1);
+      if (std::find(targets.begin(), targets.end(), leaf) == targets.end()) continue;
+      if (proj->has_delta()) throw Error("method.lora: " + item.key() + " is already wrapped");
+      auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
+      auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
+      auto d = proj->register_module("lora_dropout", torch::nn::Dropout(o["dropout"].get<double>()));
+      {
+        torch::NoGradGuard g;
+        torch::nn::init::kaiming_uniform_(a->weight, std::sqrt(5.0));
+        b->weight.zero_();
+      }
+      proj->set_delta(std::make_shared<LoraDelta>(a, b, d, scale));
+      ++wrapped;
+    }
+    if (wrapped == 0) throw Error("method.lora.targets: no projection of this model is named like the targets");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_lora() { return std::make_unique<Lora>(); }
+
+}  // namespace lntune::peft

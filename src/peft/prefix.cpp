@@ -1,0 +1,84 @@
+// prefix (Li & Liang, 2021): P trainable key/value vectors prepended in every attention layer
+// (the attention mask widened so every query sees them; GPT-2's causal mask too). With
+// `reparam`, the prefixes are produced by an MLP over a P x H embedding during training, as in
+// the paper; finalize() replaces the MLP by the prefixes it produces.
+#include "models/bert.h"
+#include "models/gpt2.h"
+#include "peft/method.h"
+#include "util/error.h"
+
+namespace lntune::peft {
+
+namespace {
+
+// All layers' prefixes: [L, 2, P, heads, head_dim].
+class PrefixEncoder : public torch::nn::Module {
+ public:
+  PrefixEncoder(int64_t layers, int64_t heads, int64_t head_dim, int64_t length, bool reparam, int64_t hidden)
+      : L_(layers), heads_(heads), d_(head_dim), P_(length) {
+    int64_t H = heads * head_dim, out = layers * 2 * H;
+    if (reparam) {
+      embedding = register_parameter("embedding", torch::randn({length, H}) * 0.02);
+      mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(H, hidden), torch::nn::Tanh(),
+                                                         torch::nn::Linear(hidden, out)));
+    } else {
+      prefix = register_parameter("prefix", torch::randn({length, out}) * 0.02);
+    }
+  }
+  torch::Tensor all() {
+    auto flat = mlp.is_empty() ? prefix : mlp->forward(embedding);
+    return flat.view({P_, L_, 2, heads_, d_}).permute({1, 2, 0, 3, 4});
+  }
+  int64_t length() const { return P_; }
+  torch::Tensor embedding, prefix;
+  torch::nn::Sequential mlp{nullptr};
+
+ private:
+  int64_t L_, heads_, d_, P_;
+};
+
+class LayerPrefix : public AttentionPrefix {
+ public:
+  LayerPrefix(std::shared_ptr<PrefixEncoder> enc, int64_t layer) : enc_(std::move(enc)), layer_(layer) {}
+  std::pair<torch::Tensor, torch::Tensor> key_values(int64_t batch) override {
+    auto kv = enc_->all()[layer_];  // [2, P, heads, d]
+    auto k = kv[0].permute({1, 0, 2}).unsqueeze(0).expand({batch, -1, -1, -1});
+    auto v = kv[1].permute({1, 0, 2}).unsqueeze(0).expand({batch, -1, -1, -1});
+    return {k, v};
+  }
+  int64_t length() const override { return enc_->length(); }
+
+ private:
+  std::shared_ptr<PrefixEncoder> enc_;
+  int64_t layer_;
+};
+
+class Prefix : public Method {
+ public:
+  std::string name() const override { return "prefix"; }
+  nlohmann::json default_options() const override { return {{"length", 10}, {"reparam", true}, {"hidden", 512}}; }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    int64_t P = o["length"].get<int64_t>();
+    if (P < 0) throw Error("method.prefix.length: must be >= 0");
+    const auto& c = model.config;
+    auto enc = std::make_shared<PrefixEncoder>(c.num_layers, c.num_heads, c.hidden_size / c.num_heads, P,
+                                               o["reparam"].get<bool>(), o["hidden"].get<int64_t>());
+    std::vector<std::shared_ptr<AttentionPrefix>*> slots;
+    for (const auto& item : model.named_modules()) {
+      if (auto a = std::dynamic_pointer_cast<BertSelfAttentionImpl>(item.value())) slots.push_back(&a->prefix);
+      else if (auto g = std::dynamic_pointer_cast<GPT2AttentionImpl>(item.value())) slots.push_back(&g->prefix);
+    }
+    if (static_cast<int64_t>(slots.size()) != c.num_layers) throw Error("method.prefix: attention layers not found");
+    // The encoder belongs to the backbone ("bert.prefix_encoder" / "transformer.prefix_encoder").
+    std::string backbone = model.backbone_prefix().substr(0, model.backbone_prefix().size() - 1);
+    for (const auto& child : model.named_children())
+      if (child.key() == backbone) child.value()->register_module("prefix_encoder", enc);
+    for (size_t l = 0; l < slots.size(); ++l) *slots[l] = std::make_shared<LayerPrefix>(enc, static_cast<int64_t>(l));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_prefix() { return std::make_unique<Prefix>(); }
+
+}  // namespace lntune::peft

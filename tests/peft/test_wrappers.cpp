@@ -1,0 +1,128 @@
+// LoRA, adapters and prefixes: counts by hand, exact behaviour at init, merge == unmerged,
+// zero-length prefix == base model, masks and causality kept with a prefix.
+#include <gtest/gtest.h>
+
+#include "io/checkpoint.h"
+#include "models/extensions.h"
+#include "peft/method.h"
+#include "test_paths.h"
+
+using namespace lntune;
+
+namespace {
+
+struct Setup {
+  std::shared_ptr<TaskModelImpl> model;
+  Batch batch;
+};
+
+Setup with(const std::string& model, const std::string& spec) {
+  auto lm = load_model(test::fixtures() + "/" + model);
+  if (!spec.empty()) peft::apply_methods(*lm.model, nlohmann::json::parse(spec), "test.json");
+  lm.model->eval();
+  auto ids = torch::tensor({{2, 40, 41, 42, 43, 3, 0, 0}, {2, 44, 45, 46, 47, 48, 49, 3}}, torch::kLong);
+  auto mask = (ids != 0).to(torch::kLong);
+  return {lm.model, {ids, mask, {}}};
+}
+
+torch::Tensor logits(Setup& s) {
+  torch::NoGradGuard g;
+  return s.model->forward(s.batch).logits;
+}
+
+int64_t trainable_backbone(TaskModelImpl& m) {
+  int64_t n = 0;
+  for (const auto& p : m.named_parameters())
+    if (p.value().requires_grad() && p.key().rfind(m.backbone_prefix(), 0) == 0) n += p.value().numel();
+  return n;
+}
+
+void perturb(TaskModelImpl& m, const std::string& needle) {
+  torch::NoGradGuard g;
+  torch::manual_seed(3);
+  for (auto& p : m.named_parameters())
+    if (p.key().find(needle) != std::string::npos) p.value().normal_(0, 0.5);
+}
+
+}  // namespace
+
+TEST(Lora, CountsAndIdentityAtInit) {
+  auto base = with("bert_seq_cls", "");
+  auto s = with("bert_seq_cls", R"({"name": "lora"})");
+  // query + value in 2 layers, r = 8: 8 * (32 + 32) each.
+  EXPECT_EQ(trainable_backbone(*s.model), 4 * 8 * 64);
+  EXPECT_TRUE(torch::allclose(logits(s), logits(base), 0, 0));  // B = 0
+  auto g = with("gpt2_lm", R"({"name": "lora", "r": 4})");
+  EXPECT_EQ(trainable_backbone(*g.model), 2 * 4 * (32 + 96));  // c_attn, Conv1D 32 -> 96
+  auto names = g.model->named_parameters().keys();
+  EXPECT_NE(std::find(names.begin(), names.end(), "transformer.h.0.attn.c_attn.lora_A.weight"), names.end());
+}
+
+TEST(Lora, MergedEqualsUnmergedAndUnmergeRestores) {
+  for (const char* model : {"bert_seq_cls", "gpt2_lm"}) {
+    auto s = with(model, R"({"name": "lora", "targets": ["query", "value", "dense", "c_attn", "c_fc"]})");
+    perturb(*s.model, "lora_B");
+    std::map<std::string, torch::Tensor> before;
+    for (const auto& p : s.model->named_parameters()) before[p.key()] = p.value().clone();
+    auto unmerged = logits(s);
+    peft::merge_all(*s.model);
+    auto merged = logits(s);
+    EXPECT_TRUE(torch::allclose(merged, unmerged, 1e-5, 1e-5)) << model << " " << (merged - unmerged).abs().max();
+    // Merging really changed the base weights (the outputs agree because the delta moved in).
+    bool changed = false;
+    for (const auto& p : s.model->named_parameters())
+      if (p.key().find("lora_") == std::string::npos) changed |= !torch::equal(p.value(), before[p.key()]);
+    EXPECT_TRUE(changed) << model;
+    peft::unmerge_all(*s.model);
+    for (const auto& p : s.model->named_parameters())
+      EXPECT_TRUE(torch::allclose(p.value(), before[p.key()], 1e-6, 1e-6)) << p.key();
+    EXPECT_TRUE(torch::allclose(logits(s), unmerged, 1e-6, 1e-6));
+  }
+}
+
+TEST(Adapter, CountsAndExactIdentityAtInit) {
+  auto base = with("bert_seq_cls", "");
+  // size = 32 / 16 = 2: down 32*2 + 2, up 2*32 + 32 = 162 per adapter.
+  auto h = with("bert_seq_cls", R"({"name": "adapter"})");
+  EXPECT_EQ(trainable_backbone(*h.model), 4 * 162);  // after MHA and FFN in 2 layers
+  EXPECT_TRUE(torch::allclose(logits(h), logits(base), 0, 0));
+  EXPECT_EQ(trainable_backbone(*with("bert_seq_cls", R"({"name": "adapter", "type": "pfeiffer"})").model), 2 * 162);
+  auto par = with("bert_seq_cls", R"({"name": "adapter", "type": "parallel", "size": 4, "scaling": 4.0})");
+  EXPECT_EQ(trainable_backbone(*par.model), 2 * (32 * 4 + 4 + 4 * 32 + 32));
+  perturb(*par.model, "adapter.up");
+  EXPECT_FALSE(torch::allclose(logits(par), logits(base)));
+  auto g = with("gpt2_lm", R"({"name": "adapter"})");
+  EXPECT_EQ(trainable_backbone(*g.model), 4 * 162);
+  EXPECT_EQ(trainable_backbone(*with("bert_seq_cls", R"({"name": "adapter+ln"})").model), 4 * 162 + 5 * 64);
+}
+
+TEST(Prefix, ZeroLengthIsTheBaseModelAndCountsByHand) {
+  auto base = with("bert_seq_cls", "");
+  auto zero = with("bert_seq_cls", R"({"name": "prefix", "length": 0, "reparam": false})");
+  EXPECT_TRUE(torch::allclose(logits(zero), logits(base), 0, 0));
+  auto p = with("bert_seq_cls", R"({"name": "prefix", "length": 3, "reparam": false})");
+  EXPECT_EQ(trainable_backbone(*p.model), 3 * 2 * 2 * 32);  // P x layers x (k, v) x H
+  EXPECT_FALSE(torch::allclose(logits(p), logits(base)));
+  // Reparameterised: embedding P x H + MLP H -> 16 -> L*2*H.
+  auto r = with("bert_seq_cls", R"({"name": "prefix", "length": 3, "hidden": 16})");
+  EXPECT_EQ(trainable_backbone(*r.model), 3 * 32 + (32 * 16 + 16) + (16 * 128 + 128));
+  EXPECT_EQ(trainable_backbone(*with("bert_seq_cls", R"({"name": "prefix+ln", "prefix": {"length": 3, "reparam": false}})").model),
+            384 + 320);
+}
+
+TEST(Prefix, PaddingStaysInvisibleAndGpt2StaysCausal) {
+  auto p = with("bert_seq_cls", R"({"name": "prefix", "length": 4, "reparam": false})");
+  torch::NoGradGuard g;
+  auto ids = torch::tensor({{2, 40, 41, 3}}, torch::kLong);
+  auto a = p.model->forward({ids, torch::ones_like(ids), {}}).logits;
+  auto padded = torch::tensor({{2, 40, 41, 3, 0, 0}}, torch::kLong);
+  auto b = p.model->forward({padded, (padded != 0).to(torch::kLong), {}}).logits;
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6));
+  auto q = with("gpt2_lm", R"({"name": "prefix", "length": 4, "reparam": false})");
+  auto h1 = q.model->forward({torch::tensor({{5, 6, 7, 8}}, torch::kLong), {}, {}}).last_hidden_state;
+  auto h2 = q.model->forward({torch::tensor({{5, 6, 7, 99}}, torch::kLong), {}, {}}).last_hidden_state;
+  EXPECT_TRUE(torch::allclose(h1.narrow(1, 0, 3), h2.narrow(1, 0, 3), 1e-6, 1e-6));
+  auto base = with("gpt2_lm", "");
+  auto h0 = base.model->forward({torch::tensor({{5, 6, 7, 8}}, torch::kLong), {}, {}}).last_hidden_state;
+  EXPECT_FALSE(torch::allclose(h0, h1));  // the prefix is seen from the first position on
+}

@@ -1,6 +1,7 @@
 // The lntune command: dispatches sub-commands and turns every exception into one line on stderr
 // and a non-zero exit code (1: bad input or runtime failure, 2: bad usage).
 #include <cxxopts.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
     usage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? 2 : 0;
   }
+  // Logs and progress go to stderr; stdout carries results (ids, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("lntune"));
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   try {
     lntune::configure_threads();

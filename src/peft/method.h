@@ -35,6 +35,7 @@ std::unique_ptr<Method> make_bitfit();
 std::unique_ptr<Method> make_lora();
 std::unique_ptr<Method> make_adapter();
 std::unique_ptr<Method> make_prefix();
+std::unique_ptr<Method> make_mam();
 
 // Folds every LoRA delta into its base weight (export / inference), or takes them out again.
 void merge_all(TaskModelImpl& model);
@@ -46,8 +47,13 @@ struct Applied {
 };
 
 // `spec` is {"name": "ln", ...options} or a list of such objects; "a+b" names apply a then b
-// with the options found under spec["a"] / spec["b"]. Freezes the model, applies each method,
-// then makes the task head trainable (as the papers do). Errors name `source` and the key.
+// with the options found under spec["a"] / spec["b"]. Returns [(name, options merged over the
+// method's defaults)]; errors name `source` and the key. Needs no model: configs are checked
+// before anything is loaded.
+std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohmann::json& spec, const std::string& source);
+
+// resolve_methods, then: freezes the model, applies each method, and makes the task head
+// trainable (as the papers do).
 Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source);
 
 struct TrainableSummary {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <regex>
@@ -19,6 +20,7 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"lora", make_lora},
       {"adapter", make_adapter},
       {"prefix", make_prefix},
+      {"mam", make_mam},
   };
   return k;
 }
@@ -64,7 +66,7 @@ std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, con
   return out;
 }
 
-Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source) {
+std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohmann::json& spec, const std::string& source) {
   std::vector<std::pair<std::string, nlohmann::json>> todo;  // (name, user options)
   auto add = [&](const nlohmann::json& obj, const std::string& path) {
     if (!obj.is_object() || !obj.contains("name") || !obj["name"].is_string())
@@ -80,16 +82,18 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
       todo.emplace_back(name, opts);
       return;
     }
+    std::vector<std::string> parts;
     size_t s = 0;
     while (true) {  // "prefix+ln": each part's options live under its own name
       size_t p = name.find('+', s);
-      std::string part = name.substr(s, p == std::string::npos ? std::string::npos : p - s);
-      todo.emplace_back(part, obj.contains(part) ? obj[part] : nlohmann::json::object());
+      parts.push_back(name.substr(s, p == std::string::npos ? std::string::npos : p - s));
+      todo.emplace_back(parts.back(), obj.contains(parts.back()) ? obj[parts.back()] : nlohmann::json::object());
       if (p == std::string::npos) break;
       s = p + 1;
     }
     for (auto it = obj.begin(); it != obj.end(); ++it)
-      if (it.key() != "name" && name.find(it.key()) == std::string::npos) fail(source, path + "." + it.key(), "unknown key");
+      if (it.key() != "name" && std::find(parts.begin(), parts.end(), it.key()) == parts.end())
+        fail(source, path + "." + it.key(), "unknown key");
   };
   if (spec.is_array()) {
     for (size_t i = 0; i < spec.size(); ++i) add(spec[i], "method[" + std::to_string(i) + "]");
@@ -97,10 +101,6 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
     add(spec, "method");
   }
   if (todo.empty()) fail(source, "method", "no method given");
-
-  Applied out;
-  out.resolved = nlohmann::json::array();
-  for (auto& p : model.parameters()) p.set_requires_grad(false);
   for (auto& [name, user] : todo) {
     std::unique_ptr<Method> m;
     try {
@@ -108,7 +108,18 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
     } catch (const Error& e) {
       fail(source, "method.name", e.what());
     }
-    nlohmann::json opts = merge_strict(m->default_options(), user, source, "method." + name);
+    user = merge_strict(m->default_options(), user, source, "method." + name);
+  }
+  return todo;
+}
+
+Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source) {
+  auto todo = resolve_methods(spec, source);
+  Applied out;
+  out.resolved = nlohmann::json::array();
+  for (auto& p : model.parameters()) p.set_requires_grad(false);
+  for (auto& [name, opts] : todo) {
+    auto m = make_method(name);
     m->apply(model, opts);
     opts["name"] = name;
     out.resolved.push_back(opts);

@@ -34,27 +34,36 @@ struct Data {
   std::vector<Encoded> train, dev;
 };
 
-Data load_data(const nlohmann::json& t, const Tokenizer& tok, const std::string& source) {
-  Data d;
+TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
   std::string name = t["name"].get<std::string>();
-  std::vector<Example> train, dev;
   if (name == "csv" || name == "jsonl") {
     int64_t k = t["num_labels"].get<int64_t>();
     if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
-    d.task.name = name;
-    d.task.num_labels = static_cast<int>(k);
-    d.task.metrics = k == 1 ? std::vector<std::string>{"pearson", "spearman"} : std::vector<std::string>{"accuracy"};
-    if (k == 2) d.task.metrics.push_back("f1");
+    TaskInfo task;
+    task.name = name;
+    task.num_labels = static_cast<int>(k);
+    task.metrics = k == 1 ? std::vector<std::string>{"pearson", "spearman"} : std::vector<std::string>{"accuracy"};
+    if (k == 2) task.metrics.push_back("f1");
+    return task;
+  }
+  try {
+    return glue_task(name);
+  } catch (const Error& e) {
+    fail(source, "task.name", e.what());
+  }
+}
+
+Data load_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& source) {
+  Data d;
+  d.task = task;
+  std::vector<Example> train, dev;
+  if (task.name == "csv" || task.name == "jsonl") {
     std::vector<std::string> labels;
-    train = read_generic(t["train_file"].get<std::string>(), labels, k == 1);
-    dev = read_generic(t["dev_file"].get<std::string>(), labels, k == 1);
-    if (k > 1 && static_cast<int64_t>(labels.size()) > k) fail(source, "task.num_labels", "the data has more labels");
+    train = read_generic(t["train_file"].get<std::string>(), labels, task.num_labels == 1);
+    dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
+    if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
+      fail(source, "task.num_labels", "the data has more labels");
   } else {
-    try {
-      d.task = glue_task(name);
-    } catch (const Error& e) {
-      fail(source, "task.name", e.what());
-    }
     std::string dir = t["data_dir"].get<std::string>();
     if (dir.empty()) fail(source, "task.data_dir", "missing");
     train = read_glue(d.task, dir, "train");
@@ -167,13 +176,16 @@ void append_line(const std::string& path, const nlohmann::json& j) {
 
 }  // namespace
 
-TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool resume) {
+TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool resume, bool dry_run) {
   const auto& tc = cfg["train"];
   const std::string out = cfg["output_dir"].get<std::string>();
-  std::system(("mkdir -p '" + out + "'").c_str());
-  if (!is_directory(out)) fail(out, "", "cannot create the output directory");
-  if (!resume && file_exists(out + "/latest"))
-    fail(out, "", "holds a run already: use --resume to continue it, or another output_dir");
+  peft::resolve_methods(cfg["method"], source);  // config errors before any output or loading
+  if (!dry_run) {
+    std::system(("mkdir -p '" + out + "'").c_str());
+    if (!is_directory(out)) fail(out, "", "cannot create the output directory");
+    if (!resume && file_exists(out + "/latest"))
+      fail(out, "", "holds a run already: use --resume to continue it, or another output_dir");
+  }
   const uint64_t seed = tc["seed"].get<uint64_t>();
   torch::manual_seed(seed);
 
@@ -183,9 +195,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   if (tok_dir.empty()) tok_dir = ck.tokenizer_dir;
   if (tok_dir.empty()) fail(source, "tokenizer", "missing, and the model folder holds no tokenizer files");
   auto tok = Tokenizer::from_dir(tok_dir);
-  Data data = load_data(cfg["task"], *tok, source);
-  const bool regression = data.task.num_labels == 1;
-  ck.config.num_labels = data.task.num_labels;
+  const TaskInfo task = task_info(cfg["task"], source);
+  ck.config.num_labels = task.num_labels;
   const auto& nc = cfg["model"]["norm"];
   NormOptions norm;
   norm.type(nc["type"].get<std::string>()).impl(nc["impl"].get<std::string>()).dyt_alpha_init(nc["dyt_alpha_init"].get<double>());
@@ -203,6 +214,15 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   auto summary = peft::summarize(*model, backbone);
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
                summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
+  if (dry_run) {
+    TrainOutcome r;
+    r.results = {{"task", task.name}, {"method", applied.resolved}, {"trainable_backbone_params", summary.trainable_backbone},
+                 {"backbone_params", summary.backbone_params}, {"trainable_percent", summary.percent()},
+                 {"head_params", summary.head_params}};
+    return r;
+  }
+  Data data = load_data(cfg["task"], task, *tok, source);
+  const bool regression = data.task.num_labels == 1;
 
   std::set<std::string> norm_params;
   for (const auto& n : find_norms(*model))

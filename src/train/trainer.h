@@ -13,7 +13,8 @@ struct TrainOutcome {
 
 // Runs the resolved run config (see config/run_config.h). Writes into output_dir: config.json,
 // metrics.jsonl, results.json, trainable.safetensors (best), checkpoint-*/ + latest (resume).
-// `resume` continues from output_dir's latest checkpoint with identical losses.
-TrainOutcome train(const nlohmann::json& config, const std::string& source, bool resume);
+// `resume` continues from output_dir's latest checkpoint with identical losses. `dry_run` stops
+// after building the model and applying the method(s): config check + trainable summary.
+TrainOutcome train(const nlohmann::json& config, const std::string& source, bool resume, bool dry_run = false);
 
 }  // namespace lntune

@@ -60,15 +60,18 @@ rc=$?
 "$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 --set train.stop_after_steps=$(( $(cat "$work/int/latest" | tr -dc 0-9) + 2 )) --resume > /dev/null 2>&1 && ok || bad "resume after SIGINT failed"
 
 # 5. bad configs: one line naming the file and key, exit 1.
+# expect <exit> <message> <lines>: the error is the last stderr line; <lines> bounds what precedes
+# it (1: config errors come before any log output; data errors follow the model's load log).
 expect() {
-  "$lntune" train --config "$work/run.json" "${@:3}" > /dev/null 2> "$work/err"
+  "$lntune" train --config "$work/run.json" "${@:4}" > /dev/null 2> "$work/err"
   local rc=$?
-  [ $rc = "$1" ] && [ "$(wc -l < "$work/err")" = 1 ] && grep -qF -- "$2" "$work/err" && ok || bad "expected '$2' (exit $1), got exit $rc: $(cat "$work/err")"
+  [ $rc = "$1" ] && [ "$(wc -l < "$work/err")" -le "$3" ] && tail -1 "$work/err" | grep -q "^lntune: error: " &&
+    tail -1 "$work/err" | grep -qF -- "$2" && ok || bad "expected '$2' (exit $1), got exit $rc: $(cat "$work/err")"
 }
-expect 1 "$work/run.json: train.learning_rate: unknown key" --set train.learning_rate=1 --set output_dir="$work/x1"
-expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" --set method.name=lorax --set output_dir="$work/x2"
-expect 1 "holds a run already: use --resume" --set output_dir="$work/full"
-expect 1 "$work/nope.csv: cannot open" --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
+expect 1 "$work/run.json: train.learning_rate: unknown key" 1 --set train.learning_rate=1 --set output_dir="$work/x1"
+expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" 1 --set method.name=lorax --set output_dir="$work/x2"
+expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
+expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

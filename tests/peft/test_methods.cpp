@@ -70,13 +70,16 @@ TEST(Peft, Gpt2CountsByHand) {
 }
 
 TEST(Peft, BadNamesAndOptionsAreRejected) {
-  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, full, ln, lora, prefix)");
+  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, full, ln, lora, mam, prefix)");
   EXPECT_EQ(error_of(R"({"name": "ln", "term": "gain"})"), "test.json: method.ln.term: unknown key");
   EXPECT_EQ(error_of(R"({"name": "ln", "terms": "scale"})"), "method.ln.terms: 'scale' (gain, bias, both)");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"),
             "method.ln: the modules/layers selection matches no norm of this model");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "3-1"})"), "method.ln.layers: layer range '3-1' runs backwards");
   EXPECT_EQ(error_of(R"({"terms": "gain"})").rfind("test.json: method: needs a string 'name'", 0), 0u);
+  EXPECT_EQ(error_of(R"({"name": "bitfit+ln", "l": {}})"), "test.json: method.l: unknown key");
+  EXPECT_EQ(error_of(R"({"name": "bitfit+ln", "ln": {"terms": 1}})"),
+            "test.json: method.ln.terms: has the wrong type: expected string, got number");
 }
 
 TEST(Peft, LayerIndexParsing) {

@@ -110,6 +110,12 @@ TEST(Prefix, ZeroLengthIsTheBaseModelAndCountsByHand) {
             384 + 320);
 }
 
+TEST(Mam, IsPrefixPlusParallelAdapter) {
+  auto m = with("bert_seq_cls", R"({"name": "mam", "prefix": {"length": 3, "reparam": false}, "adapter": {"size": 4}})");
+  // prefix 3 x 2 layers x 2 x 32 = 384; parallel FFN adapter per layer 32*4 + 4 + 4*32 + 32 = 292.
+  EXPECT_EQ(trainable_backbone(*m.model), 384 + 2 * 292);
+}
+
 TEST(Prefix, PaddingStaysInvisibleAndGpt2StaysCausal) {
   auto p = with("bert_seq_cls", R"({"name": "prefix", "length": 4, "reparam": false})");
   torch::NoGradGuard g;

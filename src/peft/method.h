@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,12 @@ class Method {
   virtual nlohmann::json default_options() const { return nlohmann::json::object(); }
   // Called with the whole model frozen; options already merged over the defaults.
   virtual void apply(TaskModelImpl& model, const nlohmann::json& options) = 0;
+  // Called once after apply(), before training, with the loss of training sample i (0 <= i < n)
+  // under the current model: data-dependent methods (Fisher selection) estimate what they need.
+  virtual void prepare(TaskModelImpl&, const std::function<torch::Tensor(int64_t)>& sample_loss, int64_t n) {
+    (void)sample_loss;
+    (void)n;
+  }
   // Called after each backward pass, before clipping and the optimizer step (gradient masks).
   virtual void after_backward(TaskModelImpl&) {}
 };
@@ -36,6 +43,7 @@ std::unique_ptr<Method> make_lora();
 std::unique_ptr<Method> make_adapter();
 std::unique_ptr<Method> make_prefix();
 std::unique_ptr<Method> make_mam();
+std::unique_ptr<Method> make_fisher_ln();
 
 // Folds every LoRA delta into its base weight (export / inference), or takes them out again.
 void merge_all(TaskModelImpl& model);

@@ -21,6 +21,7 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"adapter", make_adapter},
       {"prefix", make_prefix},
       {"mam", make_mam},
+      {"fisher_ln", make_fisher_ln},
   };
   return k;
 }

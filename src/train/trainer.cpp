@@ -223,6 +223,17 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   }
   Data data = load_data(cfg["task"], task, *tok, source);
   const bool regression = data.task.num_labels == 1;
+  {
+    // Data-dependent methods (e.g. fisher_ln) see per-sample losses in eval mode (no dropout).
+    model->eval();
+    auto sample_loss = [&](int64_t i) {
+      auto b = make_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression);
+      return loss_of(model->forward(b.inputs).logits, b.labels, regression);
+    };
+    for (auto& m : applied.methods) m->prepare(*model, sample_loss, static_cast<int64_t>(data.train.size()));
+    model->zero_grad();
+    model->train();
+  }
 
   std::set<std::string> norm_params;
   for (const auto& n : find_norms(*model))

@@ -40,6 +40,21 @@ grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad 
 n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
 [ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
 
+# 2b. fisher_ln: exactly the top 10% of the 320 LN elements (32) move; the rest keep their values.
+"$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.samples=32 --set output_dir="$work/fisher" > /dev/null 2>&1 || bad "fisher_ln run failed"
+changed=$(/usr/bin/python3 - "$work/fisher/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
+import json, struct, sys
+import numpy as np
+def load(path):
+    f = open(path, "rb"); n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
+    h.pop("__metadata__", None)
+    return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=np.float32) for k, v in h.items()}
+tuned, base = load(sys.argv[1]), load(sys.argv[2])
+print(sum(int((tuned[k] != base[k]).sum()) for k in tuned if "LayerNorm" in k))
+PY
+)
+[ "$changed" = 32 ] && ok || bad "fisher_ln changed $changed LN elements, expected 32"
+
 # 3. stop + resume == uninterrupted, bit for bit (grad accumulation, stop mid-epoch).
 common=(--config "$work/run.json" --set method.name=bitfit --set train.batch_size=8 --set train.grad_accum=2 --set train.epochs=2)
 "$lntune" train "${common[@]}" --set output_dir="$work/a" > /dev/null 2>&1

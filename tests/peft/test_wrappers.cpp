@@ -132,3 +132,37 @@ TEST(Prefix, PaddingStaysInvisibleAndGpt2StaysCausal) {
   auto h0 = base.model->forward({torch::tensor({{5, 6, 7, 8}}, torch::kLong), {}, {}}).last_hidden_state;
   EXPECT_FALSE(torch::allclose(h0, h1));  // the prefix is seen from the first position on
 }
+
+TEST(FisherLn, KeepsTheTopKOfAKnownFisherAndMasksTheRest) {
+  // Synthetic case: the loss of every sample is sum(c * p) over the 5 x 64 LN elements, so each
+  // element's empirical Fisher is samples * c^2. With c = its index + 1 (in find_norms order),
+  // the top 10% (32 elements) are the last 32: the last norm's bias.
+  auto s = with("bert_seq_cls", R"({"name": "fisher_ln", "top_percent": 10, "samples": 3})");
+  std::vector<torch::Tensor> params;
+  for (const auto& n : find_norms(*s.model))
+    for (const auto& p : n.module->named_parameters(false)) params.push_back(p.value());
+  ASSERT_EQ(params.size(), 10u);
+  auto coef = torch::arange(1, 5 * 64 + 1, torch::kFloat);
+  auto loss = [&](int64_t) {
+    std::vector<torch::Tensor> flat;
+    for (auto& p : params) flat.push_back(p.flatten());
+    return (torch::cat(flat) * coef).sum();
+  };
+  auto applied = peft::apply_methods(*s.model, nlohmann::json::parse(R"({"name": "fisher_ln", "top_percent": 10, "samples": 3})"), "t");
+  applied.methods[0]->prepare(*s.model, loss, 100);
+  // One backward of the same loss, masked: only the last norm's bias keeps its gradient.
+  s.model->zero_grad();
+  loss(0).backward();
+  applied.methods[0]->after_backward(*s.model);
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto g = params[i].grad();
+    if (i == 9) EXPECT_TRUE(torch::equal(g, coef.narrow(0, 9 * 32, 32))) << i;
+    else EXPECT_EQ(g.abs().sum().item<float>(), 0.0f) << i;
+  }
+  // Selections follow `ln`: gains only -> the top 10% of 160 gain elements = 16 of the last gain.
+  auto gains = peft::apply_methods(*s.model, nlohmann::json::parse(R"({"name": "fisher_ln", "terms": "gain"})"), "t");
+  int64_t trainable = 0;
+  for (const auto& p : s.model->named_parameters())
+    if (p.value().requires_grad() && p.key().rfind("bert.", 0) == 0) trainable += p.value().numel();
+  EXPECT_EQ(trainable, 5 * 32);
+}

@@ -26,6 +26,7 @@ METHODS = {  # name -> (method spec, lr, weight decay)
     "prefix+ln": ({"name": "prefix+ln", "prefix": {"length": 10, "reparam": True}}, 1e-3, 0.0),
     "adapter+ln": ({"name": "adapter+ln"}, 1e-3, 0.0),
     "mam": ({"name": "mam"}, 1e-3, 0.0),
+    "prompt": ({"name": "prompt", "length": 20}, 3e-3, 0.0),
     "fisher_ln": ({"name": "fisher_ln", "top_percent": 10.0, "samples": 256}, 1e-3, 0.0),
 }
 

@@ -23,13 +23,18 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& 
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
 }
 
-torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types) {
-  int64_t T = ids.size(1);
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types, const torch::Tensor& prompt) {
+  auto words = word_embeddings(ids);
+  auto tt = types.defined() ? types : torch::zeros_like(ids);
+  if (prompt.defined()) {
+    words = torch::cat({prompt.to(words.dtype()), words}, 1);
+    tt = torch::cat({torch::zeros({ids.size(0), prompt.size(1)}, tt.options()), tt}, 1);
+  }
+  int64_t T = words.size(1);
   TORCH_CHECK(T <= position_embeddings->options.num_embeddings(), "sequence length ", T,
               " exceeds max_position_embeddings ", position_embeddings->options.num_embeddings());
   auto pos = torch::arange(T, ids.options().dtype(torch::kLong)).unsqueeze(0);
-  auto tt = types.defined() ? types : torch::zeros_like(ids);
-  auto e = word_embeddings(ids) + token_type_embeddings(tt) + position_embeddings(pos);
+  auto e = words + token_type_embeddings(tt) + position_embeddings(pos);
   return dropout(LayerNorm(e));
 }
 
@@ -107,9 +112,14 @@ BertModelImpl::BertModelImpl(const ModelConfig& c, const NormOptions& norm, bool
 }
 
 torch::Tensor BertModelImpl::forward(const Batch& b, std::vector<torch::Tensor>* hidden) {
-  auto h = embeddings(b.input_ids, b.token_type_ids);
+  int64_t P = prompt_length();
+  auto h = embeddings(b.input_ids, b.token_type_ids, P ? prompt->embeds(b.input_ids.size(0)) : torch::Tensor());
   torch::Tensor ext;
-  if (b.attention_mask.defined()) ext = extended_attention_mask(b.attention_mask, h.scalar_type());
+  if (b.attention_mask.defined()) {
+    auto mask = P ? torch::cat({torch::ones({b.attention_mask.size(0), P}, b.attention_mask.options()), b.attention_mask}, 1)
+                  : b.attention_mask;
+    ext = extended_attention_mask(mask, h.scalar_type());
+  }
   if (hidden) hidden->push_back(h);
   for (const auto& layer : *layers) {
     h = layer->as<BertLayer>()->forward(h, ext);
@@ -137,8 +147,12 @@ BertTaskModelImpl::BertTaskModelImpl(const ModelConfig& c, Head h, const NormOpt
 ModelOutput BertTaskModelImpl::forward(const Batch& b, bool output_hidden_states) {
   ModelOutput out;
   out.last_hidden_state = bert->forward(b, output_hidden_states ? &out.hidden_states : nullptr);
+  // With a soft prompt, position 0 is the first virtual token (as HF PEFT pools it); token
+  // outputs drop the virtual positions.
+  int64_t P = bert->prompt_length();
   if (head == Head::SequenceClassification) out.logits = classifier(dropout(bert->pool(out.last_hidden_state)));
-  else if (head == Head::TokenClassification) out.logits = classifier(dropout(out.last_hidden_state));
+  else if (head == Head::TokenClassification)
+    out.logits = classifier(dropout(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P)));
   return out;
 }
 

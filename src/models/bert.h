@@ -10,7 +10,9 @@ namespace lntune {
 class BertEmbeddingsImpl : public torch::nn::Module {
  public:
   BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& norm);
-  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+  // `prompt` ([B, P, H], may be undefined) is prepended to the word embeddings (type 0).
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& prompt = {});
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
   Norm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
@@ -75,9 +77,11 @@ class BertModelImpl : public torch::nn::Module {
   // Returns the last hidden state; fills `hidden` with every layer's output when non-null.
   torch::Tensor forward(const Batch& b, std::vector<torch::Tensor>* hidden);
   torch::Tensor pool(const torch::Tensor& last_hidden);
+  int64_t prompt_length() const { return prompt ? prompt->length() : 0; }
   BertEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};  // registered as encoder.layer
   torch::nn::Linear pooler{nullptr};      // registered as pooler.dense
+  std::shared_ptr<InputPrompt> prompt;    // prompt tuning (registered as "prompt" when set)
 };
 TORCH_MODULE(BertModel);
 

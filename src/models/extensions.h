@@ -56,6 +56,13 @@ class AttentionPrefix : public torch::nn::Module {
   virtual int64_t length() const = 0;
 };
 
+// Soft prompt: P trainable vectors prepended to the input embeddings ([B, P, H]).
+class InputPrompt : public torch::nn::Module {
+ public:
+  virtual torch::Tensor embeds(int64_t batch) = 0;
+  virtual int64_t length() const = 0;
+};
+
 // Prepends a prefix's keys/values (if any) and widens the additive mask [B,1,1,T] (or [B,1,T,T])
 // with zeros (visible) for the prefix positions.
 void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,

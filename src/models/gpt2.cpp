@@ -73,13 +73,20 @@ GPT2ModelImpl::GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm) {
 }
 
 torch::Tensor GPT2ModelImpl::forward(const Batch& b, std::vector<torch::Tensor>* hidden) {
-  int64_t T = b.input_ids.size(1);
+  int64_t P = prompt_length();
+  auto words = wte(b.input_ids);
+  if (P) words = torch::cat({prompt->embeds(b.input_ids.size(0)).to(words.dtype()), words}, 1);
+  int64_t T = words.size(1);
   TORCH_CHECK(T <= wpe->options.num_embeddings(), "sequence length ", T, " exceeds n_positions ",
               wpe->options.num_embeddings());
   auto pos = torch::arange(T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
-  auto x = drop(wte(b.input_ids) + wpe(pos));
+  auto x = drop(words + wpe(pos));
   torch::Tensor ext;
-  if (b.attention_mask.defined()) ext = extended_attention_mask(b.attention_mask, x.scalar_type());
+  if (b.attention_mask.defined()) {
+    auto mask = P ? torch::cat({torch::ones({b.attention_mask.size(0), P}, b.attention_mask.options()), b.attention_mask}, 1)
+                  : b.attention_mask;
+    ext = extended_attention_mask(mask, x.scalar_type());
+  }
   if (hidden) hidden->push_back(x);
   for (const auto& blk : *h) {
     x = blk->as<GPT2Block>()->forward(x, ext);
@@ -106,6 +113,9 @@ ModelOutput GPT2TaskModelImpl::forward(const Batch& b, bool output_hidden_states
   ModelOutput out;
   auto x = transformer->forward(b, output_hidden_states ? &out.hidden_states : nullptr);
   out.last_hidden_state = x;
+  // Heads read the real tokens only: drop a soft prompt's virtual positions.
+  int64_t P = transformer->prompt_length();
+  if (P) x = x.narrow(1, P, x.size(1) - P);
   if (head == Head::LanguageModel) {
     out.logits = torch::matmul(x, transformer->wte->weight.t());  // tied LM head
   } else if (head == Head::SequenceClassification) {

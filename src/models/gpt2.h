@@ -46,8 +46,10 @@ class GPT2ModelImpl : public torch::nn::Module {
  public:
   GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm);
   torch::Tensor forward(const Batch& b, std::vector<torch::Tensor>* hidden);
+  int64_t prompt_length() const { return prompt ? prompt->length() : 0; }
   torch::nn::Embedding wte{nullptr}, wpe{nullptr};
   torch::nn::Dropout drop{nullptr};
+  std::shared_ptr<InputPrompt> prompt;  // prompt tuning (registered as "prompt" when set)
   torch::nn::ModuleList h{nullptr};
   Norm ln_f{nullptr};
 };

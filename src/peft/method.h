@@ -44,6 +44,7 @@ std::unique_ptr<Method> make_adapter();
 std::unique_ptr<Method> make_prefix();
 std::unique_ptr<Method> make_mam();
 std::unique_ptr<Method> make_fisher_ln();
+std::unique_ptr<Method> make_prompt();
 
 // Folds every LoRA delta into its base weight (export / inference), or takes them out again.
 void merge_all(TaskModelImpl& model);

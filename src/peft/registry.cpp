@@ -22,6 +22,7 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"prefix", make_prefix},
       {"mam", make_mam},
       {"fisher_ln", make_fisher_ln},
+      {"prompt", make_prompt},
   };
   return k;
 }

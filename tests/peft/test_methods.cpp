@@ -70,7 +70,7 @@ TEST(Peft, Gpt2CountsByHand) {
 }
 
 TEST(Peft, BadNamesAndOptionsAreRejected) {
-  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, fisher_ln, full, ln, lora, mam, prefix)");
+  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, fisher_ln, full, ln, lora, mam, prefix, prompt)");
   EXPECT_EQ(error_of(R"({"name": "ln", "term": "gain"})"), "test.json: method.ln.term: unknown key");
   EXPECT_EQ(error_of(R"({"name": "ln", "terms": "scale"})"), "method.ln.terms: 'scale' (gain, bias, both)");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"),

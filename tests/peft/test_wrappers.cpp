@@ -166,3 +166,23 @@ TEST(FisherLn, KeepsTheTopKOfAKnownFisherAndMasksTheRest) {
     if (p.value().requires_grad() && p.key().rfind("bert.", 0) == 0) trainable += p.value().numel();
   EXPECT_EQ(trainable, 5 * 32);
 }
+
+TEST(Prompt, CountsMaskingAndHeads) {
+  auto p = with("bert_seq_cls", R"({"name": "prompt", "length": 5})");
+  EXPECT_EQ(trainable_backbone(*p.model), 5 * 32);
+  torch::NoGradGuard g;
+  // Padding stays invisible with the prompt in front.
+  auto ids = torch::tensor({{2, 40, 41, 3}}, torch::kLong);
+  auto a = p.model->forward({ids, torch::ones_like(ids), {}});
+  auto padded = torch::tensor({{2, 40, 41, 3, 0, 0}}, torch::kLong);
+  auto b = p.model->forward({padded, (padded != 0).to(torch::kLong), {}});
+  EXPECT_TRUE(torch::allclose(a.logits, b.logits, 1e-5, 1e-6));
+  EXPECT_EQ(a.last_hidden_state.size(1), 5 + 4);  // virtual tokens included in the hidden states
+  // GPT-2: the LM head reads real positions only, and causality holds.
+  auto q = with("gpt2_lm", R"({"name": "prompt", "length": 3, "init": "random"})");
+  auto o1 = q.model->forward({torch::tensor({{5, 6, 7, 8}}, torch::kLong), {}, {}});
+  auto o2 = q.model->forward({torch::tensor({{5, 6, 7, 99}}, torch::kLong), {}, {}});
+  EXPECT_EQ(o1.logits.size(1), 4);
+  EXPECT_TRUE(torch::allclose(o1.logits.narrow(1, 0, 3), o2.logits.narrow(1, 0, 3), 1e-5, 1e-6));
+  EXPECT_EQ(trainable_backbone(*q.model), 3 * 32);
+}

@@ -1,0 +1,59 @@
+// prompt (Lester et al., 2021): P trainable input vectors prepended to the word embeddings; the
+// attention mask is widened and positions shift, as HF PEFT's prompt tuning does. Initialised
+// from randomly drawn rows of the word-embedding matrix ("vocab") or N(0, 0.02) ("random").
+#include "models/bert.h"
+#include "models/gpt2.h"
+#include "peft/method.h"
+#include "util/error.h"
+
+namespace lntune::peft {
+
+namespace {
+
+class SoftPrompt : public InputPrompt {
+ public:
+  explicit SoftPrompt(torch::Tensor init) { embedding = register_parameter("embedding", std::move(init)); }
+  torch::Tensor embeds(int64_t batch) override { return embedding.unsqueeze(0).expand({batch, -1, -1}); }
+  int64_t length() const override { return embedding.size(0); }
+  torch::Tensor embedding;
+};
+
+class Prompt : public Method {
+ public:
+  std::string name() const override { return "prompt"; }
+  nlohmann::json default_options() const override { return {{"length", 20}, {"init", "vocab"}}; }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    int64_t P = o["length"].get<int64_t>();
+    std::string init = o["init"].get<std::string>();
+    if (P <= 0) throw Error("method.prompt.length: must be positive");
+    if (init != "vocab" && init != "random") throw Error("method.prompt.init: '" + init + "' (vocab, random)");
+    torch::nn::Embedding wte{nullptr};
+    std::shared_ptr<InputPrompt>* slot = nullptr;
+    torch::nn::Module* owner = nullptr;
+    if (auto* b = dynamic_cast<BertTaskModelImpl*>(&model)) {
+      wte = b->bert->embeddings->word_embeddings;
+      slot = &b->bert->prompt;
+      owner = b->bert.get();
+    } else if (auto* g = dynamic_cast<GPT2TaskModelImpl*>(&model)) {
+      wte = g->transformer->wte;
+      slot = &g->transformer->prompt;
+      owner = g->transformer.get();
+    } else {
+      throw Error("method.prompt: unsupported model");
+    }
+    torch::Tensor start;
+    {
+      torch::NoGradGuard ng;
+      if (init == "vocab") start = wte->weight.index_select(0, torch::randint(wte->weight.size(0), {P}, torch::kLong)).clone();
+      else start = torch::randn({P, wte->weight.size(1)}) * 0.02;
+    }
+    auto prompt = std::make_shared<SoftPrompt>(start);
+    *slot = owner->register_module("prompt", prompt);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_prompt() { return std::make_unique<Prompt>(); }
+
+}  // namespace lntune::peft

@@ -103,13 +103,10 @@ std::vector<Example> read_glue(const TaskInfo& task, const std::string& dir, con
   std::string text = read_file(file);
   if (starts_with(text, "\xEF\xBB\xBF")) text = text.substr(3);  // MRPC ships with a UTF-8 BOM
   std::vector<Example> out;
-  size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
+  size_t line_no = 0;
+  for (std::string_view sv : split_lines(text)) {
+    std::string line(sv);
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if ((l.header && line_no == 1) || line.empty()) continue;
     std::string where = file + ":" + std::to_string(line_no);
     auto cols = split_tabs(line);
@@ -172,11 +169,9 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
     }
   };
   if (ends_with(path, ".jsonl")) {
-    size_t pos = 0, line_no = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-      pos = nl == std::string::npos ? text.size() : nl + 1;
+    size_t line_no = 0;
+    for (std::string_view sv : split_lines(text)) {
+      std::string line(sv);
       ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       std::string where = path + ":" + std::to_string(line_no);

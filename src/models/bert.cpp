@@ -116,9 +116,7 @@ torch::Tensor BertModelImpl::forward(const Batch& b, std::vector<torch::Tensor>*
   auto h = embeddings(b.input_ids, b.token_type_ids, P ? prompt->embeds(b.input_ids.size(0)) : torch::Tensor());
   torch::Tensor ext;
   if (b.attention_mask.defined()) {
-    auto mask = P ? torch::cat({torch::ones({b.attention_mask.size(0), P}, b.attention_mask.options()), b.attention_mask}, 1)
-                  : b.attention_mask;
-    ext = extended_attention_mask(mask, h.scalar_type());
+    ext = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), h.scalar_type());
   }
   if (hidden) hidden->push_back(h);
   for (const auto& layer : *layers) {

@@ -38,6 +38,11 @@ void ProjectionImpl::unmerge() {
   merged_ = false;
 }
 
+torch::Tensor widen_mask_for_prompt(const torch::Tensor& mask, int64_t P) {
+  if (P == 0) return mask;
+  return torch::cat({torch::ones({mask.size(0), P}, mask.options()), mask}, 1);
+}
+
 void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,
                 torch::Tensor& ext_mask) {
   if (!prefix || prefix->length() == 0) return;

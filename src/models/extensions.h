@@ -63,6 +63,9 @@ class InputPrompt : public torch::nn::Module {
   virtual int64_t length() const = 0;
 };
 
+// A (B, T) attention mask with P leading ones for a soft prompt's virtual tokens (P may be 0).
+torch::Tensor widen_mask_for_prompt(const torch::Tensor& mask, int64_t prompt_length);
+
 // Prepends a prefix's keys/values (if any) and widens the additive mask [B,1,1,T] (or [B,1,T,T])
 // with zeros (visible) for the prefix positions.
 void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,

@@ -83,9 +83,7 @@ torch::Tensor GPT2ModelImpl::forward(const Batch& b, std::vector<torch::Tensor>*
   auto x = drop(words + wpe(pos));
   torch::Tensor ext;
   if (b.attention_mask.defined()) {
-    auto mask = P ? torch::cat({torch::ones({b.attention_mask.size(0), P}, b.attention_mask.options()), b.attention_mask}, 1)
-                  : b.attention_mask;
-    ext = extended_attention_mask(mask, x.scalar_type());
+    ext = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), x.scalar_type());
   }
   if (hidden) hidden->push_back(x);
   for (const auto& blk : *h) {

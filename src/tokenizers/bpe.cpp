@@ -7,6 +7,7 @@
 #include "tokenizers/tokenizer.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strings.h"
 #include "util/unicode.h"
 
 namespace lntune {
@@ -82,14 +83,11 @@ std::unordered_map<std::string, int64_t> ByteLevelBpeTokenizer::parse_vocab_json
 std::vector<std::pair<std::string, std::string>> ByteLevelBpeTokenizer::parse_merges_txt(
     const std::string& text, const std::string& source) {
   std::vector<std::pair<std::string, std::string>> merges;
-  size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
+  size_t line_no = 0;
+  for (std::string_view sv : split_lines(text)) {
+    std::string line(sv);
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("#version", 0) == 0) continue;
+    if (starts_with(line, "#version")) continue;
     size_t sp = line.find(' ');
     if (sp == std::string::npos || sp == 0 || sp + 1 == line.size() || line.find(' ', sp + 1) != std::string::npos)
       fail(source, "line " + std::to_string(line_no), "a merge must be two symbols separated by one space");

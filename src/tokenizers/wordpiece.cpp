@@ -4,6 +4,7 @@
 #include "tokenizers/tokenizer.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strings.h"
 #include "util/unicode.h"
 
 namespace lntune {
@@ -22,15 +23,11 @@ bool is_bert_punct(char32_t c) {
 std::unordered_map<std::string, int64_t> WordPieceTokenizer::parse_vocab_txt(const std::string& text) {
   std::unordered_map<std::string, int64_t> vocab;
   int64_t id = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+  for (std::string_view sv : split_lines(text)) {
+    std::string line(sv);
     // HF trims trailing whitespace only (trim_end); later duplicates win.
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
     vocab[line] = id++;
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
   }
   return vocab;
 }

@@ -4,13 +4,7 @@
 # garbage archives), each of which must exit non-zero with exactly one line on stderr that
 # names the offending file.
 # usage: test_cli.sh <lntune binary> <fixtures dir>
-set -uo pipefail
-lntune=$1 fx=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 # expect_error <name> <exit code> <substring of the one stderr line> -- <lntune args...>
 expect_error() {
@@ -85,5 +79,4 @@ expect_error wrong-vocab-json 1 "$work/vocab2/vocab.json: must be a JSON object"
 mkdir "$work/vocab3" && echo '{"model": {"type": "Unigram"}}' > "$work/vocab3/tokenizer.json"
 expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.type" -- tokenize --tokenizer "$work/vocab3"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

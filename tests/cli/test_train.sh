@@ -3,13 +3,7 @@
 # it learns; only the chosen parameters are saved; resume after a stop reproduces every loss
 # bit-for-bit; Ctrl-C saves a checkpoint (exit 130) that resumes; bad configs are one-line errors.
 # usage: test_train.sh <lntune binary> <fixtures dir>
-set -uo pipefail
-lntune=$1 fx=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 # Data from the fixture vocabulary: label 1 iff the sentence says "good".
 gen() {
@@ -88,5 +82,4 @@ expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" 1 --set meth
 expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
 expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -3,6 +3,7 @@
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -49,7 +50,8 @@ int cmd_init(int argc, char** argv) {
   torch::manual_seed(a["seed"].as<uint64_t>());
   auto model = build_model(cfg, Head::None);
   init_weights(*model);
-  std::system(("mkdir -p '" + out + "'").c_str());
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
   if (!is_directory(out)) fail(out, "", "cannot create");
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "data/batch.h"
@@ -122,10 +123,12 @@ struct ResumeState {
   nlohmann::json best_metrics;
 };
 
-void save_checkpoint(const std::string& out, TaskModelImpl& model, AdamW& opt, const ResumeState& st) {
+void save_checkpoint(const std::string& out, AdamW& opt, const ResumeState& st) {
+  namespace fs = std::filesystem;
   std::string name = "checkpoint-" + std::to_string(st.step);
   std::string tmp = out + "/" + name + ".tmp", dir = out + "/" + name;
-  std::system(("rm -rf '" + tmp + "' && mkdir -p '" + tmp + "'").c_str());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
   Tensors trainable;
   for (const auto& p : opt.params()) trainable.emplace_back(p.name, p.value);
   write_safetensors(tmp + "/trainable.safetensors", trainable);
@@ -134,13 +137,12 @@ void save_checkpoint(const std::string& out, TaskModelImpl& model, AdamW& opt, c
   nlohmann::json s = {{"step", st.step}, {"epoch", st.epoch}, {"batch", st.batch}, {"optimizer_step", opt.steps()},
                       {"best", st.best}, {"best_step", st.best_step}, {"best_metrics", st.best_metrics}};
   write_file_atomic(tmp + "/state.json", s.dump(2));
-  std::system(("rm -rf '" + dir + "'").c_str());
+  fs::remove_all(dir);
   if (std::rename(tmp.c_str(), dir.c_str()) != 0) fail(dir, "", "cannot move the checkpoint into place");
   std::string prev;
   if (file_exists(out + "/latest")) prev = read_file(out + "/latest");
   write_file_atomic(out + "/latest", name);  // the switch to the new checkpoint is this rename
-  if (!prev.empty() && prev != name) std::system(("rm -rf '" + out + "/" + prev + "'").c_str());
-  (void)model;
+  if (!prev.empty() && prev != name && prev.find('/') == std::string::npos) fs::remove_all(out + "/" + prev);
 }
 
 ResumeState load_checkpoint(const std::string& out, AdamW& opt) {
@@ -181,7 +183,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const std::string out = cfg["output_dir"].get<std::string>();
   peft::resolve_methods(cfg["method"], source);  // config errors before any output or loading
   if (!dry_run) {
-    std::system(("mkdir -p '" + out + "'").c_str());
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
     if (!is_directory(out)) fail(out, "", "cannot create the output directory");
     if (!resume && file_exists(out + "/latest"))
       fail(out, "", "holds a run already: use --resume to continue it, or another output_dir");
@@ -334,7 +337,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       done = st.step >= total;
       if (g_interrupted || (stop_after > 0 && st.step == stop_after)) {
         if (tty) std::fprintf(stderr, "\n");
-        save_checkpoint(out, *model, opt, st);
+        save_checkpoint(out, opt, st);
         spdlog::warn("stopped at step {}: checkpoint saved, continue with --resume", st.step);
         std::signal(SIGINT, old_handler);
         result.exit_code = g_interrupted ? 130 : 0;
@@ -348,7 +351,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       st.batch = 0;
     }
     if (eval_every == 0 || done) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
-    save_checkpoint(out, *model, opt, st);
+    save_checkpoint(out, opt, st);
     if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;
   }
   std::signal(SIGINT, old_handler);

@@ -32,9 +32,7 @@ int cmd_info(int argc, char** argv) {
   if (a.count("head")) head = head_from_name(a["head"].as<std::string>());
   auto lm = load_model(a["model"].as<std::string>(), head);
   const auto& c = lm.model->config;
-  int64_t total = count_parameters(*lm.model), backbone = 0;
-  for (const auto& p : lm.model->named_parameters(true))
-    if (p.key().rfind(lm.model->backbone_prefix(), 0) == 0) backbone += p.value().numel();
+  int64_t total = count_parameters(*lm.model), backbone = count_backbone_parameters(*lm.model);
   auto norms = find_norms(*lm.model);
   std::map<std::string, int> roles;
   for (const auto& n : norms) roles[n.role]++;

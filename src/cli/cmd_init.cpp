@@ -57,7 +57,7 @@ int cmd_init(int argc, char** argv) {
   for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());
   write_safetensors(out + "/model.safetensors", tensors, {{"format", "pt"}, {"lntune", "seeded, untrained"}});
   write_file_atomic(out + "/config.json", cfg.to_json().dump(2));
-  for (const char* f : {"vocab.txt", "vocab.json", "merges.txt", "tokenizer.json"})
+  for (const auto& f : Tokenizer::file_names())
     if (file_exists(tdir + "/" + f)) write_file_atomic(out + "/" + f, read_file(tdir + "/" + f));
   std::cout << out << ": seeded " << cfg.model_type << " (" << count_parameters(*model) << " parameters)\n";
   return 0;

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "tokenizers/tokenizer.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -25,11 +26,6 @@ std::string shape_str(c10::IntArrayRef s) {
   for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
   o << "]";
   return o.str();
-}
-
-bool has_tokenizer_files(const std::string& dir) {
-  return file_exists(dir + "/tokenizer.json") || file_exists(dir + "/vocab.txt") ||
-         (file_exists(dir + "/vocab.json") && file_exists(dir + "/merges.txt"));
 }
 
 StateDict read_sharded_safetensors(const std::string& index_path) {
@@ -83,7 +79,7 @@ Checkpoint open_checkpoint(const std::string& path) {
       fail(ck.config_source, "", "missing: the model config must sit beside the weights (or inside the TorchScript archive)");
     ck.config = ModelConfig::from_file(ck.config_source);
   }
-  if (has_tokenizer_files(dir)) ck.tokenizer_dir = dir;
+  if (Tokenizer::present_in(dir)) ck.tokenizer_dir = dir;
   return ck;
 }
 

@@ -73,6 +73,13 @@ void init_weights(torch::nn::Module& model, double std, const std::vector<std::s
       if (e->options.padding_idx()) e->weight[*e->options.padding_idx()].zero_();
 }
 
+int64_t count_backbone_parameters(TaskModelImpl& m) {
+  int64_t n = 0;
+  for (const auto& p : m.named_parameters())
+    if (starts_with(p.key(), m.backbone_prefix())) n += p.value().numel();
+  return n;
+}
+
 int64_t count_parameters(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();

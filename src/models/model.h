@@ -54,6 +54,8 @@ std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head,
 torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype);
 
 int64_t count_parameters(torch::nn::Module& m);
+// Parameters under the backbone prefix ("bert." / "transformer."): the model without its head.
+int64_t count_backbone_parameters(TaskModelImpl& m);
 
 // HF's initialisation: Linear / Conv1D / Embedding weights ~ N(0, std), biases 0, padding rows
 // 0, norms weight 1 / bias 0 (DyT alpha at its init). Only parameters whose name passes `only`

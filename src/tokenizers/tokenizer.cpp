@@ -77,6 +77,16 @@ Encoding Tokenizer::encode(std::string_view a, std::optional<std::string_view> b
   return e;
 }
 
+bool Tokenizer::present_in(const std::string& dir) {
+  return file_exists(dir + "/tokenizer.json") || file_exists(dir + "/vocab.txt") ||
+         (file_exists(dir + "/vocab.json") && file_exists(dir + "/merges.txt"));
+}
+
+const std::vector<std::string>& Tokenizer::file_names() {
+  static const std::vector<std::string> k = {"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt"};
+  return k;
+}
+
 std::unique_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   if (!is_directory(dir)) fail(dir, "", "tokenizer directory not found");
   if (file_exists(dir + "/tokenizer.json")) return from_tokenizer_json(dir + "/tokenizer.json");

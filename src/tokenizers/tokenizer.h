@@ -47,6 +47,9 @@ class Tokenizer {
 
   // Reads DIR/tokenizer.json, or DIR/vocab.txt, or DIR/vocab.json + DIR/merges.txt.
   static std::unique_ptr<Tokenizer> from_dir(const std::string& dir);
+  // Whether from_dir would find tokenizer files in `dir`, and every file name it may read.
+  static bool present_in(const std::string& dir);
+  static const std::vector<std::string>& file_names();
   static std::unique_ptr<Tokenizer> from_tokenizer_json(const std::string& path);
   // Parses tokenizer.json text; `source` names it in errors.
   static std::unique_ptr<Tokenizer> from_tokenizer_json_text(const std::string& text, const std::string& source);

@@ -116,6 +116,13 @@ std::string fmt_time(double s) {
   return b;
 }
 
+// The tensors the optimizer trains, by name: what checkpoints and the best weights hold.
+Tensors trainable_tensors(AdamW& opt) {
+  Tensors out;
+  for (const auto& p : opt.params()) out.emplace_back(p.name, p.value);
+  return out;
+}
+
 struct ResumeState {
   int64_t step = 0, epoch = 0, batch = 0;
   double best = -1e300;
@@ -129,9 +136,7 @@ void save_checkpoint(const std::string& out, AdamW& opt, const ResumeState& st) 
   std::string tmp = out + "/" + name + ".tmp", dir = out + "/" + name;
   fs::remove_all(tmp);
   fs::create_directories(tmp);
-  Tensors trainable;
-  for (const auto& p : opt.params()) trainable.emplace_back(p.name, p.value);
-  write_safetensors(tmp + "/trainable.safetensors", trainable);
+  write_safetensors(tmp + "/trainable.safetensors", trainable_tensors(opt));
   write_safetensors(tmp + "/optimizer.safetensors", opt.state());
   write_safetensors(tmp + "/rng.safetensors", {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}});
   nlohmann::json s = {{"step", st.step}, {"epoch", st.epoch}, {"batch", st.batch}, {"optimizer_step", opt.steps()},
@@ -209,9 +214,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   auto report = load_weights(*model, ck.state, lo);
   for (const auto& l : report.lines()) spdlog::info("{}", l);
   init_weights(*model, 0.02, report.new_head);
-  int64_t backbone = 0;
-  for (const auto& p : model->named_parameters())
-    if (starts_with(p.key(), model->backbone_prefix())) backbone += p.value().numel();
+  const int64_t backbone = count_backbone_parameters(*model);  // before methods add modules
 
   auto applied = peft::apply_methods(*model, cfg["method"], source);
   auto summary = peft::summarize(*model, backbone);
@@ -281,9 +284,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       st.best = m.at(metric);
       st.best_step = st.step;
       st.best_metrics = m;
-      Tensors best;
-      for (const auto& p : opt.params()) best.emplace_back(p.name, p.value);
-      write_safetensors(out + "/trainable.safetensors", best, {{"step", std::to_string(st.step)}});
+      write_safetensors(out + "/trainable.safetensors", trainable_tensors(opt), {{"step", std::to_string(st.step)}});
     }
   };
 
@@ -297,7 +298,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   int64_t loss_n = 0;
   TrainOutcome result;
   bool done = st.step >= total;
-  while (!done && st.epoch < epochs + (tc["max_steps"].get<int64_t>() > 0 ? 1000000 : 0)) {
+  while (!done) {
     auto batches = train_batches(data.train.size(), bs, seed, st.epoch);
     for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
       auto b = make_batch(data.train, batches[static_cast<size_t>(bi)], pad, regression);
@@ -352,7 +353,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     }
     if (eval_every == 0 || done) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
     save_checkpoint(out, opt, st);
-    if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;
+    if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;  // max_steps may span epochs
   }
   std::signal(SIGINT, old_handler);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -8,6 +8,7 @@ int cmd_info(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_init(int argc, char** argv);
+int cmd_pretrain(int argc, char** argv);
 
 // Thrown for bad command-line usage (exit code 2).
 struct UsageError {

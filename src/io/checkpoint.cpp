@@ -130,7 +130,7 @@ LoadReport load_weights(TaskModelImpl& model, const StateDict& state, const Load
   }
   for (const auto& k : order) {
     if (done.count(k)) continue;
-    if (k.rfind(prefix, 0) == 0) r.missing.push_back(k);
+    if (k.rfind(prefix, 0) == 0 && !model.optional_backbone_key(k)) r.missing.push_back(k);
     else r.new_head.push_back(k);
   }
   auto first = [](const std::vector<std::string>& v) {

@@ -131,14 +131,31 @@ torch::Tensor BertModelImpl::pool(const torch::Tensor& last_hidden) {
   return torch::tanh(pooler(last_hidden.select(1, 0)));
 }
 
+BertMlmHeadImpl::BertMlmHeadImpl(const ModelConfig& c, const NormOptions& norm) : act(c.activation) {
+  auto transform = std::make_shared<torch::nn::Module>("BertPredictionHeadTransform");
+  dense = transform->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  LayerNorm = transform->register_module("LayerNorm", make_norm(norm_for(c, norm)));
+  register_module("transform", transform);
+  bias = register_parameter("bias", torch::zeros({c.vocab_size}));
+}
+
+torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder_weight) {
+  return torch::nn::functional::linear(LayerNorm(activation(act, dense(h))), decoder_weight, bias);
+}
+
 BertTaskModelImpl::BertTaskModelImpl(const ModelConfig& c, Head h, const NormOptions& norm) : TaskModelImpl(c, h) {
   if (h == Head::LanguageModel) throw Error("head 'lm' is GPT-2's; BERT supports none, seq_cls, token_cls");
-  // HF: the pooler exists for the base model and sequence classification, not token classification.
-  bert = register_module("bert", BertModel(c, norm, h != Head::TokenClassification));
+  // HF: the pooler exists for the base model and sequence classification, not for token
+  // classification or BertForMaskedLM.
+  bert = register_module("bert", BertModel(c, norm, h == Head::None || h == Head::SequenceClassification));
   if (h == Head::SequenceClassification || h == Head::TokenClassification) {
     double p = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout;
     dropout = register_module("dropout", torch::nn::Dropout(p));
     classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
+  } else if (h == Head::MaskedLanguageModel) {
+    auto cls = std::make_shared<torch::nn::Module>("BertOnlyMLMHead");
+    mlm = cls->register_module("predictions", BertMlmHead(c, norm));
+    register_module("cls", cls);
   }
 }
 
@@ -151,12 +168,21 @@ ModelOutput BertTaskModelImpl::forward(const Batch& b, bool output_hidden_states
   if (head == Head::SequenceClassification) out.logits = classifier(dropout(bert->pool(out.last_hidden_state)));
   else if (head == Head::TokenClassification)
     out.logits = classifier(dropout(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P)));
+  else if (head == Head::MaskedLanguageModel)
+    out.logits = mlm(lm_hidden(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P), b),
+                     bert->embeddings->word_embeddings->weight);
   return out;
 }
 
 bool BertTaskModelImpl::ignorable_key(const std::string& key) const {
   // position_ids was a persistent buffer in older transformers; no weights in it.
-  return key == "bert.embeddings.position_ids";
+  // The MLM decoder is tied: its weight is the word embeddings, its bias cls.predictions.bias.
+  return key == "bert.embeddings.position_ids" || key == "cls.predictions.decoder.weight" ||
+         key == "cls.predictions.decoder.bias";
+}
+
+bool BertTaskModelImpl::optional_backbone_key(const std::string& key) const {
+  return key.rfind("bert.pooler.", 0) == 0;
 }
 
 }  // namespace lntune

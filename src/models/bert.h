@@ -85,13 +85,28 @@ class BertModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BertModel);
 
+// HF's BertLMPredictionHead (registered as cls.predictions): transform (dense, activation,
+// LayerNorm), then the decoder, whose weight is the word embeddings (tied), plus its own bias.
+class BertMlmHeadImpl : public torch::nn::Module {
+ public:
+  BertMlmHeadImpl(const ModelConfig& c, const NormOptions& norm);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& decoder_weight);
+  torch::nn::Linear dense{nullptr};  // registered as transform.dense
+  Norm LayerNorm{nullptr};           // registered as transform.LayerNorm
+  torch::Tensor bias;
+  std::string act;
+};
+TORCH_MODULE(BertMlmHead);
+
 class BertTaskModelImpl : public TaskModelImpl {
  public:
   BertTaskModelImpl(const ModelConfig& c, Head head, const NormOptions& norm);
   ModelOutput forward(const Batch& b, bool output_hidden_states = false) override;
   std::string backbone_prefix() const override { return "bert."; }
   bool ignorable_key(const std::string& key) const override;
+  bool optional_backbone_key(const std::string& key) const override;
   BertModel bert{nullptr};
+  BertMlmHead mlm{nullptr};  // registered as cls.predictions
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear classifier{nullptr};
 };

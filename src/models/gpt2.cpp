@@ -115,7 +115,7 @@ ModelOutput GPT2TaskModelImpl::forward(const Batch& b, bool output_hidden_states
   int64_t P = transformer->prompt_length();
   if (P) x = x.narrow(1, P, x.size(1) - P);
   if (head == Head::LanguageModel) {
-    out.logits = torch::matmul(x, transformer->wte->weight.t());  // tied LM head
+    out.logits = torch::matmul(lm_hidden(x, b), transformer->wte->weight.t());  // tied LM head
   } else if (head == Head::SequenceClassification) {
     // Pool the last real token: from the attention mask when given, else the last non-pad id.
     int64_t T = x.size(1);

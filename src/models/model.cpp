@@ -16,7 +16,8 @@ Head head_from_name(const std::string& n) {
   if (n == "seq_cls") return Head::SequenceClassification;
   if (n == "token_cls") return Head::TokenClassification;
   if (n == "lm") return Head::LanguageModel;
-  throw Error("unknown head '" + n + "' (none, seq_cls, token_cls, lm)");
+  if (n == "mlm") return Head::MaskedLanguageModel;
+  throw Error("unknown head '" + n + "' (none, seq_cls, token_cls, lm, mlm)");
 }
 
 std::string head_name(Head h) {
@@ -25,6 +26,7 @@ std::string head_name(Head h) {
     case Head::SequenceClassification: return "seq_cls";
     case Head::TokenClassification: return "token_cls";
     case Head::LanguageModel: return "lm";
+    case Head::MaskedLanguageModel: return "mlm";
   }
   return "?";
 }
@@ -34,6 +36,7 @@ Head head_from_architectures(const ModelConfig& c) {
     if (a.find("ForSequenceClassification") != std::string::npos) return Head::SequenceClassification;
     if (a.find("ForTokenClassification") != std::string::npos) return Head::TokenClassification;
     if (a == "GPT2LMHeadModel") return Head::LanguageModel;
+    if (a == "BertForMaskedLM" || a == "BertForPreTraining") return Head::MaskedLanguageModel;
   }
   return c.is_gpt2() && c.architectures.empty() ? Head::LanguageModel : Head::None;
 }
@@ -42,6 +45,11 @@ std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head,
   if (config.is_bert()) return std::make_shared<BertTaskModelImpl>(config, head, norm);
   if (config.is_gpt2()) return std::make_shared<GPT2TaskModelImpl>(config, head, norm);
   throw Error("model_type '" + config.model_type + "' is not supported");
+}
+
+torch::Tensor lm_hidden(const torch::Tensor& h, const Batch& b) {
+  if (!b.lm_positions.defined()) return h;
+  return h.reshape({-1, h.size(-1)}).index_select(0, b.lm_positions);
 }
 
 torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype) {

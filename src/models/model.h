@@ -14,9 +14,10 @@ enum class Head {
   None,                    // backbone only (BertModel / GPT2Model weights)
   SequenceClassification,  // num_labels == 1 is regression
   TokenClassification,
-  LanguageModel,           // GPT-2 tied LM head
+  LanguageModel,           // GPT-2 tied LM head (causal LM)
+  MaskedLanguageModel,     // BERT MLM head (cls.predictions, decoder tied to the word embeddings)
 };
-Head head_from_name(const std::string& name);  // "none", "seq_cls", "token_cls", "lm"
+Head head_from_name(const std::string& name);  // "none", "seq_cls", "token_cls", "lm", "mlm"
 std::string head_name(Head h);
 // The head HF's `architectures` entry implies (e.g. GPT2LMHeadModel -> LanguageModel).
 Head head_from_architectures(const ModelConfig& c);
@@ -25,6 +26,10 @@ struct Batch {
   torch::Tensor input_ids;       // [B, T] int64
   torch::Tensor attention_mask;  // [B, T], 1 = token (optional)
   torch::Tensor token_type_ids;  // [B, T] (optional; BERT only)
+  // Optional [N] int64 indices into the flattened (B*T) positions: LM heads then compute logits
+  // only there ([N, V]), e.g. at the masked positions of MLM (the vocabulary projection is most
+  // of a small model's cost). Undefined: logits at every position ([B, T, V]).
+  torch::Tensor lm_positions;
 };
 
 struct ModelOutput {
@@ -41,6 +46,9 @@ class TaskModelImpl : public torch::nn::Module {
   virtual std::string backbone_prefix() const = 0;
   // Keys of checkpoints that carry no weights of ours (causal-mask buffers, position ids, tied heads).
   virtual bool ignorable_key(const std::string& key) const = 0;
+  // Backbone keys a checkpoint may lack, initialised fresh as heads are (BERT's pooler: MLM
+  // checkpoints such as BertForMaskedLM have none).
+  virtual bool optional_backbone_key(const std::string&) const { return false; }
 
   ModelConfig config;
   Head head;
@@ -52,6 +60,10 @@ std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head,
 
 // (B, T) mask of 1/0 -> additive (B, 1, 1, T) mask with finfo.min where masked (as HF).
 torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype);
+
+// The hidden states an LM head reads: all of `h` ([B, T, H]), or the rows b.lm_positions names
+// ([N, H]) when it is defined.
+torch::Tensor lm_hidden(const torch::Tensor& h, const Batch& b);
 
 int64_t count_parameters(torch::nn::Module& m);
 // Parameters under the backbone prefix ("bert." / "transformer."): the model without its head.

@@ -29,6 +29,13 @@ std::vector<int64_t> Tokenizer::tokenize(std::string_view text) const {
   return out;
 }
 
+std::vector<std::string> invert_vocab(const std::unordered_map<std::string, int64_t>& vocab, size_t size) {
+  std::vector<std::string> out(size);
+  for (const auto& [tok, id] : vocab)
+    if (id >= 0 && static_cast<size_t>(id) < size) out[static_cast<size_t>(id)] = tok;
+  return out;
+}
+
 void truncate_longest_first(std::vector<int64_t>& a, std::vector<int64_t>* b, size_t budget) {
   if (!b) {
     if (a.size() > budget) a.resize(budget);

@@ -42,6 +42,8 @@ class Tokenizer {
   virtual std::string kind() const = 0;  // "wordpiece" or "bpe"
   virtual size_t vocab_size() const = 0;
   virtual std::optional<int64_t> token_to_id(const std::string& token) const = 0;
+  // Token string of every id (vocab_size() entries; ids the vocabulary skips are empty).
+  virtual std::vector<std::string> vocab_by_id() const = 0;
   int64_t pad_id() const { return pad_id_; }
   const std::vector<AddedToken>& added_tokens() const { return added_; }
 
@@ -69,6 +71,9 @@ class Tokenizer {
 // `source` and `field`.
 std::unordered_map<std::string, int64_t> vocab_from_json_text(const std::string& text, const std::string& source);
 
+// The inverse of a token -> id map, as a table of `size` entries.
+std::vector<std::string> invert_vocab(const std::unordered_map<std::string, int64_t>& vocab, size_t size);
+
 // Longest-first truncation of a pair to `budget` tokens in total (HF semantics).
 void truncate_longest_first(std::vector<int64_t>& a, std::vector<int64_t>* b, size_t budget);
 
@@ -94,6 +99,7 @@ class WordPieceTokenizer : public Tokenizer {
   std::string kind() const override { return "wordpiece"; }
   size_t vocab_size() const override { return vocab_size_; }
   std::optional<int64_t> token_to_id(const std::string& token) const override;
+  std::vector<std::string> vocab_by_id() const override { return invert_vocab(vocab_, vocab_size_); }
   // BERT normalisation + pre-tokenisation, exposed for tests.
   std::vector<std::string> pre_tokenize(std::string_view text) const;
 
@@ -126,6 +132,7 @@ class ByteLevelBpeTokenizer : public Tokenizer {
   std::string kind() const override { return "bpe"; }
   size_t vocab_size() const override { return vocab_size_; }
   std::optional<int64_t> token_to_id(const std::string& token) const override;
+  std::vector<std::string> vocab_by_id() const override { return invert_vocab(vocab_, vocab_size_); }
   // GPT-2's pre-tokenisation regex, hand-compiled; exposed for tests.
   static std::vector<std::u32string> split_gpt2(const std::u32string& text);
 

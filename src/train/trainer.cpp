@@ -1,20 +1,17 @@
 #include "train/trainer.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "data/batch.h"
 #include "io/checkpoint.h"
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/metrics.h"
+#include "train/run_state.h"
 #include "train/schedule.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -23,9 +20,6 @@
 namespace lntune {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-void on_sigint(int) { g_interrupted = true; }
 
 using Clock = std::chrono::steady_clock;
 using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -105,80 +99,32 @@ std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int6
   return compute_metrics(d.task.metrics, pred, gold);
 }
 
-bool no_decay(const std::string& name, const std::set<std::string>& norm_params) {
-  return ends_with(name, ".bias") || norm_params.count(name) > 0;
-}
-
-std::string fmt_time(double s) {
-  char b[32];
-  int t = static_cast<int>(s);
-  std::snprintf(b, sizeof b, "%02d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
-  return b;
-}
-
-// The tensors the optimizer trains, by name: what checkpoints and the best weights hold.
-Tensors trainable_tensors(AdamW& opt) {
-  Tensors out;
-  for (const auto& p : opt.params()) out.emplace_back(p.name, p.value);
-  return out;
-}
-
 struct ResumeState {
   int64_t step = 0, epoch = 0, batch = 0;
   double best = -1e300;
   int64_t best_step = -1;
   nlohmann::json best_metrics;
+  nlohmann::json to_json() const {
+    return {{"step", step}, {"epoch", epoch}, {"batch", batch}, {"best", best}, {"best_step", best_step},
+            {"best_metrics", best_metrics}};
+  }
+  static ResumeState from_json(const nlohmann::json& s) {
+    ResumeState st;
+    st.step = s.at("step").get<int64_t>();
+    st.epoch = s.at("epoch").get<int64_t>();
+    st.batch = s.at("batch").get<int64_t>();
+    st.best = s.at("best").get<double>();
+    st.best_step = s.at("best_step").get<int64_t>();
+    st.best_metrics = s.at("best_metrics");
+    return st;
+  }
 };
 
-void save_checkpoint(const std::string& out, AdamW& opt, const ResumeState& st) {
-  namespace fs = std::filesystem;
-  std::string name = "checkpoint-" + std::to_string(st.step);
-  std::string tmp = out + "/" + name + ".tmp", dir = out + "/" + name;
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  write_safetensors(tmp + "/trainable.safetensors", trainable_tensors(opt));
-  write_safetensors(tmp + "/optimizer.safetensors", opt.state());
-  write_safetensors(tmp + "/rng.safetensors", {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}});
-  nlohmann::json s = {{"step", st.step}, {"epoch", st.epoch}, {"batch", st.batch}, {"optimizer_step", opt.steps()},
-                      {"best", st.best}, {"best_step", st.best_step}, {"best_metrics", st.best_metrics}};
-  write_file_atomic(tmp + "/state.json", s.dump(2));
-  fs::remove_all(dir);
-  if (std::rename(tmp.c_str(), dir.c_str()) != 0) fail(dir, "", "cannot move the checkpoint into place");
-  std::string prev;
-  if (file_exists(out + "/latest")) prev = read_file(out + "/latest");
-  write_file_atomic(out + "/latest", name);  // the switch to the new checkpoint is this rename
-  if (!prev.empty() && prev != name && prev.find('/') == std::string::npos) fs::remove_all(out + "/" + prev);
-}
-
-ResumeState load_checkpoint(const std::string& out, AdamW& opt) {
-  if (!file_exists(out + "/latest")) fail(out + "/latest", "", "no checkpoint to resume from");
-  std::string dir = out + "/" + read_file(out + "/latest");
-  auto s = nlohmann::json::parse(read_file(dir + "/state.json"));
-  std::map<std::string, torch::Tensor> saved;
-  for (auto& [k, v] : read_safetensors(dir + "/trainable.safetensors").tensors) saved[k] = v;
-  torch::NoGradGuard g;
-  for (auto& p : opt.params()) {
-    auto it = saved.find(p.name);
-    if (it == saved.end()) fail(dir + "/trainable.safetensors", p.name, "missing: the checkpoint is from another method");
-    p.value.copy_(it->second);
-  }
-  opt.load_state(read_safetensors(dir + "/optimizer.safetensors").tensors, s["optimizer_step"].get<int64_t>());
-  auto rng = read_safetensors(dir + "/rng.safetensors").tensors.at(0).second.clone();
-  at::Generator gen = at::detail::getDefaultCPUGenerator();
-  gen.set_state(rng);
-  ResumeState st;
-  st.step = s["step"].get<int64_t>();
-  st.epoch = s["epoch"].get<int64_t>();
-  st.batch = s["batch"].get<int64_t>();
-  st.best = s["best"].get<double>();
-  st.best_step = s["best_step"].get<int64_t>();
-  st.best_metrics = s["best_metrics"];
-  return st;
-}
-
-void append_line(const std::string& path, const nlohmann::json& j) {
-  std::ofstream f(path, std::ios::app);
-  f << j.dump() << "\n";
+// The tensors the optimizer trains, by name: what the best weights hold.
+Tensors trainable_tensors(AdamW& opt) {
+  Tensors out;
+  for (const auto& p : opt.params()) out.emplace_back(p.name, p.value);
+  return out;
 }
 
 }  // namespace
@@ -241,14 +187,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     model->train();
   }
 
-  std::set<std::string> norm_params;
-  for (const auto& n : find_norms(*model))
-    for (const auto& p : n.module->named_parameters(false)) norm_params.insert(n.name + "." + p.key());
-  std::vector<AdamW::Param> params;
-  for (auto& p : model->named_parameters())
-    if (p.value().requires_grad())
-      params.push_back({p.key(), p.value(), no_decay(p.key(), norm_params) ? 0.0 : tc["weight_decay"].get<double>(), {}, {}});
-  AdamW opt(std::move(params));
+  AdamW opt(trainable_params(*model, tc["weight_decay"].get<double>()));
 
   nlohmann::json resolved = cfg;
   resolved["method"] = applied.resolved;
@@ -270,7 +209,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   ResumeState st;
   if (resume) {
-    st = load_checkpoint(out, opt);
+    st = ResumeState::from_json(load_run_checkpoint(out, opt));
     spdlog::info("resumed from step {} (epoch {}, batch {})", st.step, st.epoch, st.batch);
   } else {
     std::remove((out + "/metrics.jsonl").c_str());
@@ -278,7 +217,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   auto on_eval = [&](const std::map<std::string, double>& m) {
     nlohmann::json j = {{"step", st.step}, {"epoch", st.epoch}, {"eval", m}};
-    append_line(out + "/metrics.jsonl", j);
+    append_jsonl(out + "/metrics.jsonl", j);
     spdlog::info("eval step {}: {}", st.step, nlohmann::json(m).dump());
     if (m.at(metric) > st.best) {
       st.best = m.at(metric);
@@ -288,9 +227,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     }
   };
 
-  g_interrupted = false;
-  auto old_handler = std::signal(SIGINT, on_sigint);
-  const bool tty = isatty(2);
+  SigintGuard sigint;
+  ProgressLine progress;
   model->train();
   auto t0 = Clock::now();
   int64_t tokens = 0, examples = 0, steps_this_run = 0;
@@ -322,40 +260,37 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       st.batch = bi + 1;
       double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       if (st.step % log_every == 0 || st.step == total) {
-        append_line(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", loss_sum / loss_n}, {"lr", cur},
+        append_jsonl(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", loss_sum / loss_n}, {"lr", cur},
                                              {"examples_per_s", examples / secs}, {"tokens_per_s", tokens / secs}});
         double eta = secs / steps_this_run * static_cast<double>(total - st.step);
         char line[200];
         std::snprintf(line, sizeof line, "epoch %lld/%lld step %lld/%lld loss %.4f lr %.2e %.2f step/s ETA %s",
                       static_cast<long long>(st.epoch + 1), static_cast<long long>(epochs), static_cast<long long>(st.step),
-                      static_cast<long long>(total), loss_sum / loss_n, cur, steps_this_run / secs, fmt_time(eta).c_str());
-        if (tty) std::fprintf(stderr, "\r%s\033[K", line);
-        else spdlog::info("{}", line);
+                      static_cast<long long>(total), loss_sum / loss_n, cur, steps_this_run / secs, format_duration(eta).c_str());
+        progress.show(line);
         loss_sum = 0;
         loss_n = 0;
       }
       if (eval_every > 0 && st.step % eval_every == 0) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
       done = st.step >= total;
-      if (g_interrupted || (stop_after > 0 && st.step == stop_after)) {
-        if (tty) std::fprintf(stderr, "\n");
-        save_checkpoint(out, opt, st);
+      if (sigint.interrupted() || (stop_after > 0 && st.step == stop_after)) {
+        progress.end();
+        save_run_checkpoint(out, st.step, opt, st.to_json());
         spdlog::warn("stopped at step {}: checkpoint saved, continue with --resume", st.step);
-        std::signal(SIGINT, old_handler);
-        result.exit_code = g_interrupted ? 130 : 0;
+        result.exit_code = sigint.interrupted() ? 130 : 0;
         result.results = {{"stopped_at", st.step}};
         return result;
       }
     }
-    if (tty) std::fprintf(stderr, "\n");
+    progress.end();
     if (!done || st.batch >= batches_per_epoch) {
       ++st.epoch;
       st.batch = 0;
     }
     if (eval_every == 0 || done) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
-    save_checkpoint(out, opt, st);
+    save_run_checkpoint(out, st.step, opt, st.to_json());
     if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;  // max_steps may span epochs
   }
-  std::signal(SIGINT, old_handler);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   result.results = {{"task", data.task.name},
                     {"method", applied.resolved},

@@ -1,0 +1,77 @@
+#include "config/pretrain_config.h"
+
+#include "config/json_schema.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace lntune {
+
+nlohmann::json pretrain_config_defaults() {
+  // model.config is open (HF config.json fields over the preset); everything else is strict.
+  return nlohmann::json::parse(R"({
+    "model": {"preset": "", "config": {}, "path": "",
+              "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
+    "tokenizer": "",
+    "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
+    "objective": {"type": "", "mask_prob": 0.15, "mask_ratio": 0.8, "random_ratio": 0.1, "whole_word": false},
+    "train": {"seq_length": 128, "batch_size": 64, "grad_accum": 1, "lr": 1e-3, "weight_decay": 0.01,
+              "beta2": 0.98, "warmup_ratio": 0.05, "schedule": "linear", "max_grad_norm": 1.0, "seed": 42,
+              "max_steps": 1000, "eval_every": 500, "eval_blocks": 256, "eval_batch_size": 64,
+              "log_every": 10, "save_every": 500, "stop_after_steps": 0, "bf16": true, "device": "auto"},
+    "output_dir": "runs/pretrain/default"
+  })");
+}
+
+nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<std::string>& overrides,
+                                       const std::string& source) {
+  for (const auto& o : overrides) apply_override(user, o, source);
+  if (!user.is_object()) fail(source, "", "config must be a JSON object");
+  nlohmann::json model_cfg = nlohmann::json::object();
+  if (user.contains("model") && user["model"].is_object() && user["model"].contains("config")) {
+    model_cfg = user["model"]["config"];
+    user["model"].erase("config");
+    if (!model_cfg.is_object()) fail(source, "model.config", "must be an object of config.json fields");
+  }
+  nlohmann::json cfg = merge_strict(pretrain_config_defaults(), user, source);
+  cfg["model"]["config"] = model_cfg;
+  const auto& m = cfg["model"];
+  bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
+  if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
+  if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");
+  if (cfg["corpus"]["path"].get<std::string>().empty()) fail(source, "corpus.path", "missing");
+  std::string fmt = cfg["corpus"]["format"].get<std::string>();
+  if (fmt != "lines" && fmt != "paragraphs") fail(source, "corpus.format", "'" + fmt + "' is not one of lines, paragraphs");
+  if (cfg["corpus"]["heldout_every"].get<int64_t>() < 0) fail(source, "corpus.heldout_every", "must be >= 0");
+  std::string obj = cfg["objective"]["type"].get<std::string>();
+  if (!obj.empty() && obj != "mlm" && obj != "clm") fail(source, "objective.type", "'" + obj + "' is not one of mlm, clm");
+  const auto& o = cfg["objective"];
+  if (o["mask_prob"].get<double>() <= 0 || o["mask_prob"].get<double>() >= 1)
+    fail(source, "objective.mask_prob", "must be in (0, 1)");
+  if (o["mask_ratio"].get<double>() < 0 || o["random_ratio"].get<double>() < 0 ||
+      o["mask_ratio"].get<double>() + o["random_ratio"].get<double>() > 1)
+    fail(source, "objective.mask_ratio", "mask_ratio and random_ratio must be >= 0 and sum to at most 1");
+  const auto& t = cfg["train"];
+  for (const char* k : {"seq_length", "batch_size", "grad_accum", "max_steps", "eval_batch_size", "log_every"})
+    if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");
+  if (t["seq_length"].get<int64_t>() < 8) fail(source, "train.seq_length", "must be at least 8");
+  if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
+  if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
+    fail(source, "train.warmup_ratio", "must be in [0, 1)");
+  std::string sched = t["schedule"].get<std::string>();
+  if (sched != "linear" && sched != "cosine") fail(source, "train.schedule", "'" + sched + "' is not one of linear, cosine");
+  std::string dev = t["device"].get<std::string>();
+  if (dev != "auto" && dev != "cpu" && dev != "cuda") fail(source, "train.device", "'" + dev + "' is not one of auto, cpu, cuda");
+  return cfg;
+}
+
+nlohmann::json load_pretrain_config(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json user;
+  try {
+    user = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, "", std::string("invalid JSON: ") + e.what());
+  }
+  return resolve_pretrain_config(user, overrides, path);
+}
+
+}  // namespace lntune

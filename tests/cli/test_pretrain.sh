@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End-to-end `lntune pretrain` on real English text (RTE and SST-2 training sentences from
+# ../shared) with small BERT and GPT-2 models: both learn (held-out MLM loss / CLM perplexity
+# fall), a stopped and resumed run logs the same loss curve as an uninterrupted one, the result
+# is an HF-layout folder that `lntune info` and `lntune train` load, and bad input is a one-line
+# error. usage: test_pretrain.sh <lntune binary> <fixtures dir> <shared dir>
+source "$(dirname "$0")/lib.sh"
+shared=$3
+export OMP_NUM_THREADS=2
+
+# A real corpus: 3,000 documents of GLUE training sentences (one per line).
+{ cut -f2 "$shared/data/glue/RTE/train.tsv" | tail -n +2; cut -f1 "$shared/data/glue/SST-2/train.tsv" | tail -n +2 | head -1000; } > "$work/en.txt"
+bert_tok=$shared/tokenizers/bert-base-uncased gpt2_tok=$shared/tokenizers/gpt2
+cat > "$work/bert.json" <<JSON
+{"model": {"preset": "bert-tiny", "config": {"hidden_size": 64, "intermediate_size": 128}},
+ "tokenizer": "$bert_tok", "corpus": {"path": "$work/en.txt", "heldout_every": 20},
+ "train": {"seq_length": 32, "batch_size": 16, "lr": 0.003, "max_steps": 60, "eval_every": 30, "eval_blocks": 32,
+           "log_every": 2, "save_every": 0, "seed": 3},
+ "output_dir": "$work/bert"}
+JSON
+cat > "$work/gpt2.json" <<JSON
+{"model": {"preset": "gpt2-mini", "config": {"n_embd": 64, "n_layer": 2, "n_head": 2, "n_positions": 64}},
+ "tokenizer": "$gpt2_tok", "corpus": {"path": "$work/en.txt", "heldout_every": 20},
+ "train": {"seq_length": 32, "batch_size": 8, "lr": 0.003, "max_steps": 40, "eval_every": 20, "eval_blocks": 16,
+           "log_every": 2, "save_every": 0, "seed": 3},
+ "output_dir": "$work/gpt2"}
+JSON
+eval_field() {  # eval_field <metrics.jsonl> <first|last> <field>
+  grep '"eval"' "$1" | { [ "$2" = first ] && head -1 || tail -1; } | grep -o "\"$3\":[0-9.e+-]*" | cut -d: -f2
+}
+
+# 1. MLM learns: held-out loss falls by more than 1 nat, accuracy rises above 5%.
+"$lntune" pretrain --config "$work/bert.json" > "$work/bert.out" 2> "$work/bert.err" || bad "bert pretrain failed: $(tail -2 "$work/bert.err")"
+l0=$(eval_field "$work/bert/metrics.jsonl" first loss) l1=$(eval_field "$work/bert/metrics.jsonl" last loss)
+acc=$(eval_field "$work/bert/metrics.jsonl" last accuracy)
+awk -v a="$l0" -v b="$l1" -v c="$acc" 'BEGIN { exit !(b < a - 1 && c > 0.05) }' && ok ||
+  bad "MLM did not learn: held-out loss $l0 -> $l1, accuracy $acc"
+grep -q '"objective": "mlm"' "$work/bert.out" && grep -q '"accuracy"' "$work/bert/results.json" && ok || bad "bert results.json"
+
+# 2. The model folder is HF's layout and loads back: info sees the MLM head with no stray key;
+#    fine-tuning it builds a classifier (the pooler, absent from MLM checkpoints, starts fresh).
+m=$work/bert/model
+for f in config.json model.safetensors vocab.txt tokenizer_config.json; do [ -f "$m/$f" ] || bad "model folder lacks $f"; done
+grep -q '"BertForMaskedLM"' "$m/config.json" && ok || bad "config.json architectures"
+head -c 4096 "$m/model.safetensors" | grep -q '"format":"pt"' && ok || bad "model.safetensors lacks format=pt metadata"
+"$lntune" info --model "$m" --json > "$work/info.json" 2> "$work/info.err" || bad "info on the pretrained folder failed: $(cat "$work/info.err")"
+grep -q '"head": "mlm"' "$work/info.json" && grep -q '"unexpected": 0' "$work/info.json" && ok || bad "info: $(cat "$work/info.json")"
+cat > "$work/ft.json" <<JSON
+{"model": {"path": "$m"}, "task": {"name": "rte", "data_dir": "$shared/data/glue/RTE"}, "method": {"name": "ln"}}
+JSON
+"$lntune" train --config "$work/ft.json" --dry-run > "$work/ft.out" 2> "$work/ft.err" && grep -q '"trainable_backbone_params"' "$work/ft.out" && ok ||
+  bad "fine-tuning the pretrained folder: $(tail -1 "$work/ft.err")"
+
+# 3. Stop + resume logs the same curve as the uninterrupted run (dropout RNG, data order and
+#    masking restored), and the final weights agree.
+"$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/b2" --set train.stop_after_steps=25 > /dev/null 2>&1
+[ -f "$work/b2/latest" ] && ok || bad "no checkpoint after stop_after_steps"
+"$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/b2" --resume > /dev/null 2> "$work/b2.err" || bad "resume failed: $(tail -1 "$work/b2.err")"
+strip() { grep -v '"eval"' "$1" | sed 's/,"tokens_per_s":[^}]*//'; }
+[ "$(strip "$work/bert/metrics.jsonl" | wc -l)" = 30 ] && cmp -s <(strip "$work/bert/metrics.jsonl") <(strip "$work/b2/metrics.jsonl") && ok ||
+  bad "resumed loss curve differs: $(diff <(strip "$work/bert/metrics.jsonl") <(strip "$work/b2/metrics.jsonl") | head -4)"
+cmp -s "$work/bert/model/model.safetensors" "$work/b2/model/model.safetensors" && ok || bad "resumed final weights differ"
+
+# 4. CLM learns: held-out perplexity falls by at least 3x; the folder is a GPT2LMHeadModel.
+"$lntune" pretrain --config "$work/gpt2.json" > "$work/gpt2.out" 2> "$work/gpt2.err" || bad "gpt2 pretrain failed: $(tail -2 "$work/gpt2.err")"
+p0=$(eval_field "$work/gpt2/metrics.jsonl" first perplexity) p1=$(eval_field "$work/gpt2/metrics.jsonl" last perplexity)
+awk -v a="$p0" -v b="$p1" 'BEGIN { exit !(b * 3 < a) }' && ok || bad "CLM did not learn: perplexity $p0 -> $p1"
+grep -q '"GPT2LMHeadModel"' "$work/gpt2/model/config.json" && [ -f "$work/gpt2/model/merges.txt" ] && ok || bad "gpt2 model folder"
+"$lntune" info --model "$work/gpt2/model" --json 2> /dev/null | grep -q '"head": "lm"' && ok || bad "info on the gpt2 folder"
+
+# 5. Bad input: one error line naming the file or key, exit 1; an existing run is not overwritten.
+expect_error() {  # expect_error <pattern> <args...>
+  local pat=$1; shift
+  "$lntune" pretrain "$@" > /dev/null 2> "$work/err"
+  local rc=$?
+  [ $rc = 1 ] && [ "$(grep -c '^lntune: error: ' "$work/err")" = 1 ] && tail -1 "$work/err" | grep -q -- "$pat" && ok ||
+    bad "expected '$pat' (exit 1, one error line), got $rc: $(cat "$work/err")"
+}
+expect_error "nope.txt" --config "$work/bert.json" --set corpus.path="$work/nope.txt" --set output_dir="$work/e1"
+expect_error "objective.type" --config "$work/bert.json" --set objective.type=clm --set output_dir="$work/e2"
+expect_error "train.seq_length" --config "$work/gpt2.json" --set train.seq_length=128 --set output_dir="$work/e3"
+expect_error "does not fit" --config "$work/bert.json" --set tokenizer="$gpt2_tok" --set output_dir="$work/e4"
+expect_error "holds a run already" --config "$work/bert.json"
+expect_error "train.lr" --config "$work/bert.json" --set train.lr=-1
+
+finish

@@ -1,0 +1,53 @@
+// The pretraining config: defaults, the open model.config object, and errors naming the key.
+#include <gtest/gtest.h>
+
+#include "config/pretrain_config.h"
+#include "util/error.h"
+
+using namespace lntune;
+
+namespace {
+nlohmann::json base() {
+  return nlohmann::json::parse(R"({"model": {"preset": "bert-mini", "config": {"num_hidden_layers": 2}},
+                                  "corpus": {"path": "en.txt"}, "train": {"max_steps": 10}})");
+}
+std::string error_of(nlohmann::json j, std::vector<std::string> sets = {}) {
+  try {
+    resolve_pretrain_config(std::move(j), sets, "p.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
+  auto c = resolve_pretrain_config(base(), {"train.lr=0.0005", "objective.whole_word=true"}, "p.json");
+  EXPECT_EQ(c["model"]["config"]["num_hidden_layers"], 2);
+  EXPECT_EQ(c["train"]["lr"].get<double>(), 0.0005);
+  EXPECT_EQ(c["train"]["max_steps"], 10);
+  EXPECT_EQ(c["train"]["seq_length"], 128);
+  EXPECT_TRUE(c["objective"]["whole_word"].get<bool>());
+  EXPECT_EQ(c["corpus"]["heldout_every"], 100);
+}
+
+TEST(PretrainConfig, ErrorsNameTheKey) {
+  auto j = base();
+  j["train"]["learning_rate"] = 1;
+  EXPECT_NE(error_of(j).find("p.json: train.learning_rate"), std::string::npos) << error_of(j);
+  j = base();
+  j["model"]["path"] = "runs/models/x";
+  EXPECT_NE(error_of(j).find("p.json: model:"), std::string::npos) << error_of(j);  // preset and path
+  j = base();
+  j["corpus"].erase("path");
+  EXPECT_NE(error_of(j).find("corpus.path"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"objective.type=nsp"}).find("objective.type"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"objective.mask_ratio=0.95"}).find("objective.mask_ratio"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"train.schedule=step"}).find("train.schedule"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"train.device=tpu"}).find("train.device"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"train.max_steps=0"}).find("train.max_steps"), std::string::npos);
+  EXPECT_NE(error_of(base(), {"train.batch_size=\"8\""}).find("train.batch_size"), std::string::npos);
+  j = base();
+  j["model"]["config"] = 3;
+  EXPECT_NE(error_of(j).find("model.config"), std::string::npos);
+}

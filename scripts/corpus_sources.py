@@ -204,7 +204,7 @@ def main():
          lambda: glue_sentences(glue_dir, "train")),
         ("e2e", f"E2E NLG devset.csv references, first {int(E2E_TRAIN_FRACTION * 100)}% of MRs", "CC BY-SA 4.0",
          lambda: iter(e2e_train)),
-        ("gcide", "GCIDE 0.48 (dict-gcide), /usr/share/dictd/gcide.dict.dz", "GPL-3+",
+        ("gcide", "GCIDE 0.48 (dict-gcide), /usr/share/dictd/gcide.dict.dz", "GPL-2+",
          lambda: gcide("/usr/share/dictd/gcide.dict.dz")),
         ("foldoc", "FOLDOC (dict-foldoc), /usr/share/dictd/foldoc.dict.dz", "GFDL-1.1+",
          lambda: foldoc("/usr/share/dictd/foldoc.dict.dz")),

@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"train", lntune::cli::cmd_train, "fine-tune a checkpoint on a task with a PEFT method"},
     {"pretrain", lntune::cli::cmd_pretrain, "pretrain BERT (masked LM) or GPT-2 (causal LM) on a text corpus"},
     {"init", lntune::cli::cmd_init, "write a seeded (untrained) model folder"},
+    {"forward", lntune::cli::cmd_forward, "write a checkpoint's outputs for one input (parity checks)"},
 };
 
 // Errors are one line: keep the first line of multi-line library messages.

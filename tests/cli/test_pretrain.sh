@@ -51,6 +51,19 @@ JSON
 "$lntune" train --config "$work/ft.json" --dry-run > "$work/ft.out" 2> "$work/ft.err" && grep -q '"trainable_backbone_params"' "$work/ft.out" && ok ||
   bad "fine-tuning the pretrained folder: $(tail -1 "$work/ft.err")"
 
+# 2b. `forward` writes the folder's outputs for one text: the ids `tokenize` gives, MLM logits.
+"$lntune" forward --model "$m" --text "The cat sat on the [MASK]." --out "$work/fw.safetensors" > /dev/null 2>&1 || bad "forward failed"
+want=$(echo "The cat sat on the [MASK]." | "$lntune" tokenize --tokenizer "$m" 2> /dev/null)
+got=$(/usr/bin/python3 - "$work/fw.safetensors" <<'PY'
+import json, struct, sys
+f = open(sys.argv[1], "rb"); h = json.loads(f.read(struct.unpack("<Q", f.read(8))[0])); data = f.read()
+ids = h["input_ids"]; a, b = ids["data_offsets"]
+print(" ".join(str(x) for x in struct.unpack(f"<{(b - a) // 8}q", data[a:b])), h["logits"]["shape"], h["__metadata__"]["head"])
+PY
+)
+n=$(wc -w <<< "$want")
+[ "$got" = "$want [1, $n, 30522] mlm" ] && ok || bad "forward wrote '$got', expected ids '$want' and logits [1, $n, 30522]"
+
 # 3. Stop + resume logs the same curve as the uninterrupted run (dropout RNG, data order and
 #    masking restored), and the final weights agree.
 "$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/b2" --set train.stop_after_steps=25 > /dev/null 2>&1

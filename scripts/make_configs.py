@@ -4,9 +4,9 @@
 Learning rates: full fine-tuning 2e-5; LN-Tuning and BitFit 1e-3 (LN-Tuning needs rates ~50x
 full FT's; BitFit's official default is 1e-3); LoRA 5e-4; adapters 1e-3; prefix 5e-3 (with the
 reparameterisation MLP); combinations 1e-3. The paper's exact values are not available; the
-table issue adds a per-method sweep. Every config starts from the seeded bert-mini that
-`scripts/run.sh` creates until `lntune pretrain` produces a real checkpoint (override with
---set model.path=...).
+table issue adds a per-method sweep. Every config starts from the bert-mini that
+`lntune pretrain --config configs/pretrain/bert-mini.json` writes (scripts/run.sh makes it on its
+first run); override with --set model.path=... (e.g. a seeded model from `lntune init`).
 """
 import json
 import os
@@ -37,7 +37,7 @@ def main():
         os.makedirs(os.path.join(root, task), exist_ok=True)
         for method, (spec, lr, wd) in METHODS.items():
             cfg = {
-                "model": {"path": "runs/models/bert-mini-seeded"},
+                "model": {"path": "runs/pretrain/bert-mini/model"},
                 "task": {"name": task, "data_dir": "../shared/data/glue/" + folder, "max_length": max_len},
                 "method": spec,
                 "train": {"epochs": epochs, "batch_size": bs, "lr": lr, "weight_decay": wd, "warmup_ratio": 0.06,

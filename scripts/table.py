@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Runs a grid of methods x tasks x seeds (x a sweep) with `lntune train` and writes the paper's
+table: per task the dev metric (mean +- std over seeds), the average across tasks and the
+trainable-parameter % of each method.
+
+    python3 scripts/table.py --spec configs/tables/main.json [--set model.path=DIR ...]
+                             [--sweep train.lr=1e-3,5e-4] [--force] [--aggregate-only]
+
+Spec (JSON):
+    {"name": "main",
+     "tasks": ["rte", "mrpc"],                  # configs/<task>/<method>.json must exist
+     "methods": ["full", "ln", {"label": "ln (bias)", "config": "ln", "set": {"method.terms": "bias"}}],
+     "seeds": [42, 43, 44],
+     "set": {"train.epochs": 3},                # overrides for every cell
+     "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it
+     "method_sweep": {"full": {"train.lr": [2e-5, 5e-5]}},  # optional, per method label
+     "configs_dir": "configs",                  # optional, relative to the repository root
+     "output_dir": "runs/tables/main"}
+
+Every cell is a run folder OUT/<task>/<method>/<sweep point>/seed<k>. A folder with results.json
+is reused (a finished cell) unless --force; a folder with a checkpoint but no results.json (a run
+that was interrupted) is resumed with --resume; anything else starts afresh. So an interrupted
+grid is continued by running the same command again: only the missing cells run.
+
+For each task x method the sweep point with the best mean dev score is reported (the sweep is
+named in the table, as the papers do). A cell whose results.json is unreadable or lacks the
+metric is reported as broken and left out of every mean; a task x method with fewer finished
+seeds than asked says so. Writes OUT/table.md and OUT/table.json. Exit code: 0 when every cell
+finished and aggregated, 1 otherwise.
+"""
+import argparse
+import itertools
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_value(v):
+    try:
+        return json.loads(v)
+    except json.JSONDecodeError:
+        return v
+
+
+def fail(msg):
+    print(f"table: error: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def load_spec(path, sets, sweep_args):
+    try:
+        spec = json.load(open(path))
+    except (OSError, json.JSONDecodeError) as e:
+        fail(f"{path}: {e}")
+    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir"}
+    for k in spec:
+        if k not in known:
+            fail(f"{path}: {k}: unknown key (known: {', '.join(sorted(known))})")
+    for k in ("tasks", "methods", "seeds"):
+        if not isinstance(spec.get(k), list) or not spec[k]:
+            fail(f"{path}: {k}: must be a non-empty list")
+    spec.setdefault("set", {})
+    spec.setdefault("sweep", {})
+    spec.setdefault("method_sweep", {})
+    spec.setdefault("configs_dir", "configs")
+    spec.setdefault("output_dir", f"runs/tables/{spec.get('name', 'table')}")
+    for s in sets:
+        if "=" not in s:
+            fail(f"--set {s}: expected key=value")
+        k, v = s.split("=", 1)
+        spec["set"][k] = parse_value(v)
+    if sweep_args:
+        spec["sweep"] = {}
+        for s in sweep_args:
+            if "=" not in s:
+                fail(f"--sweep {s}: expected key=v1,v2,...")
+            k, v = s.split("=", 1)
+            spec["sweep"][k] = [parse_value(x) for x in v.split(",")]
+    methods = []
+    for m in spec["methods"]:
+        if isinstance(m, str):
+            m = {"label": m, "config": m}
+        if not isinstance(m, dict) or "config" not in m:
+            fail(f"{path}: methods: each entry is a name or {{label, config, set}}")
+        m.setdefault("label", m["config"])
+        m.setdefault("set", {})
+        methods.append(m)
+    spec["methods"] = methods
+    return spec
+
+
+def slug(s):
+    return re.sub(r"[^A-Za-z0-9._+=-]+", "_", s)
+
+
+def sweep_points(spec, label):
+    sweep = spec["method_sweep"].get(label, spec["sweep"])
+    if not sweep:
+        return [{}]
+    keys = sorted(sweep)
+    return [dict(zip(keys, vals)) for vals in itertools.product(*(sweep[k] for k in keys))]
+
+
+def point_name(point):
+    return ",".join(f"{k.split('.')[-1]}={point[k]}" for k in sorted(point)) or "default"
+
+
+def cells(spec):
+    for task in spec["tasks"]:
+        for m in spec["methods"]:
+            for point in sweep_points(spec, m["label"]):
+                for seed in spec["seeds"]:
+                    run = os.path.join(spec["output_dir"], task, slug(m["label"]), slug(point_name(point)), f"seed{seed}")
+                    yield {"task": task, "method": m, "point": point, "seed": seed, "run": run}
+
+
+def config_path(spec, cell):
+    config = os.path.join(spec["configs_dir"], cell["task"], cell["method"]["config"] + ".json")
+    return config if os.path.isabs(config) else os.path.join(ROOT, config)
+
+
+def run_cell(lntune, spec, cell, force):
+    run = cell["run"]
+    res = os.path.join(run, "results.json")
+    if os.path.exists(res) and not force:
+        return "cached"
+    if force and os.path.isdir(run):
+        subprocess.run(["rm", "-rf", run], check=True)
+    config = config_path(spec, cell)
+    if not os.path.exists(config):
+        return f"failed: {config} does not exist"
+    overrides = dict(spec["set"])
+    overrides.update(cell["method"]["set"])
+    overrides.update(cell["point"])
+    overrides["train.seed"] = cell["seed"]
+    overrides["output_dir"] = run
+    cmd = [lntune, "train", "--config", config]
+    for k, v in overrides.items():
+        cmd += ["--set", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
+    resumed = os.path.exists(os.path.join(run, "latest"))
+    if resumed:
+        cmd.append("--resume")
+    os.makedirs(run, exist_ok=True)
+    with open(os.path.join(run, "train.log"), "a") as log:
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log).returncode
+    if rc != 0:
+        return f"failed (exit {rc}, see {run}/train.log)"
+    return "resumed" if resumed else "ran"
+
+
+def read_cell(cell):
+    """(value, results) of a finished cell, or (None, reason)."""
+    res = os.path.join(cell["run"], "results.json")
+    if not os.path.exists(res):
+        return None, "missing"
+    try:
+        r = json.load(open(res))
+        metric = r["metric"]
+        value = float(r["best"][metric])
+        if math.isnan(value):
+            raise ValueError("metric is NaN")
+        return value, r
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
+        return None, f"broken ({type(e).__name__}: {e})"
+
+
+def mean_std(xs):
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s
+
+
+def aggregate(spec):
+    groups = {}  # (task, label) -> point name -> list of (seed, value, results)
+    problems = []
+    for cell in cells(spec):
+        value, r = read_cell(cell)
+        key = (cell["task"], cell["method"]["label"])
+        pts = groups.setdefault(key, {})
+        lst = pts.setdefault(point_name(cell["point"]), [])
+        if value is None:
+            problems.append({"run": cell["run"], "problem": r})
+            continue
+        lst.append((cell["seed"], value, r))
+    table = {"name": spec.get("name", ""), "tasks": spec["tasks"], "seeds": spec["seeds"], "methods": [], "problems": problems}
+    for m in spec["methods"]:
+        row = {"method": m["label"], "cells": {}, "trainable_percent": None}
+        means = []
+        for task in spec["tasks"]:
+            best = None
+            for pname, lst in groups.get((task, m["label"]), {}).items():
+                if not lst:
+                    continue
+                mu, sd = mean_std([v for _, v, _ in lst])
+                if best is None or mu > best["mean"]:
+                    best = {"mean": mu, "std": sd, "n": len(lst), "sweep": pname, "metric": lst[0][2]["metric"],
+                            "values": [v for _, v, _ in lst]}
+                    row["trainable_percent"] = lst[0][2].get("trainable_percent")
+            if best is not None:
+                best["complete"] = best["n"] == len(spec["seeds"])
+                means.append(best["mean"])
+            row["cells"][task] = best
+        complete = len(means) == len(spec["tasks"])
+        row["average"] = sum(means) / len(means) if complete else None
+        table["methods"].append(row)
+    return table
+
+
+def markdown(table):
+    tasks = table["tasks"]
+    out = [f"# Table: {table['name']}", "",
+           f"Dev metric x 100, mean +- std over seeds {table['seeds']}; best sweep point per cell in brackets.", "",
+           "| method | trainable % | " + " | ".join(tasks) + " | average |",
+           "|---|---|" + "---|" * len(tasks) + "---|"]
+    for row in table["methods"]:
+        cells = []
+        for t in tasks:
+            c = row["cells"][t]
+            if c is None:
+                cells.append("—")
+                continue
+            s = f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f}"
+            if not c["complete"]:
+                s += f" ({c['n']} of {len(table['seeds'])} seeds)"
+            if c["sweep"] != "default":
+                s += f" [{c['sweep']}]"
+            cells.append(s)
+        tp = row["trainable_percent"]
+        avg = "—" if row["average"] is None else f"{100 * row['average']:.1f}"
+        out.append(f"| {row['method']} | {'—' if tp is None else f'{tp:.3f}'} | " + " | ".join(cells) + f" | {avg} |")
+    if any(row["cells"][t] for row in table["methods"] for t in tasks):
+        metrics = {t: next((row["cells"][t]["metric"] for row in table["methods"] if row["cells"][t]), "?") for t in tasks}
+        out += ["", "Metrics: " + ", ".join(f"{t} {m}" for t, m in metrics.items()) + "."]
+    if table["problems"]:
+        out += ["", "Cells not in the means:", ""] + [f"- `{p['run']}`: {p['problem']}" for p in table["problems"]]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--spec", required=True)
+    ap.add_argument("--set", action="append", default=[], help="override for every cell: key=value")
+    ap.add_argument("--sweep", action="append", default=[], help="key=v1,v2,... (replaces the spec's sweep)")
+    ap.add_argument("--force", action="store_true", help="rerun finished cells")
+    ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
+    ap.add_argument("--check", action="store_true", help="only check the spec: every cell's config exists")
+    ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))
+    a = ap.parse_args()
+    spec = load_spec(a.spec, a.set, a.sweep)
+    if a.check:
+        configs = {config_path(spec, c) for c in cells(spec)}
+        missing = sorted(c for c in configs if not os.path.exists(c))
+        if missing:
+            fail(f"{a.spec}: no config for " + ", ".join(missing))
+        print(f"{a.spec}: {sum(1 for _ in cells(spec))} cells, {len(configs)} configs, all present")
+        return
+    if not a.aggregate_only:
+        todo = list(cells(spec))
+        for i, cell in enumerate(todo, 1):
+            label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
+            status = run_cell(a.lntune, spec, cell, a.force)
+            print(f"[{i}/{len(todo)}] {label}: {status}", file=sys.stderr, flush=True)
+    table = aggregate(spec)
+    os.makedirs(spec["output_dir"], exist_ok=True)
+    md = markdown(table)
+    for name, text in (("table.md", md), ("table.json", json.dumps(table, indent=2))):
+        tmp = os.path.join(spec["output_dir"], name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(spec["output_dir"], name))
+    print(md)
+    sys.exit(1 if table["problems"] else 0)
+
+
+if __name__ == "__main__":
+    main()

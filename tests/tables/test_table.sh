@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# scripts/table.py: aggregation (mean, sample std, average over tasks, best sweep point) checked
+# on fabricated run folders, broken folders reported and left out of the means; and a real grid
+# (lntune train on the fixture BERT, a small CSV task) killed mid-way and rerun: only the missing
+# cells run, finished ones are reused untouched.
+# usage: test_table.sh <lntune binary> <fixtures dir>
+source "$(dirname "$0")/../cli/lib.sh"
+table=$(cd "$(dirname "$0")/../.." && pwd)/scripts/table.py
+py=python3
+
+# --- 1. aggregation on fabricated folders -------------------------------------------------
+fab() {  # fab <run dir> <metric> <value> <trainable %>
+  mkdir -p "$1"
+  printf '{"metric": "%s", "best": {"%s": %s}, "trainable_percent": %s}\n' "$2" "$2" "$3" "$4" > "$1/results.json"
+}
+out=$work/agg
+cat > "$work/agg.json" <<JSON
+{"name": "fab", "tasks": ["rte", "cola"], "methods": ["ln", "full"], "seeds": [1, 2, 3],
+ "sweep": {"train.lr": [0.001, 0.0005]}, "output_dir": "$out"}
+JSON
+# ln: rte lr=0.001 -> 0.60 0.62 0.64 (mean 0.62, std 0.02); lr=0.0005 -> 0.50 x3; cola lr=0.0005 -> 0.30 0.40 0.50
+for s in 1 2 3; do
+  fab "$out/rte/ln/lr=0.0005/seed$s" accuracy 0.5 0.041
+  fab "$out/cola/ln/lr=0.001/seed$s" mcc 0.1 0.041
+done
+fab "$out/rte/ln/lr=0.001/seed1" accuracy 0.60 0.041
+fab "$out/rte/ln/lr=0.001/seed2" accuracy 0.62 0.041
+fab "$out/rte/ln/lr=0.001/seed3" accuracy 0.64 0.041
+fab "$out/cola/ln/lr=0.0005/seed1" mcc 0.30 0.041
+fab "$out/cola/ln/lr=0.0005/seed2" mcc 0.40 0.041
+fab "$out/cola/ln/lr=0.0005/seed3" mcc 0.50 0.041
+# full: rte complete at lr=0.001 (0.7 x2 + a broken third), cola nothing -> no average
+fab "$out/rte/full/lr=0.001/seed1" accuracy 0.7 100
+fab "$out/rte/full/lr=0.001/seed2" accuracy 0.7 100
+mkdir -p "$out/rte/full/lr=0.001/seed3" && echo '{"metric": "accuracy", "best": {}}' > "$out/rte/full/lr=0.001/seed3/results.json"
+$py "$table" --spec "$work/agg.json" --aggregate-only > "$work/agg.md" 2> "$work/agg.err"
+rc=$?
+[ $rc = 1 ] && ok || bad "aggregation with broken/missing cells should exit 1, got $rc"
+$py - "$out/table.json" <<'PY' && ok || bad "aggregated numbers (see above)"
+import json, math, sys
+t = json.load(open(sys.argv[1]))
+ln, full = t["methods"]
+def near(a, b): return abs(a - b) < 1e-9
+c = ln["cells"]["rte"]
+assert c["sweep"] == "lr=0.001" and near(c["mean"], 0.62) and near(c["std"], 0.02) and c["n"] == 3, c
+c = ln["cells"]["cola"]
+assert c["sweep"] == "lr=0.0005" and near(c["mean"], 0.4) and near(c["std"], 0.1), c
+assert near(ln["average"], 0.51), ln["average"]
+assert near(ln["trainable_percent"], 0.041)
+c = full["cells"]["rte"]
+assert c["n"] == 2 and not c["complete"] and near(c["mean"], 0.7), c
+assert full["cells"]["cola"] is None and full["average"] is None
+broken = [p for p in t["problems"] if "broken" in p["problem"]]
+assert len(broken) == 1 and broken[0]["run"].endswith("rte/full/lr=0.001/seed3"), t["problems"]
+assert sum(p["problem"] == "missing" for p in t["problems"]) == 9, t["problems"]  # full: 3 rte lr=0.0005 + 6 cola
+PY
+grep -q "| ln | 0.041 | 62.0 ± 2.0 \[lr=0.001\] | 40.0 ± 10.0 \[lr=0.0005\] | 51.0 |" "$out/table.md" && ok || bad "table.md row: $(grep '| ln' "$out/table.md")"
+grep -q "(2 of 3 seeds)" "$out/table.md" && grep -q "seed3\`: broken" "$out/table.md" && ok || bad "table.md does not report the incomplete/broken cells"
+
+# --- 2. a real grid, killed mid-way, rerun -------------------------------------------------
+gen() {
+  awk -v n="$1" -v s="$2" 'BEGIN { srand(s); print "text,label";
+    split("the film movie plot is very not an", w, " ");
+    for (i = 0; i < n; i++) { t = ""; for (k = 0; k < 5; k++) t = t w[1 + int(rand() * 8)] " ";
+      y = rand() < 0.5; print t (y ? "good" : "bad") " " w[1 + int(rand() * 8)] "," y } }'
+}
+mkdir -p "$work/configs/toy"
+gen 64 1 > "$work/train.csv"
+gen 32 2 > "$work/dev.csv"
+for m in ln bitfit; do
+  cat > "$work/configs/toy/$m.json" <<JSON
+{"model": {"path": "$fx/bert_seq_cls"},
+ "task": {"name": "csv", "train_file": "$work/train.csv", "dev_file": "$work/dev.csv", "num_labels": 2, "max_length": 16},
+ "method": {"name": "$m"}, "train": {"epochs": 2, "batch_size": 16, "lr": 0.001}}
+JSON
+done
+grid=$work/grid
+cat > "$work/grid.json" <<JSON
+{"name": "toy", "tasks": ["toy"], "methods": ["ln", "bitfit"], "seeds": [1, 2, 3], "configs_dir": "$work/configs",
+ "output_dir": "$grid"}
+JSON
+export OMP_NUM_THREADS=1
+setsid $py "$table" --spec "$work/grid.json" --lntune "$lntune" > /dev/null 2> "$work/grid1.err" &
+pid=$!
+for _ in $(seq 600); do
+  [ "$(find "$grid" -name results.json 2> /dev/null | wc -l)" -ge 2 ] && break
+  sleep 0.1
+done
+kill -TERM -- -"$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+done_before=$(find "$grid" -name results.json | sort)
+n_before=$(wc -l <<< "$done_before")
+[ "$n_before" -ge 2 ] && [ "$n_before" -lt 6 ] && ok || bad "the kill should leave a partial grid, found $n_before finished cells"
+stamps_before=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
+sleep 1
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" > "$work/grid.md" 2> "$work/grid2.err" || bad "rerun failed: $(tail -3 "$work/grid2.err")"
+[ "$(find "$grid" -name results.json | wc -l)" = 6 ] && ok || bad "the rerun did not finish the grid"
+stamps_after=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
+[ "$stamps_before" = "$stamps_after" ] && ok || bad "finished cells were rerun"
+[ "$(grep -c ': cached' "$work/grid2.err")" = "$n_before" ] && [ "$(grep -cE ': (ran|resumed)' "$work/grid2.err")" = $((6 - n_before)) ] && ok ||
+  bad "rerun statuses: $(cat "$work/grid2.err")"
+grep -qE "^\| ln \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ \|$" "$work/grid.md" && grep -q "| bitfit |" "$work/grid.md" && ! grep -q "seeds)" "$work/grid.md" && ok || bad "grid table: $(cat "$work/grid.md")"
+
+# --- 3. spec errors -------------------------------------------------------------------------
+echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"
+$py "$table" --spec "$work/bad.json" --aggregate-only > /dev/null 2> "$work/bad.err"
+[ $? = 1 ] && grep -q "bad.json: epochs: unknown key" "$work/bad.err" && ok || bad "unknown spec key: $(cat "$work/bad.err")"
+
+finish

@@ -46,6 +46,21 @@ class LnTuning : public Method {
     }
     if (selected == 0) throw Error("method.ln: the modules/layers selection matches no norm of this model");
   }
+  // PEFT's LN_TUNING keeps a tuned copy of each target norm ("<norm>.ln_tuning_layers.weight"/
+  // ".bias"); a norm counts as a target when any of its terms trained. DyT has no PEFT form.
+  std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json&) override {
+    PeftExport ex;
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& n : find_norms(model)) {
+      if (n.module->alpha.defined()) return std::nullopt;
+      if (!n.module->weight.requires_grad() && !n.module->bias.requires_grad()) continue;
+      targets.push_back(n.name);
+      ex.tensors.emplace_back("base_model.model." + n.name + ".ln_tuning_layers.weight", n.module->weight.detach().clone());
+      ex.tensors.emplace_back("base_model.model." + n.name + ".ln_tuning_layers.bias", n.module->bias.detach().clone());
+    }
+    ex.config = {{"peft_type", "LN_TUNING"}, {"target_modules", targets}};
+    return ex;
+  }
 };
 }  // namespace
 

@@ -2,6 +2,7 @@
 // Kaiming-uniform, B zero (so the model is unchanged at init). A and B are registered on the
 // projection as "lora_A" / "lora_B" (HF PEFT's names); merge() folds B A into W for export.
 #include <cmath>
+#include <optional>
 
 #include "models/extensions.h"
 #include "peft/method.h"
@@ -58,6 +59,19 @@ class Lora : public Method {
       ++wrapped;
     }
     if (wrapped == 0) throw Error("method.lora.targets: no projection of this model is named like the targets");
+  }
+  std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
+    PeftExport ex;
+    nlohmann::json targets = o["targets"];
+    if (targets.empty()) targets = default_lora_targets(model.config.model_type);
+    // GPT-2's Conv1D stores weights [in, out]: PEFT's fan_in_fan_out. lora_A/B keep nn.Linear's layout.
+    ex.config = {{"peft_type", "LORA"}, {"r", o["r"]}, {"lora_alpha", o["alpha"]}, {"lora_dropout", o["dropout"]},
+                 {"target_modules", targets}, {"bias", "none"}, {"fan_in_fan_out", model.config.is_gpt2()},
+                 {"init_lora_weights", true}, {"use_rslora", false}, {"use_dora", false}};
+    for (const auto& p : model.named_parameters())
+      if (p.key().find(".lora_A.") != std::string::npos || p.key().find(".lora_B.") != std::string::npos)
+        ex.tensors.emplace_back("base_model.model." + p.key(), p.value().detach().clone());
+    return ex;
   }
 };
 

@@ -7,12 +7,22 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/model.h"
 
 namespace lntune::peft {
+
+// A method's weights in HF PEFT's format: adapter_config.json fields (peft_type and the
+// method's own; export_peft_adapter() adds the common ones) and the tensors of
+// adapter_model.safetensors, named as PEFT saves them ("base_model.model.<module>.lora_A.weight",
+// "prompt_embeddings", ...).
+struct PeftExport {
+  nlohmann::json config;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+};
 
 class Method {
  public:
@@ -30,6 +40,12 @@ class Method {
   }
   // Called after each backward pass, before clipping and the optimizer step (gradient masks).
   virtual void after_backward(TaskModelImpl&) {}
+  // The trained weights in HF PEFT's format, for methods PEFT has (LoRA, LN-Tuning, prefix,
+  // prompt); nullopt for the others.
+  virtual std::optional<PeftExport> peft_export(TaskModelImpl&, const nlohmann::json& options) {
+    (void)options;
+    return std::nullopt;
+  }
 };
 
 std::unique_ptr<Method> make_method(const std::string& name);  // throws Error listing the known names
@@ -72,6 +88,13 @@ struct TrainableSummary {
   double percent() const { return backbone_params ? 100.0 * trainable_backbone / backbone_params : 0; }
 };
 TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before);
+
+// Writes `dir`/adapter_config.json + adapter_model.safetensors (HF PEFT's layout) for a single
+// applied method that has a PEFT format, with the task head (and BERT's pooler, which MLM
+// checkpoints lack) as modules_to_save. Returns false, writing nothing, for methods or
+// combinations PEFT cannot express (the reason in `why`).
+bool export_peft_adapter(TaskModelImpl& model, Applied& applied, const std::string& base_model,
+                         const std::string& dir, std::string& why);
 
 // Layer index of a module/parameter name ("...layer.3..." / "...h.3..."), or -1.
 int layer_index(const std::string& name);

@@ -1,7 +1,7 @@
 // prefix (Li & Liang, 2021): P trainable key/value vectors prepended in every attention layer
 // (the attention mask widened so every query sees them; GPT-2's causal mask too). With
 // `reparam`, the prefixes are produced by an MLP over a P x H embedding during training, as in
-// the paper; finalize() replaces the MLP by the prefixes it produces.
+// the paper; the PEFT export (peft_export) writes the prefixes it produces, without the MLP.
 #include "models/bert.h"
 #include "models/gpt2.h"
 #include "peft/method.h"
@@ -25,10 +25,10 @@ class PrefixEncoder : public torch::nn::Module {
       prefix = register_parameter("prefix", torch::randn({length, out}) * 0.02);
     }
   }
-  torch::Tensor all() {
-    auto flat = mlp.is_empty() ? prefix : mlp->forward(embedding);
-    return flat.view({P_, L_, 2, heads_, d_}).permute({1, 2, 0, 3, 4});
-  }
+  // [P, L * 2 * H]: per virtual token, layer-major (key, value) vectors: HF PEFT's
+  // prompt_embeddings layout for prefix tuning.
+  torch::Tensor flat() { return mlp.is_empty() ? prefix : mlp->forward(embedding); }
+  torch::Tensor all() { return flat().view({P_, L_, 2, heads_, d_}).permute({1, 2, 0, 3, 4}); }
   int64_t length() const { return P_; }
   torch::Tensor embedding, prefix;
   torch::nn::Sequential mlp{nullptr};
@@ -74,7 +74,23 @@ class Prefix : public Method {
     for (const auto& child : model.named_children())
       if (child.key() == backbone) child.value()->register_module("prefix_encoder", enc);
     for (size_t l = 0; l < slots.size(); ++l) *slots[l] = std::make_shared<LayerPrefix>(enc, static_cast<int64_t>(l));
+    enc_ = enc;
   }
+  // The prefixes themselves (the reparameterisation MLP evaluated and dropped), as PEFT's
+  // prefix tuning stores them without prefix_projection.
+  std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
+    const auto& c = model.config;
+    PeftExport ex;
+    ex.config = {{"peft_type", "PREFIX_TUNING"}, {"num_virtual_tokens", o["length"]}, {"token_dim", c.hidden_size},
+                 {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers},
+                 {"encoder_hidden_size", o["hidden"]}, {"prefix_projection", false}};
+    torch::NoGradGuard g;
+    ex.tensors.emplace_back("prompt_embeddings", enc_->flat().detach().clone());
+    return ex;
+  }
+
+ private:
+  std::shared_ptr<PrefixEncoder> enc_;
 };
 
 }  // namespace

@@ -49,7 +49,20 @@ class Prompt : public Method {
     }
     auto prompt = std::make_shared<SoftPrompt>(start);
     *slot = owner->register_module("prompt", prompt);
+    prompt_ = prompt;
   }
+  std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
+    const auto& c = model.config;
+    PeftExport ex;
+    ex.config = {{"peft_type", "PROMPT_TUNING"}, {"num_virtual_tokens", o["length"]}, {"token_dim", c.hidden_size},
+                 {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers},
+                 {"prompt_tuning_init", "RANDOM"}};
+    ex.tensors.emplace_back("prompt_embeddings", prompt_->embedding.detach().clone());
+    return ex;
+  }
+
+ private:
+  std::shared_ptr<SoftPrompt> prompt_;
 };
 
 }  // namespace

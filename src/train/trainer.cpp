@@ -292,6 +292,22 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;  // max_steps may span epochs
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  // The best weights, in HF PEFT's format when the method has one.
+  std::string peft_export;
+  if (file_exists(out + "/trainable.safetensors")) {
+    torch::NoGradGuard g;
+    std::map<std::string, torch::Tensor> best;
+    for (auto& [k, v] : read_safetensors(out + "/trainable.safetensors").tensors) best[k] = v;
+    for (auto& p : opt.params())
+      if (best.count(p.name)) p.value.copy_(best[p.name]);
+    std::string why;
+    if (peft::export_peft_adapter(*model, applied, cfg["model"]["path"].get<std::string>(), out + "/peft", why)) {
+      peft_export = out + "/peft";
+      spdlog::info("HF PEFT adapter written to {}", peft_export);
+    } else {
+      spdlog::info("no HF PEFT export: {}", why);
+    }
+  }
   result.results = {{"task", data.task.name},
                     {"method", applied.resolved},
                     {"metric", metric},
@@ -304,6 +320,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                     {"head_params", summary.head_params},
                     {"train_seconds_this_run", secs},
                     {"train_examples", data.train.size()},
+                    {"peft_export", peft_export.empty() ? nlohmann::json() : nlohmann::json(peft_export)},
                     {"dev_examples", data.dev.size()}};
   write_file_atomic(out + "/results.json", result.results.dump(2));
   return result;

@@ -33,6 +33,9 @@ awk -v a="$acc" 'BEGIN { exit !(a >= 0.9) }' && ok || bad "full fine-tuning dev 
 grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad "ln trainable count"
 n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
 [ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
+# ... and the HF PEFT export: LN_TUNING over the 5 LayerNorms, plus the head and pooler.
+grep -q '"peft_type": "LN_TUNING"' "$work/ln/peft/adapter_config.json" 2> /dev/null && grep -q '"peft_export": ".*/ln/peft"' "$work/ln/results.json" && ok ||
+  bad "ln run wrote no PEFT export"
 
 # 2b. fisher_ln: exactly the top 10% of the 320 LN elements (32) move; the rest keep their values.
 "$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.samples=32 --set output_dir="$work/fisher" > /dev/null 2>&1 || bad "fisher_ln run failed"

@@ -44,11 +44,14 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
   return b;
 }
 
-std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch) {
+std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
+                                               bool shuffle) {
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
-  std::shuffle(order.begin(), order.end(), rng);
+  if (shuffle) {
+    std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+  }
   std::vector<std::vector<size_t>> out;
   for (size_t i = 0; i < n; i += static_cast<size_t>(batch_size))
     out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),

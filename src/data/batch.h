@@ -29,8 +29,10 @@ struct LabeledBatch {
 LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad_id,
                         bool regression);
 
-// Batches of row indices: shuffled by (seed, epoch) for training; sorted by length for evaluation.
-std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch);
+// Batches of row indices: shuffled by (seed, epoch) for training (in file order when `shuffle`
+// is false: what loss-parity checks against other trainers need); sorted by length for evaluation.
+std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
+                                               bool shuffle = true);
 std::vector<std::vector<size_t>> eval_batches(const std::vector<Encoded>& data, int64_t batch_size);
 
 }  // namespace lntune

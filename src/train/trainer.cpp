@@ -151,6 +151,11 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   auto tok = Tokenizer::from_dir(tok_dir);
   const TaskInfo task = task_info(cfg["task"], source);
   ck.config.num_labels = task.num_labels;
+  if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
+    // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
+    ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;
+    ck.config.classifier_dropout = p;
+  }
   const auto& nc = cfg["model"]["norm"];
   NormOptions norm;
   norm.type(nc["type"].get<std::string>()).impl(nc["impl"].get<std::string>()).dyt_alpha_init(nc["dyt_alpha_init"].get<double>());
@@ -237,7 +242,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   TrainOutcome result;
   bool done = st.step >= total;
   while (!done) {
-    auto batches = train_batches(data.train.size(), bs, seed, st.epoch);
+    auto batches = train_batches(data.train.size(), bs, seed, st.epoch, tc["shuffle"].get<bool>());
     for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
       auto b = make_batch(data.train, batches[static_cast<size_t>(bi)], pad, regression);
       auto loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);

@@ -61,6 +61,17 @@ grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/a/metrics.jsonl" > "$work
 grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/b/metrics.jsonl" > "$work/lb"
 [ "$(wc -l < "$work/la")" = 32 ] && cmp -s "$work/la" "$work/lb" && ok || bad "resumed losses differ from the uninterrupted run"
 
+# 3b. Loss-parity mode: train.shuffle=false and model.dropout take effect (each changes the
+#     curve), and the same settings repeat exactly.
+par=(--config "$work/run.json" --set method.name=bitfit --set train.epochs=1 --set train.seed=1)
+"$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set output_dir="$work/p1" > /dev/null 2>&1
+"$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set output_dir="$work/p2" > /dev/null 2>&1
+"$lntune" train "${par[@]}" --set model.dropout=0 --set output_dir="$work/p3" > /dev/null 2>&1
+"$lntune" train "${par[@]}" --set model.dropout=0.5 --set train.shuffle=false --set output_dir="$work/p4" > /dev/null 2>&1
+losses() { grep -o '"loss":[^,]*' "$1/metrics.jsonl"; }
+[ -n "$(losses "$work/p1")" ] && [ "$(losses "$work/p1")" = "$(losses "$work/p2")" ] && [ "$(losses "$work/p1")" != "$(losses "$work/p3")" ] &&
+  [ "$(losses "$work/p1")" != "$(losses "$work/p4")" ] && ok || bad "train.shuffle / model.dropout have no effect, or runs do not repeat"
+
 # 4. Ctrl-C saves a checkpoint and exits 130; --resume continues.
 "$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 > /dev/null 2>&1 &
 pid=$!

@@ -43,4 +43,7 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"train.warmup_ratio=1"}), "run.json: train.warmup_ratio: must be in [0, 1)");
   EXPECT_EQ(error_of(base(), {"nonsense"}), "run.json: nonsense: --set needs key.path=value");
   EXPECT_EQ(error_of(base(), {"model.size=3"}), "run.json: model.size: unknown key");
+  EXPECT_EQ(error_of(base(), {"model.dropout=1.5"}),
+            "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
+  EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
 }

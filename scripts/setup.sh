@@ -13,6 +13,7 @@ packages=(
   libcxxopts-dev nlohmann-json3-dev libspdlog-dev libgtest-dev
   clang libclang-rt-14-dev  # libFuzzer targets
   python3-torch python3-numpy  # fixture scripts (/usr/bin/python3)
+  python3-matplotlib           # scripts/plot_*.py
 )
 command -v node > /dev/null || packages+=(nodejs)
 command -v npm > /dev/null || packages+=(npm)

@@ -101,6 +101,13 @@ stamps_after=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
   bad "rerun statuses: $(cat "$work/grid2.err")"
 grep -qE "^\| ln \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ \|$" "$work/grid.md" && grep -q "| bitfit |" "$work/grid.md" && ! grep -q "seeds)" "$work/grid.md" && ok || bad "grid table: $(cat "$work/grid.md")"
 
+# The plots draw from these run folders: LN change per layer, score vs trainable %, curves.
+ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
+/usr/bin/python3 "$(dirname "$table")/plot_runs.py" ln-deltas "$ln_cell" "$work/d.png" > /dev/null 2> "$work/plot.err" &&
+  /usr/bin/python3 "$(dirname "$table")/plot_runs.py" scatter "$grid/table.json" "$work/s.png" > /dev/null 2>> "$work/plot.err" &&
+  /usr/bin/python3 "$(dirname "$table")/plot_runs.py" curves "$work/c.png" "$ln_cell" > /dev/null 2>> "$work/plot.err" &&
+  [ -s "$work/d.png" ] && [ -s "$work/s.png" ] && [ -s "$work/c.png" ] && ok || bad "plots: $(tail -3 "$work/plot.err")"
+
 # --- 3. spec errors -------------------------------------------------------------------------
 echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"
 $py "$table" --spec "$work/bad.json" --aggregate-only > /dev/null 2> "$work/bad.err"

@@ -11,6 +11,7 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-pthread    # ~30x faster matmuls than the reference BLAS libtorch would otherwise use
   libcxxopts-dev nlohmann-json3-dev libspdlog-dev libgtest-dev
+  libgloo-dev             # headers of the Gloo backend LibTorch's c10d uses (multi-process training)
   clang libclang-rt-14-dev  # libFuzzer targets
   python3-torch python3-numpy  # fixture scripts (/usr/bin/python3)
   python3-matplotlib           # scripts/plot_*.py

@@ -23,7 +23,9 @@ int cmd_train(int argc, char** argv) {
   std::string path = a["config"].as<std::string>();
   auto cfg = load_run_config(path, sets);
   auto outcome = train(cfg, path, a.count("resume") > 0, a.count("dry-run") > 0);
-  if (outcome.exit_code == 0 && !outcome.results.contains("stopped_at")) std::cout << outcome.results.dump(2) << "\n";
+  // Results are printed once: by the single process, or by rank 0 of a data-parallel run.
+  if (outcome.exit_code == 0 && !outcome.results.contains("stopped_at") && !outcome.results.contains("rank"))
+    std::cout << outcome.results.dump(2) << "\n";
   return outcome.exit_code;
 }
 

@@ -10,6 +10,7 @@
 #include "io/checkpoint.h"
 #include "peft/method.h"
 #include "train/adamw.h"
+#include "train/distributed.h"
 #include "train/metrics.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
@@ -133,7 +134,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const auto& tc = cfg["train"];
   const std::string out = cfg["output_dir"].get<std::string>();
   peft::resolve_methods(cfg["method"], source);  // config errors before any output or loading
-  if (!dry_run) {
+  // N processes (RANK/WORLD_SIZE...): each takes its share of every batch; rank 0 writes.
+  auto dp = dry_run ? nullptr : DataParallel::from_env();
+  const bool main_rank = !dp || dp->is_main();
+  if (!dry_run && main_rank) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (!is_directory(out)) fail(out, "", "cannot create the output directory");
@@ -196,10 +200,12 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   nlohmann::json resolved = cfg;
   resolved["method"] = applied.resolved;
-  write_file_atomic(out + "/config.json", resolved.dump(2));
+  if (main_rank) write_file_atomic(out + "/config.json", resolved.dump(2));
 
+  // batch_size is per process: a step sees world x batch_size examples.
   const int64_t bs = tc["batch_size"].get<int64_t>(), accum = tc["grad_accum"].get<int64_t>();
-  const int64_t batches_per_epoch = (static_cast<int64_t>(data.train.size()) + bs - 1) / bs;
+  const int64_t world = dp ? dp->world() : 1, global_bs = bs * world;
+  const int64_t batches_per_epoch = (static_cast<int64_t>(data.train.size()) + global_bs - 1) / global_bs;
   const int64_t updates_per_epoch = (batches_per_epoch + accum - 1) / accum;
   const int64_t epochs = tc["epochs"].get<int64_t>();
   const int64_t total = tc["max_steps"].get<int64_t>() > 0 ? tc["max_steps"].get<int64_t>() : epochs * updates_per_epoch;
@@ -209,18 +215,28 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const int64_t stop_after = tc["stop_after_steps"].get<int64_t>();
   const int64_t pad = tok->pad_id();
   const std::string metric = data.task.metrics.at(0);
-  spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {}", data.task.name,
-               data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum);
+  spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {} x {} processes",
+               data.task.name, data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum, world);
+  if (dp)
+    spdlog::info("rank {} of {}: {} trainable elements all-reduced per step", dp->rank(), world,
+                 DataParallel::bucket_elements([&] {
+                   std::vector<torch::Tensor> v;
+                   for (auto& p : opt.params()) v.push_back(p.value);
+                   return v;
+                 }()));
 
   ResumeState st;
   if (resume) {
     st = ResumeState::from_json(load_run_checkpoint(out, opt));
     spdlog::info("resumed from step {} (epoch {}, batch {})", st.step, st.epoch, st.batch);
-  } else {
+  } else if (main_rank) {
     std::remove((out + "/metrics.jsonl").c_str());
   }
+  // Each process its own dropout stream (the checkpoint holds rank 0's).
+  if (dp && !dp->is_main()) torch::manual_seed(seed + 7919 * static_cast<uint64_t>(dp->rank()) + static_cast<uint64_t>(st.step));
 
   auto on_eval = [&](const std::map<std::string, double>& m) {
+    if (!main_rank) return;
     nlohmann::json j = {{"step", st.step}, {"epoch", st.epoch}, {"eval", m}};
     append_jsonl(out + "/metrics.jsonl", j);
     spdlog::info("eval step {}: {}", st.step, nlohmann::json(m).dump());
@@ -242,20 +258,33 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   TrainOutcome result;
   bool done = st.step >= total;
   while (!done) {
-    auto batches = train_batches(data.train.size(), bs, seed, st.epoch, tc["shuffle"].get<bool>());
+    auto batches = train_batches(data.train.size(), global_bs, seed, st.epoch, tc["shuffle"].get<bool>());
     for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
-      auto b = make_batch(data.train, batches[static_cast<size_t>(bi)], pad, regression);
-      auto loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
-      (loss / static_cast<double>(accum)).backward();
-      loss_sum += loss.item<double>();
+      // This process's share of the global batch, its loss weighted by the share's size so that
+      // the averaged gradient is the global batch's mean.
+      const auto& global = batches[static_cast<size_t>(bi)];
+      const size_t n = global.size(), lo = n * static_cast<size_t>(dp ? dp->rank() : 0) / static_cast<size_t>(world);
+      const size_t hi = n * static_cast<size_t>(dp ? dp->rank() + 1 : 1) / static_cast<size_t>(world);
+      std::vector<size_t> rows(global.begin() + static_cast<std::ptrdiff_t>(lo), global.begin() + static_cast<std::ptrdiff_t>(hi));
+      const double share = static_cast<double>(rows.size()) * static_cast<double>(world) / static_cast<double>(n);
+      double loss_value = 0;
+      if (!rows.empty()) {
+        auto b = make_batch(data.train, rows, pad, regression);
+        auto loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
+        auto scaled = dp ? loss * share : loss;
+        (scaled / static_cast<double>(accum)).backward();
+        loss_value = loss.item<double>() * share;
+        tokens += b.tokens;
+        examples += static_cast<int64_t>(rows.size());
+      }
+      loss_sum += dp ? dp->average(loss_value) : loss_value;
       ++loss_n;
-      tokens += b.tokens;
-      examples += static_cast<int64_t>(batches[static_cast<size_t>(bi)].size());
       bool boundary = (bi + 1) % accum == 0 || bi + 1 == batches_per_epoch;
       if (!boundary) continue;
-      for (auto& m : applied.methods) m->after_backward(*model);
       std::vector<torch::Tensor> ps;
       for (auto& p : opt.params()) ps.push_back(p.value);
+      if (dp) dp->average_gradients(ps);
+      for (auto& m : applied.methods) m->after_backward(*model);
       if (clip > 0) torch::nn::utils::clip_grad_norm_(ps, clip);
       double cur = linear_schedule(lr, st.step, warmup, total);
       opt.step(cur);
@@ -264,7 +293,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       ++steps_this_run;
       st.batch = bi + 1;
       double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-      if (st.step % log_every == 0 || st.step == total) {
+      if (main_rank && (st.step % log_every == 0 || st.step == total)) {
         append_jsonl(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", loss_sum / loss_n}, {"lr", cur},
                                              {"examples_per_s", examples / secs}, {"tokens_per_s", tokens / secs}});
         double eta = secs / steps_this_run * static_cast<double>(total - st.step);
@@ -273,16 +302,22 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                       static_cast<long long>(st.epoch + 1), static_cast<long long>(epochs), static_cast<long long>(st.step),
                       static_cast<long long>(total), loss_sum / loss_n, cur, steps_this_run / secs, format_duration(eta).c_str());
         progress.show(line);
+      }
+      if (st.step % log_every == 0 || st.step == total) {
         loss_sum = 0;
         loss_n = 0;
       }
-      if (eval_every > 0 && st.step % eval_every == 0) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
+      if (main_rank && eval_every > 0 && st.step % eval_every == 0) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
       done = st.step >= total;
-      if (sigint.interrupted() || (stop_after > 0 && st.step == stop_after)) {
+      // Stopping is decided together: a process that stopped alone would leave the others
+      // waiting in the next all-reduce.
+      bool interrupted = sigint.interrupted();
+      if (dp) interrupted = dp->average(interrupted ? 1.0 : 0.0) > 0;
+      if (interrupted || (stop_after > 0 && st.step == stop_after)) {
         progress.end();
-        save_run_checkpoint(out, st.step, opt, st.to_json());
+        if (main_rank) save_run_checkpoint(out, st.step, opt, st.to_json());
         spdlog::warn("stopped at step {}: checkpoint saved, continue with --resume", st.step);
-        result.exit_code = sigint.interrupted() ? 130 : 0;
+        result.exit_code = interrupted ? 130 : 0;
         result.results = {{"stopped_at", st.step}};
         return result;
       }
@@ -292,11 +327,16 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       ++st.epoch;
       st.batch = 0;
     }
-    if (eval_every == 0 || done) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
-    save_run_checkpoint(out, st.step, opt, st.to_json());
+    if (main_rank && (eval_every == 0 || done)) on_eval(evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad));
+    if (main_rank) save_run_checkpoint(out, st.step, opt, st.to_json());
     if (st.epoch >= epochs && tc["max_steps"].get<int64_t>() == 0) done = true;  // max_steps may span epochs
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (dp) dp->barrier();  // every process finished its last step
+  if (!main_rank) {
+    result.results = {{"rank", dp->rank()}, {"steps", st.step}};
+    return result;
+  }
   // The best weights, in HF PEFT's format when the method has one.
   std::string peft_export;
   if (file_exists(out + "/trainable.safetensors")) {

@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"pretrain", lntune::cli::cmd_pretrain, "pretrain BERT (masked LM) or GPT-2 (causal LM) on a text corpus"},
     {"init", lntune::cli::cmd_init, "write a seeded (untrained) model folder"},
     {"forward", lntune::cli::cmd_forward, "write a checkpoint's outputs for one input (parity checks)"},
+    {"bench-train", lntune::cli::cmd_bench_train, "training-step speed and memory per PEFT method"},
 };
 
 // Errors are one line: keep the first line of multi-line library messages.

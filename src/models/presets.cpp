@@ -5,7 +5,8 @@
 namespace lntune {
 
 const std::vector<std::string>& model_preset_names() {
-  static const std::vector<std::string> k = {"bert-tiny", "bert-mini", "bert-small", "gpt2-mini", "gpt2-small"};
+  static const std::vector<std::string> k = {"bert-tiny", "bert-mini", "bert-small", "bert-base",
+                                             "gpt2-mini", "gpt2-small", "gpt2-base"};
   return k;
 }
 
@@ -23,8 +24,10 @@ nlohmann::json model_preset(const std::string& name, int64_t vocab) {
   if (name == "bert-tiny") return bert(128, 2, 2);
   if (name == "bert-mini") return bert(256, 4, 4);
   if (name == "bert-small") return bert(512, 4, 8);
+  if (name == "bert-base") return bert(768, 12, 12);  // BERT-base's shape (benchmarks; not trainable here)
   if (name == "gpt2-mini") return gpt2(256, 4, 4, 256);
   if (name == "gpt2-small") return gpt2(512, 6, 8, 512);
+  if (name == "gpt2-base") return gpt2(768, 12, 12, 1024);
   std::string names;
   for (const auto& n : model_preset_names()) names += (names.empty() ? "" : ", ") + n;
   throw Error("unknown model preset '" + name + "' (" + names + ")");

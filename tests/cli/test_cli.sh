@@ -79,4 +79,19 @@ expect_error wrong-vocab-json 1 "$work/vocab2/vocab.json: must be a JSON object"
 mkdir "$work/vocab3" && echo '{"model": {"type": "Unigram"}}' > "$work/vocab3/tokenizer.json"
 expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.type" -- tokenize --tokenizer "$work/vocab3"
 
+# bench-train (a benchmark, not a timed test): one row per method, each run in its own process;
+# what LN-Tuning all-reduces is its trainable LN + head elements, a tiny fraction of full's.
+"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit --json \
+  > "$work/bench.json" 2> "$work/bench.err" || bad "bench-train failed: $(tail -1 "$work/bench.err")"
+/usr/bin/python3 - "$work/bench.json" <<'PY' && ok || bad "bench-train output: $(cat "$work/bench.json")"
+import json, sys
+rows = {r["method"]: r for r in map(json.loads, open(sys.argv[1]))}
+assert set(rows) == {"full", "ln", "bitfit"}, rows
+assert rows["full"]["step_time_vs_full"] == 1.0
+# bert-tiny, 2 labels: 5 LayerNorms x 2 x 128 + classifier 258 = 1538 elements.
+assert rows["ln"]["allreduce_elements"] == 5 * 2 * 128 + 258, rows["ln"]
+assert rows["full"]["allreduce_elements"] > 4_000_000 and all(r["peak_rss_mb"] > 0 for r in rows.values())
+PY
+expect_error bench-bad-method 1 "unknown PEFT method" -- bench-train --method nope --preset bert-tiny --batch 1 --seq 4 --steps 1
+
 finish

@@ -1,0 +1,174 @@
+// lntune bench-train: steps/s, tokens/s and peak memory of one training step per PEFT method on
+// a fixed synthetic batch, and each method's step time relative to full fine-tuning. Each
+// method runs in its own child process (this binary, --method), so peak RSS is its own.
+#include <cxxopts.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "io/checkpoint.h"
+#include "models/presets.h"
+#include "peft/method.h"
+#include "train/adamw.h"
+#include "train/distributed.h"
+#include "train/run_state.h"
+#include "util/error.h"
+
+namespace lntune::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: kilobytes
+}
+
+// One method: build, apply, warm up, time `steps` full training steps (forward, backward,
+// clipping, AdamW). Prints one JSON line.
+nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
+                         int64_t steps, int64_t warmup) {
+  const int64_t backbone = count_backbone_parameters(*model);
+  auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
+  auto summary = peft::summarize(*model, backbone);
+  AdamW opt(trainable_params(*model, 0.01));
+  torch::manual_seed(0);
+  Batch b;
+  b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong);
+  b.attention_mask = torch::ones({B, T}, torch::kLong);
+  auto labels = torch::randint(0, model->config.num_labels, {B}, torch::kLong);
+  std::vector<torch::Tensor> ps;
+  for (auto& p : opt.params()) ps.push_back(p.value);
+  model->train();
+  auto step = [&] {
+    auto loss = torch::cross_entropy_loss(model->forward(b).logits, labels);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(ps, 1.0);
+    opt.step(1e-4);
+    opt.zero_grad();
+  };
+  for (int64_t i = 0; i < warmup; ++i) step();
+  auto t0 = Clock::now();
+  for (int64_t i = 0; i < steps; ++i) step();
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
+          {"steps_per_s", static_cast<double>(steps) / secs}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
+          {"peak_rss_mb", peak_rss_mb()}, {"trainable_percent", summary.percent()},
+          {"trainable_tensors", opt.params().size()},
+          // What a data-parallel step all-reduces (src/train/distributed.cpp): the trainable elements.
+          {"allreduce_elements", DataParallel::bucket_elements(ps)}};
+}
+
+std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
+  if (a.count("model")) {
+    auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification);
+    return lm.model;
+  }
+  auto j = model_preset(a["preset"].as<std::string>(), a["vocab"].as<int64_t>());
+  auto cfg = ModelConfig::from_json(j, "--preset");
+  cfg.num_labels = 2;
+  torch::manual_seed(0);
+  auto m = build_model(cfg, Head::SequenceClassification);
+  init_weights(*m);
+  return m;
+}
+
+std::string read_all(FILE* f) {
+  std::string s;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+  return s;
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+int cmd_bench_train(int argc, char** argv) {
+  cxxopts::Options o("lntune bench-train", "Training-step speed and memory per PEFT method (synthetic batch)");
+  o.add_options()("model", "model folder (default: a seeded --preset)", cxxopts::value<std::string>())(
+      "preset", "model preset when no --model", cxxopts::value<std::string>()->default_value("bert-base"))(
+      "vocab", "vocabulary size of a preset", cxxopts::value<int64_t>()->default_value("30522"))(
+      "methods", "methods to compare (full first: the ratios are to it)",
+      cxxopts::value<std::string>()->default_value("full,ln,bitfit,lora,adapter,prefix"))(
+      "method", "run one method in this process (what the table spawns)", cxxopts::value<std::string>())(
+      "batch", "batch size", cxxopts::value<int64_t>()->default_value("8"))(
+      "seq", "sequence length", cxxopts::value<int64_t>()->default_value("128"))(
+      "steps", "timed steps", cxxopts::value<int64_t>()->default_value("5"))(
+      "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("1"))(
+      "json", "print JSON lines instead of the table")("h,help", "show help");
+  auto a = o.parse(argc, argv);
+  if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
+  const int64_t B = a["batch"].as<int64_t>(), T = a["seq"].as<int64_t>();
+  if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
+  if (a.count("method")) {
+    auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>());
+    std::cout << r.dump() << "\n";
+    return 0;
+  }
+  // The table: one child process per method.
+  std::error_code ec;
+  // The children are this very binary (resolved here: inside popen's shell /proc/self is the shell).
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw Error("bench-train: cannot find its own executable: " + ec.message());
+  std::string common = a.count("model") ? " --model " + quote(a["model"].as<std::string>())
+                                        : " --preset " + quote(a["preset"].as<std::string>());
+  common += " --vocab " + std::to_string(a["vocab"].as<int64_t>()) + " --batch " + std::to_string(B) + " --seq " +
+            std::to_string(T) + " --steps " + std::to_string(a["steps"].as<int64_t>()) + " --warmup " +
+            std::to_string(a["warmup"].as<int64_t>());
+  std::vector<nlohmann::json> rows;
+  std::string methods = a["methods"].as<std::string>();
+  for (size_t p = 0; p <= methods.size();) {
+    size_t q = methods.find(',', p);
+    if (q == std::string::npos) q = methods.size();
+    std::string m = methods.substr(p, q - p);
+    p = q + 1;
+    if (m.empty()) continue;
+    spdlog::info("bench-train: {}", m);
+    std::string cmd = quote(self) + " bench-train --method " + quote(m) + common;
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) throw Error("bench-train: cannot start " + cmd);
+    std::string out = read_all(f);
+    int rc = pclose(f);
+    if (rc != 0) throw Error("bench-train: method '" + m + "' failed (see the message above)");
+    rows.push_back(nlohmann::json::parse(out.substr(0, out.find('\n'))));
+  }
+  double full_ms = 0;
+  for (const auto& r : rows)
+    if (r["method"] == "full") full_ms = r["step_ms"].get<double>();
+  if (a.count("json")) {
+    for (auto r : rows) {
+      if (full_ms > 0) r["step_time_vs_full"] = r["step_ms"].get<double>() / full_ms;
+      std::cout << r.dump() << "\n";
+    }
+    return 0;
+  }
+  std::printf("batch %lld x %lld tokens, %lld timed steps, %d threads\n\n", static_cast<long long>(B),
+              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), at::get_num_threads());
+  std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak RSS MB | step time / full | all-reduce MB/step |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const auto& r : rows) {
+    std::string ratio = full_ms > 0 ? std::to_string(r["step_ms"].get<double>() / full_ms).substr(0, 5) : "—";
+    std::printf("| %s | %.3f | %.1f | %.2f | %.0f | %.0f | %s | %.3f |\n", r["method"].get<std::string>().c_str(),
+                r["trainable_percent"].get<double>(), r["step_ms"].get<double>(), r["steps_per_s"].get<double>(),
+                r["tokens_per_s"].get<double>(), r["peak_rss_mb"].get<double>(), ratio.c_str(),
+                4.0 * r["allreduce_elements"].get<double>() / 1e6);
+  }
+  return 0;
+}
+
+}  // namespace lntune::cli

@@ -185,6 +185,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
   const int64_t bs = tc["batch_size"].get<int64_t>(), accum = tc["grad_accum"].get<int64_t>();
   const int64_t T = tc["seq_length"].get<int64_t>(), total = tc["max_steps"].get<int64_t>();
   const int64_t params = count_parameters(*s.model);
+  s.model->config.architectures = {hf_architecture(s.model->config, s.model->head)};
   nlohmann::json summary = {{"objective", mlm ? "mlm" : "clm"}, {"model_type", s.model->config.model_type},
                             {"parameters", params}, {"config", s.model->config.to_json()},
                             {"tokens_per_step", bs * accum * T}, {"steps", total},

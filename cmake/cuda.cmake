@@ -13,11 +13,13 @@ if(CMAKE_CUDA_COMPILER)
   endif()
   enable_language(CUDA)
   set(CMAKE_CUDA_STANDARD 17)
-  add_library(lntune_kernels STATIC
+  add_library(lntune_cuda_kernels STATIC
+    kernels/cuda_common.cu
     kernels/layernorm/layernorm.cu
+    kernels/dyt/dyt.cu
   )
-  target_include_directories(lntune_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
-  set_target_properties(lntune_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)
+  target_include_directories(lntune_cuda_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
+  set_target_properties(lntune_cuda_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)
   message(STATUS "lntune: nvcc ${CMAKE_CUDA_COMPILER_VERSION} found, kernels/ compiled for sm_${CMAKE_CUDA_ARCHITECTURES}")
 else()
   message(STATUS "lntune: no nvcc, kernels/ skipped (CPU build)")
@@ -25,6 +27,6 @@ endif()
 # The binding (src/ops/*_cuda.cpp) needs a CUDA LibTorch: c10_cuda exists only there.
 if(CMAKE_CUDA_COMPILER AND TARGET c10_cuda)
   set(LNTUNE_CUDA_BINDING ON)
-  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/layernorm_cuda.cpp)
+  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/norm_cuda.cpp)
   message(STATUS "lntune: LibTorch has CUDA, building the at::Tensor binding")
 endif()

@@ -28,7 +28,11 @@ METHODS = {  # name -> (method spec, lr, weight decay)
     "mam": ({"name": "mam"}, 1e-3, 0.0),
     "prompt": ({"name": "prompt", "length": 20}, 3e-3, 0.0),
     "fisher_ln": ({"name": "fisher_ln", "top_percent": 10.0, "samples": 256}, 1e-3, 0.0),
+    "dyt": ({"name": "dyt"}, 1e-3, 0.0),
 }
+# Model settings a method needs: dyt tunes DyT norms, converted from the checkpoint's LayerNorms
+# and run by our fused kernels.
+MODEL_EXTRA = {"dyt": {"norm": {"type": "dyt", "impl": "fused", "dyt_alpha_init": 0.5}}}
 
 
 def main():
@@ -37,7 +41,7 @@ def main():
         os.makedirs(os.path.join(root, task), exist_ok=True)
         for method, (spec, lr, wd) in METHODS.items():
             cfg = {
-                "model": {"path": "runs/pretrain/bert-mini/model"},
+                "model": dict({"path": "runs/pretrain/bert-mini/model"}, **MODEL_EXTRA.get(method, {})),
                 "task": {"name": task, "data_dir": "../shared/data/glue/" + folder, "max_length": max_len},
                 "method": spec,
                 "train": {"epochs": epochs, "batch_size": bs, "lr": lr, "weight_decay": wd, "warmup_ratio": 0.06,

@@ -1,14 +1,28 @@
-// LayerNorm CUDA kernels: raw pointers and a stream, no ATen, so nvcc compiles them anywhere.
-// Rows are contiguous; statistics are accumulated in fp32 whatever the input type.
+// LayerNorm CUDA kernels: raw pointers and a stream, no ATen, so nvcc compiles them anywhere (CI
+// included, where nothing can run them). Rows are contiguous; statistics and gradient sums are
+// accumulated in fp32 whatever the storage type. Activations (x, y, dy, dx) are f32, f16 or bf16;
+// parameters (gamma, beta) f32 or the activation type. Any hidden size: loops stride over the row.
 #pragma once
 #include <cuda_runtime.h>
 
-namespace lntune::kernels {
+#include <cstddef>
+#include <cstdint>
 
-// y = (x - mean) * rstd * gamma + beta for `rows` rows of `cols` floats; mean/rstd saved per row
-// (either may be null). gamma/beta may be null (no affine).
-cudaError_t layernorm_forward_f32(const float* x, const float* gamma, const float* beta, float* y,
-                                  float* mean, float* rstd, int rows, int cols, float eps,
-                                  cudaStream_t stream);
+#include "common.h"
 
-}  // namespace lntune::kernels
+namespace lntune::kernels::cuda {
+
+// y = (x - mean) * rstd * gamma + beta; mean and rstd (fp32, one per row) saved for the backward.
+cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gamma, const void* beta, void* y,
+                              float* mean, float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream);
+
+// Bytes of scratch layernorm_backward needs for this shape (per-chunk partial sums).
+size_t layernorm_backward_workspace(int64_t rows, int64_t cols);
+
+// dx (activation type) and fp32 dgamma/dbeta; a null output is not computed. dgamma/dbeta are
+// per-chunk partial sums then a fixed-order sum over chunks: the same bits on every run.
+cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
+                               const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace,
+                               int64_t rows, int64_t cols, cudaStream_t stream);
+
+}  // namespace lntune::kernels::cuda

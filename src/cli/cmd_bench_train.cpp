@@ -69,15 +69,16 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
 }
 
 std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
+  auto norm = NormOptions().type(a["norm-type"].as<std::string>()).impl(a["norm-impl"].as<std::string>());
   if (a.count("model")) {
-    auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification);
+    auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification, norm);
     return lm.model;
   }
   auto j = model_preset(a["preset"].as<std::string>(), a["vocab"].as<int64_t>());
   auto cfg = ModelConfig::from_json(j, "--preset");
   cfg.num_labels = 2;
   torch::manual_seed(0);
-  auto m = build_model(cfg, Head::SequenceClassification);
+  auto m = build_model(cfg, Head::SequenceClassification, norm);
   init_weights(*m);
   return m;
 }
@@ -110,6 +111,8 @@ int cmd_bench_train(int argc, char** argv) {
       "seq", "sequence length", cxxopts::value<int64_t>()->default_value("128"))(
       "steps", "timed steps", cxxopts::value<int64_t>()->default_value("5"))(
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("1"))(
+      "norm-type", "layernorm or dyt", cxxopts::value<std::string>()->default_value("layernorm"))(
+      "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -129,7 +132,8 @@ int cmd_bench_train(int argc, char** argv) {
                                         : " --preset " + quote(a["preset"].as<std::string>());
   common += " --vocab " + std::to_string(a["vocab"].as<int64_t>()) + " --batch " + std::to_string(B) + " --seq " +
             std::to_string(T) + " --steps " + std::to_string(a["steps"].as<int64_t>()) + " --warmup " +
-            std::to_string(a["warmup"].as<int64_t>());
+            std::to_string(a["warmup"].as<int64_t>()) + " --norm-type " + quote(a["norm-type"].as<std::string>()) +
+            " --norm-impl " + quote(a["norm-impl"].as<std::string>());
   std::vector<nlohmann::json> rows;
   std::string methods = a["methods"].as<std::string>();
   for (size_t p = 0; p <= methods.size();) {
@@ -157,8 +161,9 @@ int cmd_bench_train(int argc, char** argv) {
     }
     return 0;
   }
-  std::printf("batch %lld x %lld tokens, %lld timed steps, %d threads\n\n", static_cast<long long>(B),
-              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), at::get_num_threads());
+  std::printf("batch %lld x %lld tokens, %lld timed steps, %d threads, norm %s (impl %s)\n\n", static_cast<long long>(B),
+              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), at::get_num_threads(),
+              a["norm-type"].as<std::string>().c_str(), a["norm-impl"].as<std::string>().c_str());
   std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak RSS MB | step time / full | all-reduce MB/step |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {

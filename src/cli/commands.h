@@ -11,6 +11,7 @@ int cmd_init(int argc, char** argv);
 int cmd_pretrain(int argc, char** argv);
 int cmd_forward(int argc, char** argv);
 int cmd_bench_train(int argc, char** argv);
+int cmd_bench_norm(int argc, char** argv);
 
 // Thrown for bad command-line usage (exit code 2).
 struct UsageError {

@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"init", lntune::cli::cmd_init, "write a seeded (untrained) model folder"},
     {"forward", lntune::cli::cmd_forward, "write a checkpoint's outputs for one input (parity checks)"},
     {"bench-train", lntune::cli::cmd_bench_train, "training-step speed and memory per PEFT method"},
+    {"bench-norm", lntune::cli::cmd_bench_norm, "fused LayerNorm/DyT kernels against torch's ops"},
 };
 
 // Errors are one line: keep the first line of multi-line library messages.

@@ -17,7 +17,8 @@ nlohmann::json pretrain_config_defaults() {
     "train": {"seq_length": 128, "batch_size": 64, "grad_accum": 1, "lr": 1e-3, "weight_decay": 0.01,
               "beta2": 0.98, "warmup_ratio": 0.05, "schedule": "linear", "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 1000, "eval_every": 500, "eval_blocks": 256, "eval_batch_size": 64,
-              "log_every": 10, "save_every": 500, "stop_after_steps": 0, "bf16": true, "device": "auto"},
+              "log_every": 10, "save_every": 500, "stop_after_steps": 0, "bf16": true, "device": "auto",
+              "dropout": -1.0},
     "output_dir": "runs/pretrain/default"
   })");
 }
@@ -55,6 +56,7 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
     if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");
   if (t["seq_length"].get<int64_t>() < 8) fail(source, "train.seq_length", "must be at least 8");
   if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
+  if (double p = t["dropout"].get<double>(); p >= 1) fail(source, "train.dropout", "must be < 1 (negative: the model's own)");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
   std::string sched = t["schedule"].get<std::string>();

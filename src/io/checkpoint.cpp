@@ -89,6 +89,9 @@ std::vector<std::string> LoadReport::lines() const {
   for (const auto& k : mismatched) out.push_back(source + ": shape mismatch " + k);
   for (const auto& k : unexpected) out.push_back(source + ": unexpected key " + k);
   for (const auto& k : new_head) out.push_back(source + ": newly initialised head key " + k);
+  if (!dyt_alpha.empty())
+    out.push_back(source + ": LayerNorm converted to DyT: gamma/beta copied, " + std::to_string(dyt_alpha.size()) +
+                  " alpha initialised");
   return out;
 }
 
@@ -128,8 +131,15 @@ LoadReport load_weights(TaskModelImpl& model, const StateDict& state, const Load
     done.insert(k);
     ++r.loaded;
   }
+  std::set<std::string> norm_alphas;  // converting a LayerNorm checkpoint to DyT adds only these
+  for (const auto& n : find_norms(model))
+    if (n.module->alpha.defined()) norm_alphas.insert(n.name + ".alpha");
   for (const auto& k : order) {
     if (done.count(k)) continue;
+    if (norm_alphas.count(k)) {
+      r.dyt_alpha.push_back(k);
+      continue;
+    }
     if (k.rfind(prefix, 0) == 0 && !model.optional_backbone_key(k)) r.missing.push_back(k);
     else r.new_head.push_back(k);
   }

@@ -31,6 +31,7 @@ struct LoadReport {
   std::vector<std::string> unexpected;   // checkpoint keys the model does not have
   std::vector<std::string> mismatched;   // "key: checkpoint [..] vs model [..]"
   std::vector<std::string> ignored;      // buffers with no weights (causal masks, position ids, tied head)
+  std::vector<std::string> dyt_alpha;    // DyT alphas a LayerNorm checkpoint lacks: left at dyt_alpha_init
   std::vector<std::string> lines() const;  // one line per key, the file named
 };
 

@@ -1,5 +1,8 @@
 #include "models/norm.h"
 
+#include "ops/dyt.h"
+#include "ops/layernorm.h"
+
 namespace lntune {
 
 NormImpl::NormImpl(const NormOptions& opt) : options(opt) {
@@ -8,7 +11,6 @@ NormImpl::NormImpl(const NormOptions& opt) : options(opt) {
               "' (layernorm, dyt)");
   TORCH_CHECK(opt.impl() == "torch" || opt.impl() == "fused", "model.norm.impl: unknown impl '", opt.impl(),
               "' (torch, fused)");
-  TORCH_CHECK(opt.impl() == "torch", "model.norm.impl: 'fused' kernels are not built into this version yet");
   weight = register_parameter("weight", torch::ones({opt.dim()}));
   bias = register_parameter("bias", torch::zeros({opt.dim()}));
   if (opt.type() == "dyt") alpha = register_parameter("alpha", torch::full({1}, opt.dyt_alpha_init()));
@@ -22,8 +24,10 @@ void NormImpl::reset_parameters() {
 }
 
 torch::Tensor NormImpl::forward(const torch::Tensor& x) {
-  if (options.type() == "dyt") return torch::tanh(alpha * x) * weight + bias;
-  return torch::layer_norm(x, {options.dim()}, weight, bias, options.eps());
+  bool fused = options.impl() == "fused";
+  if (options.type() == "dyt") return fused ? ops::fused_dyt(x, alpha, weight, bias) : torch::tanh(alpha * x) * weight + bias;
+  return fused ? ops::fused_layer_norm(x, weight, bias, options.eps())
+               : torch::layer_norm(x, {options.dim()}, weight, bias, options.eps());
 }
 
 void NormImpl::pretty_print(std::ostream& s) const {

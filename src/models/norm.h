@@ -1,5 +1,6 @@
 // The one place every model builds its normalisation layers. Parameter names follow HF
-// ("weight", "bias"; DyT adds "alpha") so checkpoints map one-to-one. Later kernels plug in here.
+// ("weight", "bias"; DyT adds "alpha") so checkpoints map one-to-one. impl "torch" runs
+// torch::layer_norm / the composite tanh expression, "fused" our kernels (src/ops, kernels/).
 #pragma once
 #include <torch/torch.h>
 

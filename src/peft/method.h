@@ -61,6 +61,7 @@ std::unique_ptr<Method> make_prefix();
 std::unique_ptr<Method> make_mam();
 std::unique_ptr<Method> make_fisher_ln();
 std::unique_ptr<Method> make_prompt();
+std::unique_ptr<Method> make_dyt();
 
 // Folds every LoRA delta into its base weight (export / inference), or takes them out again.
 void merge_all(TaskModelImpl& model);

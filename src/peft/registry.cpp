@@ -23,6 +23,7 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"mam", make_mam},
       {"fisher_ln", make_fisher_ln},
       {"prompt", make_prompt},
+      {"dyt", make_dyt},
   };
   return k;
 }

@@ -76,7 +76,14 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
     fail(source, "train.seq_length", "exceeds the model's " + std::to_string(mc.max_positions) + " positions");
 
   Head head = s.mlm ? Head::MaskedLanguageModel : Head::LanguageModel;
-  s.model = build_model(mc, head, norm);
+  ModelConfig run_mc = mc;
+  if (double p = cfg["train"]["dropout"].get<double>(); p >= 0) {
+    // Short pretraining learns faster without dropout; the saved config.json keeps the model's
+    // own probabilities, which fine-tuning then uses.
+    run_mc.hidden_dropout = run_mc.attention_dropout = run_mc.embedding_dropout = p;
+  }
+  s.model = build_model(run_mc, head, norm);
+  s.model->config = mc;
   init_weights(*s.model);
   if (ck) {
     auto report = load_weights(*s.model, ck->state);

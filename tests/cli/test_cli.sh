@@ -93,5 +93,21 @@ assert rows["ln"]["allreduce_elements"] == 5 * 2 * 128 + 258, rows["ln"]
 assert rows["full"]["allreduce_elements"] > 4_000_000 and all(r["peak_rss_mb"] > 0 for r in rows.values())
 PY
 expect_error bench-bad-method 1 "unknown PEFT method" -- bench-train --method nope --preset bert-tiny --batch 1 --seq 4 --steps 1
+# The same table with our fused norms swapped in (the end-to-end kernel comparison).
+"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods ln --norm-impl fused \
+  > "$work/bench_fused.txt" 2> "$work/bench_fused.err" && grep -q "impl fused" "$work/bench_fused.txt" && ok \
+  || bad "bench-train --norm-impl fused: $(tail -1 "$work/bench_fused.err")"
+
+# bench-norm: one row per op x dtype x shape x pass, ours and torch's timed in the same run.
+"$lntune" bench-norm --device cpu --shapes 64x7,32x768 --reps 1 --json > "$work/norm.json" 2> "$work/norm.err" \
+  || bad "bench-norm failed: $(tail -1 "$work/norm.err")"
+/usr/bin/python3 - "$work/norm.json" <<'PY' && ok || bad "bench-norm output: $(cat "$work/norm.json")"
+import json, sys
+rows = list(map(json.loads, open(sys.argv[1])))
+assert len(rows) == 2 * 2 * 2 * 2, len(rows)  # ops x dtypes x shapes x passes
+assert {(r["op"], r["pass"]) for r in rows} == {(o, p) for o in ("layernorm", "dyt") for p in ("fwd", "fwd+bwd")}
+assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 and r["copy_gbs"] > 0 for r in rows), rows
+PY
+expect_error bench-norm-bad-dtype 1 "unknown dtype 'fp8'" -- bench-norm --dtypes fp8 --shapes 4x4 --reps 1
 
 finish

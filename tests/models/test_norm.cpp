@@ -3,6 +3,9 @@
 
 #include "models/norm.h"
 
+#include "io/checkpoint.h"
+#include "test_paths.h"
+
 using namespace lntune;
 
 TEST(Norm, LayerNormMatchesTorchNnLayerNormForwardAndBackward) {
@@ -53,4 +56,61 @@ TEST(Norm, UnknownNamesAreRejectedNamingTheValue) {
   }
   EXPECT_THROW(make_norm(NormOptions(8).impl("cudnn")), c10::Error);
   EXPECT_THROW(make_norm(NormOptions(0)), c10::Error);
+}
+
+namespace {
+// Five SGD steps of full fine-tuning of the seeded BERT fixture (dropout off) with the given norm;
+// returns the losses.
+std::vector<double> train_losses(const NormOptions& norm) {
+  auto lm = load_model(test::fixtures() + "/bert_seq_cls", std::nullopt, norm);
+  auto& m = *lm.model;
+  m.eval();
+  torch::manual_seed(0);
+  Batch b;
+  b.input_ids = torch::randint(0, m.config.vocab_size, {4, 16});
+  b.attention_mask = torch::ones({4, 16}, torch::kLong);
+  torch::optim::SGD opt(m.parameters(), 0.05);
+  std::vector<double> losses;
+  torch::Tensor labels;
+  for (int step = 0; step < 5; ++step) {
+    auto logits = m.forward(b).logits;
+    if (!labels.defined()) labels = torch::randint(0, logits.size(-1), {4});
+    auto loss = torch::cross_entropy_loss(logits, labels);
+    losses.push_back(loss.item<double>());
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  return losses;
+}
+}  // namespace
+
+// The swap changes nothing else: a training run with impl "fused" follows impl "torch" to fp32
+// round-off, for LayerNorm and for DyT.
+TEST(Norm, FusedImplTrainsLikeTorchImpl) {
+  for (const char* type : {"layernorm", "dyt"}) {
+    auto ref = train_losses(NormOptions().type(type).impl("torch").dyt_alpha_init(0.8));
+    auto got = train_losses(NormOptions().type(type).impl("fused").dyt_alpha_init(0.8));
+    ASSERT_EQ(ref.size(), got.size());
+    EXPECT_GT(std::abs(ref.front() - ref.back()), 1e-3) << type << ": the run must move";
+    for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-5 * std::abs(ref[i])) << type << " step " << i;
+  }
+}
+
+// Loading a LayerNorm checkpoint into a DyT model copies gamma/beta and starts alpha at its init.
+TEST(Norm, LayerNormCheckpointConvertsToDyt) {
+  auto ln = load_model(test::fixtures() + "/bert_seq_cls");
+  auto dyt = load_model(test::fixtures() + "/bert_seq_cls", std::nullopt, NormOptions().type("dyt").dyt_alpha_init(0.3));
+  EXPECT_TRUE(ln.report.dyt_alpha.empty());
+  auto a = find_norms(*ln.model), b = find_norms(*dyt.model);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(dyt.report.dyt_alpha.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a[i].module->weight, b[i].module->weight)) << b[i].name;
+    EXPECT_TRUE(torch::equal(a[i].module->bias, b[i].module->bias)) << b[i].name;
+    EXPECT_FLOAT_EQ(b[i].module->alpha.item<float>(), 0.3f) << b[i].name;
+  }
+  bool said = false;
+  for (const auto& l : dyt.report.lines()) said |= l.find("converted to DyT") != std::string::npos;
+  EXPECT_TRUE(said);
 }

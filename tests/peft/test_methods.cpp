@@ -22,8 +22,8 @@ Counts trainable(TaskModelImpl& m) {
   return c;
 }
 
-Counts run(const std::string& model, const std::string& spec) {
-  auto lm = load_model(test::fixtures() + "/" + model);
+Counts run(const std::string& model, const std::string& spec, const NormOptions& norm = NormOptions()) {
+  auto lm = load_model(test::fixtures() + "/" + model, std::nullopt, norm);
   peft::apply_methods(*lm.model, nlohmann::json::parse(spec), "test.json");
   return trainable(*lm.model);
 }
@@ -69,8 +69,22 @@ TEST(Peft, Gpt2CountsByHand) {
   EXPECT_EQ(run("gpt2_lm", R"({"name": "bitfit"})").backbone, 2 * 352 + 32);
 }
 
+TEST(Peft, DytTrainsGammaBetaAndAlphaOfEveryDytNorm) {
+  auto dyt = NormOptions().type("dyt");
+  // 5 norms x (32 gamma + 32 beta + 1 alpha); alpha: false leaves the 5 alphas frozen.
+  EXPECT_EQ(run("bert_seq_cls", R"({"name": "dyt"})", dyt).backbone, 5 * 65);
+  EXPECT_EQ(run("bert_seq_cls", R"({"name": "dyt", "alpha": false})", dyt).backbone, 5 * 64);
+  EXPECT_EQ(run("gpt2_lm", R"({"name": "dyt"})", dyt).backbone, 5 * 65);
+  try {
+    run("bert_seq_cls", R"({"name": "dyt"})");
+    FAIL() << "a LayerNorm model has nothing for dyt to train";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "method.dyt: the model has no DyT norms (set model.norm.type to \"dyt\")");
+  }
+}
+
 TEST(Peft, BadNamesAndOptionsAreRejected) {
-  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, fisher_ln, full, ln, lora, mam, prefix, prompt)");
+  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, dyt, fisher_ln, full, ln, lora, mam, prefix, prompt)");
   EXPECT_EQ(error_of(R"({"name": "ln", "term": "gain"})"), "test.json: method.ln.term: unknown key");
   EXPECT_EQ(error_of(R"({"name": "ln", "terms": "scale"})"), "method.ln.terms: 'scale' (gain, bias, both)");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"),

@@ -1,0 +1,45 @@
+// Entry points of dyt_cpu.h: argument checks and the choice of instruction set.
+#include "dyt/dyt_cpu.h"
+
+#include "cpu_isa.h"
+
+#define LNTUNE_ISA base
+#include "dyt/dyt_cpu_isa.inc"
+#undef LNTUNE_ISA
+#ifdef LNTUNE_KERNELS_AVX2
+#define LNTUNE_ISA avx2
+#include "dyt/dyt_cpu_isa.inc"
+#undef LNTUNE_ISA
+#endif
+
+namespace lntune::kernels::cpu {
+
+void dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta, void* y,
+                 int64_t rows, int64_t cols, int threads) {
+  check_cpu_args("dyt", xt, pt, rows, cols);
+  if (rows == 0) return;
+#ifdef LNTUNE_KERNELS_AVX2
+  if (cpu_has_avx2()) return avx2::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, threads);
+#endif
+  base::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, threads);
+}
+
+void dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
+                  float* dalpha, float* dgamma, float* dbeta, int64_t rows, int64_t cols, int threads) {
+  check_cpu_args("dyt", xt, pt, rows, cols);
+  if (rows == 0) {
+    if (dalpha) dalpha[0] = 0.f;
+    for (int64_t c = 0; c < cols; ++c) {
+      if (dgamma) dgamma[c] = 0.f;
+      if (dbeta) dbeta[c] = 0.f;
+    }
+    return;
+  }
+#ifdef LNTUNE_KERNELS_AVX2
+  if (cpu_has_avx2())
+    return avx2::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, rows, cols, threads);
+#endif
+  base::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, rows, cols, threads);
+}
+
+}  // namespace lntune::kernels::cpu

@@ -1,0 +1,45 @@
+// Entry points of layernorm_cpu.h: argument checks and the choice of instruction set.
+#include "layernorm/layernorm_cpu.h"
+
+#include "cpu_isa.h"
+
+#define LNTUNE_ISA base
+#include "layernorm/layernorm_cpu_isa.inc"
+#undef LNTUNE_ISA
+#ifdef LNTUNE_KERNELS_AVX2
+#define LNTUNE_ISA avx2
+#include "layernorm/layernorm_cpu_isa.inc"
+#undef LNTUNE_ISA
+#endif
+
+namespace lntune::kernels::cpu {
+
+void layernorm_forward(DType xt, DType pt, const void* x, const void* gamma, const void* beta, void* y,
+                       float* mean, float* rstd, int64_t rows, int64_t cols, float eps, int threads) {
+  check_cpu_args("layernorm", xt, pt, rows, cols);
+  if (rows == 0) return;
+#ifdef LNTUNE_KERNELS_AVX2
+  if (cpu_has_avx2()) return avx2::layernorm_forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, threads);
+#endif
+  base::layernorm_forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, threads);
+}
+
+void layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
+                        const void* gamma, void* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols,
+                        int threads) {
+  check_cpu_args("layernorm", xt, pt, rows, cols);
+  if (rows == 0) {
+    for (int64_t c = 0; c < cols; ++c) {
+      if (dgamma) dgamma[c] = 0.f;
+      if (dbeta) dbeta[c] = 0.f;
+    }
+    return;
+  }
+#ifdef LNTUNE_KERNELS_AVX2
+  if (cpu_has_avx2())
+    return avx2::layernorm_backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols, threads);
+#endif
+  base::layernorm_backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols, threads);
+}
+
+}  // namespace lntune::kernels::cpu

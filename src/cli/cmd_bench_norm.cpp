@@ -1,0 +1,179 @@
+// lntune bench-norm: our fused LayerNorm and DyT kernels against torch's eager ops in the same run
+// (torch::layer_norm; the composite gamma * tanh(alpha * x) + beta), forward and forward+backward,
+// for the shapes in fp32 and bf16: time, effective GB/s (bytes that must move / time) and
+// % of this device's copy bandwidth, measured here too. Not a test: it prints the numbers.
+#include <cxxopts.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cpu_isa.h"
+#include "ops/dyt.h"
+#include "ops/layernorm.h"
+#include "util/error.h"
+
+namespace lntune::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+
+// Median wall time of `reps` calls of f after `warmup` untimed ones, in milliseconds.
+template <typename F>
+double time_ms(const torch::Device& d, int reps, int warmup, F&& f) {
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    sync(d);
+    auto t0 = Clock::now();
+    f();
+    sync(d);
+    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+// GB/s of dst.copy_(src) over a buffer well past the caches: the device's practical ceiling.
+double copy_bandwidth(const torch::Device& d, int reps) {
+  const int64_t n = d.is_cuda() ? (int64_t{1} << 28) : (int64_t{1} << 25);  // 1 GiB / 128 MiB of fp32
+  auto src = torch::ones({n}, torch::TensorOptions().device(d)), dst = torch::empty_like(src);
+  double ms = time_ms(d, reps, 1, [&] { dst.copy_(src); });
+  return 2.0 * n * 4 / (ms * 1e6);
+}
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+std::vector<Shape> parse_shapes(const std::string& s) {
+  std::vector<Shape> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto x = item.find('x');
+    if (x == std::string::npos) throw UsageError{"--shapes: expected ROWSxHIDDEN,..."};
+    out.push_back({std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1))});
+    if (out.back().rows <= 0 || out.back().cols <= 0) throw UsageError{"--shapes: sizes must be positive"};
+  }
+  return out;
+}
+
+torch::ScalarType parse_dtype(const std::string& s) {
+  if (s == "float32" || s == "fp32") return torch::kFloat;
+  if (s == "bfloat16" || s == "bf16") return torch::kBFloat16;
+  if (s == "float16" || s == "fp16") return torch::kHalf;
+  throw Error("--dtypes: unknown dtype '" + s + "' (float32, bfloat16, float16)");
+}
+
+struct Row {
+  std::string op, pass, dtype;
+  Shape shape;
+  double ours_ms, torch_ms, bytes;
+};
+
+// Forward (no autograd) or forward+backward through autograd, ours and torch's, for one op.
+Row bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, const torch::Device& d, int reps) {
+  torch::manual_seed(0);
+  auto o = torch::TensorOptions().dtype(dt).device(d);
+  auto x = torch::randn({s.rows, s.cols}, o), dy = torch::randn({s.rows, s.cols}, o);
+  auto g = torch::ones({s.cols}, o), b = torch::zeros({s.cols}, o), a = torch::full({1}, 0.5, o);
+  for (auto* t : {&x, &g, &b, &a}) t->set_requires_grad(backward);
+  auto ours = [&] {
+    return op == "layernorm" ? ops::fused_layer_norm(x, g, b, 1e-5) : ops::fused_dyt(x, a, g, b);
+  };
+  auto eager = [&] {
+    return op == "layernorm" ? torch::layer_norm(x, {s.cols}, g, b, 1e-5) : torch::tanh(a * x) * g + b;
+  };
+  auto run = [&](auto&& f) {
+    return [&, f] {
+      if (!backward) {
+        torch::NoGradGuard ng;
+        f();
+        return;
+      }
+      for (auto* t : {&x, &g, &b, &a}) t->mutable_grad() = torch::Tensor();
+      f().backward(dy);
+    };
+  };
+  Row r{op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, 0, 0, 0};
+  r.ours_ms = time_ms(d, reps, 2, run(ours));
+  r.torch_ms = time_ms(d, reps, 2, run(eager));
+  // Bytes that must move: forward reads x and writes y; backward reads x and dy and writes dx.
+  const double elem = static_cast<double>(x.element_size()) * s.rows * s.cols;
+  r.bytes = backward ? 5 * elem : 2 * elem;
+  return r;
+}
+
+}  // namespace
+
+int cmd_bench_norm(int argc, char** argv) {
+  cxxopts::Options o("lntune bench-norm", "Fused LayerNorm/DyT kernels against torch's eager ops, same run");
+  o.add_options()("device", "cpu or cuda (default: cuda when present)", cxxopts::value<std::string>())(
+      "shapes", "ROWSxHIDDEN list",
+      cxxopts::value<std::string>()->default_value("4096x768,16384x768,16384x1024,8192x4096,4096x8192"))(
+      "dtypes", "float32, bfloat16, float16", cxxopts::value<std::string>()->default_value("float32,bfloat16"))(
+      "ops", "layernorm, dyt", cxxopts::value<std::string>()->default_value("layernorm,dyt"))(
+      "reps", "timed repetitions (median reported)", cxxopts::value<int>()->default_value("7"))(
+      "json", "print JSON lines instead of the table")("h,help", "show help");
+  auto a = o.parse(argc, argv);
+  if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
+  std::string dev = a.count("device") ? a["device"].as<std::string>() : (torch::cuda::is_available() ? "cuda" : "cpu");
+  if (dev != "cpu" && dev != "cuda") throw UsageError{"--device: cpu or cuda"};
+  if (dev == "cuda" && !torch::cuda::is_available()) throw Error("--device cuda: no CUDA device here");
+  torch::Device d(dev == "cuda" ? torch::kCUDA : torch::kCPU);
+  int reps = a["reps"].as<int>();
+  if (reps < 1) throw UsageError{"--reps must be positive"};
+  auto shapes = parse_shapes(a["shapes"].as<std::string>());
+  std::vector<torch::ScalarType> dtypes;
+  std::vector<std::string> ops_list;
+  {
+    std::stringstream ss(a["dtypes"].as<std::string>());
+    for (std::string t; std::getline(ss, t, ',');) dtypes.push_back(parse_dtype(t));
+    std::stringstream so(a["ops"].as<std::string>());
+    for (std::string t; std::getline(so, t, ',');) {
+      if (t != "layernorm" && t != "dyt") throw Error("--ops: unknown op '" + t + "' (layernorm, dyt)");
+      ops_list.push_back(t);
+    }
+  }
+  const double copy_gbs = copy_bandwidth(d, reps);
+  std::vector<Row> rows;
+  for (const auto& op : ops_list)
+    for (auto dt : dtypes)
+      for (auto s : shapes)
+        for (bool bwd : {false, true}) rows.push_back(bench(op, bwd, s, dt, d, reps));
+  if (a.count("json")) {
+    for (const auto& r : rows)
+      std::cout << nlohmann::json{{"op", r.op}, {"pass", r.pass}, {"dtype", r.dtype}, {"rows", r.shape.rows},
+                                  {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
+                                  {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
+                                  {"copy_gbs", copy_gbs}, {"device", dev}}
+                       .dump()
+                << "\n";
+    return 0;
+  }
+  std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d\n\n", dev.c_str(),
+              at::get_num_threads(), d.is_cpu() ? (std::string(", CPU loops: ") + kernels::cpu::cpu_isa()).c_str() : "",
+              copy_gbs, reps);
+  std::printf("| op | rows x hidden | dtype | pass | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& r : rows) {
+    double gbs = r.bytes / (r.ours_ms * 1e6);
+    std::printf("| %s | %lld x %lld | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% |\n", r.op.c_str(),
+                static_cast<long long>(r.shape.rows), static_cast<long long>(r.shape.cols), r.dtype.c_str(),
+                r.pass.c_str(), r.ours_ms, r.torch_ms, r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs);
+  }
+  return 0;
+}
+
+}  // namespace lntune::cli

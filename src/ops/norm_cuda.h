@@ -1,0 +1,21 @@
+// Launches of kernels/layernorm and kernels/dyt on the current CUDA stream, with the kernels'
+// workspace from the caching allocator. Defined only in builds whose LibTorch has CUDA
+// (LNTUNE_WITH_CUDA); the bindings in layernorm.cpp / dyt.cpp prepare every tensor.
+#pragma once
+#include <torch/torch.h>
+
+namespace lntune::ops {
+
+void layernorm_forward_cuda(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
+                            const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps);
+// Undefined outputs are not computed; dgamma/dbeta fp32.
+void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& mean,
+                             const torch::Tensor& rstd, const torch::Tensor& gamma, const torch::Tensor& dx,
+                             const torch::Tensor& dgamma, const torch::Tensor& dbeta);
+void dyt_forward_cuda(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& gamma,
+                      const torch::Tensor& beta, const torch::Tensor& y);
+void dyt_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& alpha,
+                       const torch::Tensor& gamma, const torch::Tensor& dx, const torch::Tensor& dalpha,
+                       const torch::Tensor& dgamma, const torch::Tensor& dbeta);
+
+}  // namespace lntune::ops

@@ -1,0 +1,146 @@
+// kernels/dyt through src/ops/dyt: forward and the gradients of x, alpha (a full reduction), gamma
+// and beta against the composite expression gamma * tanh(alpha * x) + beta in float64, on the CPU
+// always and on CUDA when present.
+#include "ops/dyt.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/norm_check.h"
+
+using namespace lntune;
+using test::expect_close;
+using test::Tolerance;
+using test::tolerance;
+
+namespace {
+
+struct Grads {
+  torch::Tensor y, dx, dalpha, dgamma, dbeta;
+};
+
+// The plain reference: the composite expression in float64, autograd for the gradients.
+Grads reference(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& b,
+                const torch::Tensor& dy) {
+  auto xd = x.detach().to(torch::kDouble).requires_grad_(true);
+  auto ad = a.detach().to(torch::kDouble).requires_grad_(true);
+  auto gd = g.detach().to(torch::kDouble).requires_grad_(true);
+  auto bd = b.detach().to(torch::kDouble).requires_grad_(true);
+  auto y = gd * torch::tanh(ad * xd) + bd;
+  y.backward(dy.to(torch::kDouble));
+  return {y.detach(), xd.grad(), ad.grad(), gd.grad(), bd.grad()};
+}
+
+Grads ours(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& b,
+           const torch::Tensor& dy) {
+  auto xo = x.detach().clone().requires_grad_(true);
+  auto ao = a.detach().clone().requires_grad_(true);
+  auto go = g.detach().clone().requires_grad_(true);
+  auto bo = b.detach().clone().requires_grad_(true);
+  auto y = ops::fused_dyt(xo, ao, go, bo);
+  y.backward(dy);
+  return {y.detach(), xo.grad(), ao.grad(), go.grad(), bo.grad()};
+}
+
+void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt, torch::Device dev,
+                double scale = 2.0, double alpha = 0.5) {
+  auto fx = torch::TensorOptions().dtype(xt).device(dev), fp = torch::TensorOptions().dtype(pt).device(dev);
+  auto x = (torch::randn({rows, cols}) * scale).to(fx);
+  auto a = torch::full({1}, alpha).to(fp);
+  auto g = (torch::rand({cols}) + 0.5).to(fp), b = torch::randn({cols}).to(fp);
+  auto dy = torch::randn({rows, cols}).to(fx);
+  auto r = reference(x, a, g, b, dy);
+  auto o = ours(x, a, g, b, dy);
+  std::string tag = std::to_string(rows) + "x" + std::to_string(cols) + " " + std::string(c10::toString(xt)) + "/" +
+                    c10::toString(pt) + " on " + dev.str();
+  auto tx = tolerance(xt), tp = tolerance(pt);
+  EXPECT_EQ(o.y.scalar_type(), xt) << tag;
+  EXPECT_EQ(o.dalpha.scalar_type(), pt) << tag;
+  EXPECT_EQ(o.dalpha.sizes(), a.sizes()) << tag;
+  expect_close(o.y, r.y.to(xt), tx, tag + " y");
+  expect_close(o.dx, r.dx.to(xt), tx, tag + " dx");
+  // Sums over rows (and, for alpha, over every element): absolute error grows like sqrt(count).
+  Tolerance sum{tp.rtol, std::max(tp.atol, tx.rtol)};
+  expect_close(o.dgamma, r.dgamma.to(pt), sum, tag + " dgamma", std::sqrt(static_cast<double>(rows)));
+  expect_close(o.dbeta, r.dbeta.to(pt), sum, tag + " dbeta", std::sqrt(static_cast<double>(rows)));
+  expect_close(o.dalpha, r.dalpha.to(pt), sum, tag + " dalpha", std::sqrt(static_cast<double>(rows * cols)));
+}
+
+void check_device(torch::Device dev, const std::vector<std::pair<torch::ScalarType, torch::ScalarType>>& types) {
+  torch::manual_seed(0);
+  for (auto [xt, pt] : types)
+    for (int64_t cols : test::odd_hidden_sizes()) check_case(cols >= 4096 ? 5 : 37, cols, xt, pt, dev);
+}
+
+}  // namespace
+
+TEST(DytKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
+
+TEST(DytKernel, CpuBfloat16AndFloat16) {
+  check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
+                             {torch::kBFloat16, torch::kBFloat16},
+                             {torch::kHalf, torch::kFloat}});
+}
+
+TEST(DytKernel, CpuZeroHugeAndSaturatedInputs) {
+  torch::manual_seed(1);
+  // Zero input: y = beta exactly; tanh'(0) = 1 so dx = alpha * gamma * dy.
+  auto x = torch::zeros({3, 768}), a = torch::full({1}, 0.7), g = torch::rand({768}) + 0.5, b = torch::randn({768});
+  EXPECT_TRUE(torch::equal(ops::dyt_forward(x, a, g, b), b.expand_as(x)));
+  check_case(3, 768, torch::kFloat, torch::kFloat, torch::kCPU, 0.0);
+  // Saturated tanh (|alpha x| up to ~1e4): y = +-gamma + beta, gradients vanish, nothing is NaN.
+  check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e4);
+  // Small |alpha x|, where tanh switches from its polynomial to its exponential form.
+  check_case(16, 1024, torch::kFloat, torch::kFloat, torch::kCPU, 0.3, 1.0);
+  auto inf = ops::dyt_forward(torch::tensor({{INFINITY, -INFINITY}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
+  EXPECT_TRUE(torch::equal(inf, torch::tensor({{1.f, -1.f}})));
+  auto nan = ops::dyt_forward(torch::tensor({{NAN, 0.f}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
+  EXPECT_TRUE(std::isnan(nan[0][0].item<float>()));
+}
+
+TEST(DytKernel, CpuFrozenParametersAndDeterminism) {
+  torch::manual_seed(2);
+  auto x = torch::randn({512, 768}, torch::requires_grad()), a = torch::full({1}, 0.5, torch::requires_grad());
+  auto g = torch::rand({768}), b = torch::zeros({768});  // frozen: only dx and dalpha wanted
+  auto y = ops::fused_dyt(x, a, g, b);
+  y.sum().backward();
+  EXPECT_TRUE(x.grad().defined());
+  EXPECT_TRUE(a.grad().defined());
+  EXPECT_FALSE(g.grad().defined());
+  auto dy = torch::randn({512, 768});
+  auto r1 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
+  auto r2 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
+  EXPECT_TRUE(torch::equal(std::get<1>(r1), std::get<1>(r2)));
+  EXPECT_TRUE(torch::equal(std::get<2>(r1), std::get<2>(r2)));
+}
+
+TEST(DytKernel, BadArgumentsNameTheValue) {
+  try {
+    ops::fused_dyt(torch::randn({2, 8}), torch::ones({2}), torch::ones({8}), torch::zeros({8}));
+    FAIL();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("alpha must have 1 elements, got 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
+                              {torch::kBFloat16, torch::kFloat},
+                              {torch::kBFloat16, torch::kBFloat16},
+                              {torch::kHalf, torch::kFloat},
+                              {torch::kHalf, torch::kHalf}});
+  check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
+  check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
+}
+
+TEST(DytKernel, CudaBackwardIsDeterministic) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  auto o = torch::TensorOptions().device(torch::kCUDA);
+  auto x = torch::randn({8192, 768}, o), a = torch::full({1}, 0.5, o), g = torch::rand({768}, o);
+  auto dy = torch::randn({8192, 768}, o);
+  auto r1 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+  auto r2 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+  EXPECT_TRUE(torch::equal(std::get<1>(r1), std::get<1>(r2)));
+  EXPECT_TRUE(torch::equal(std::get<2>(r1), std::get<2>(r2)));
+}

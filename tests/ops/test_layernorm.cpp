@@ -1,0 +1,158 @@
+// kernels/layernorm through src/ops/layernorm: forward and every gradient against torch's own
+// layer_norm (computed in float64 from the same inputs), on the CPU always and on CUDA when present.
+#include "ops/layernorm.h"
+
+#include <algorithm>
+
+#include "ops/norm_check.h"
+
+using namespace lntune;
+using test::expect_close;
+using test::tolerance;
+using test::Tolerance;
+
+namespace {
+
+struct Grads {
+  torch::Tensor y, dx, dgamma, dbeta;
+};
+
+// The plain reference: torch::layer_norm in float64, autograd for the gradients.
+Grads reference(const torch::Tensor& x, const torch::Tensor& g, const torch::Tensor& b, const torch::Tensor& dy,
+                double eps) {
+  auto xd = x.detach().to(torch::kDouble).requires_grad_(true);
+  auto gd = g.detach().to(torch::kDouble).requires_grad_(true);
+  auto bd = b.detach().to(torch::kDouble).requires_grad_(true);
+  auto y = torch::layer_norm(xd, {x.size(-1)}, gd, bd, eps);
+  y.backward(dy.to(torch::kDouble));
+  return {y.detach(), xd.grad(), gd.grad(), bd.grad()};
+}
+
+Grads ours(const torch::Tensor& x, const torch::Tensor& g, const torch::Tensor& b, const torch::Tensor& dy,
+           double eps) {
+  auto xo = x.detach().clone().requires_grad_(true);
+  auto go = g.detach().clone().requires_grad_(true);
+  auto bo = b.detach().clone().requires_grad_(true);
+  auto y = ops::fused_layer_norm(xo, go, bo, eps);
+  y.backward(dy);
+  return {y.detach(), xo.grad(), go.grad(), bo.grad()};
+}
+
+// Random case of `rows` x `cols` in activation dtype xt and parameter dtype pt on `dev`; compares
+// ours with the float64 reference rounded to the same dtypes.
+void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt, torch::Device dev,
+                double eps = 1e-5, double offset = 0.0, double spread = 1.0, double grad_atol = 0.0) {
+  auto fx = torch::TensorOptions().dtype(xt).device(dev), fp = torch::TensorOptions().dtype(pt).device(dev);
+  auto x = (torch::randn({rows, cols}) * spread + offset).to(fx);
+  auto g = (torch::rand({cols}) + 0.5).to(fp), b = torch::randn({cols}).to(fp);
+  auto dy = torch::randn({rows, cols}).to(fx);
+  auto r = reference(x, g, b, dy, eps);
+  auto o = ours(x, g, b, dy, eps);
+  std::string tag = std::to_string(rows) + "x" + std::to_string(cols) + " " + std::string(c10::toString(xt)) + "/" +
+                    c10::toString(pt) + " on " + dev.str();
+  auto tx = tolerance(xt), tp = tolerance(pt);
+  Tolerance tg = grad_atol > 0 ? Tolerance{tx.rtol, grad_atol} : tx;
+  EXPECT_EQ(o.y.scalar_type(), xt) << tag;
+  EXPECT_EQ(o.dgamma.scalar_type(), pt) << tag;
+  expect_close(o.y, r.y.to(xt), tx, tag + " y");
+  // dx has the scale of rstd * dy: large when the row barely varies.
+  expect_close(o.dx, r.dx.to(xt), tg, tag + " dx", std::max(1.0, 1.0 / spread));
+  // Sums over rows: the absolute tolerance grows with sqrt(rows) (random-walk rounding).
+  double s = std::sqrt(static_cast<double>(rows));
+  expect_close(o.dgamma, r.dgamma.to(pt), {tp.rtol, std::max({tp.atol, tx.rtol, grad_atol})}, tag + " dgamma", s);
+  expect_close(o.dbeta, r.dbeta.to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dbeta", s);
+}
+
+void check_device(torch::Device dev, const std::vector<std::pair<torch::ScalarType, torch::ScalarType>>& types) {
+  torch::manual_seed(0);
+  for (auto [xt, pt] : types)
+    for (int64_t cols : test::odd_hidden_sizes()) check_case(cols >= 4096 ? 5 : 37, cols, xt, pt, dev);
+}
+
+}  // namespace
+
+TEST(LayerNormKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
+
+TEST(LayerNormKernel, CpuBfloat16AndFloat16) {
+  check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
+                             {torch::kBFloat16, torch::kBFloat16},
+                             {torch::kHalf, torch::kFloat},
+                             {torch::kFloat, torch::kBFloat16}});
+}
+
+TEST(LayerNormKernel, CpuZeroHugeAndEpsDominatedInputs) {
+  torch::manual_seed(1);
+  // Zero rows: variance 0, rstd = 1/sqrt(eps), y = beta.
+  auto x = torch::zeros({4, 768});
+  auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
+  auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
+  EXPECT_TRUE(torch::equal(y, b.expand_as(y)));
+  EXPECT_NEAR(rstd[0].item<double>(), 1.0 / std::sqrt(1e-5), 1e-1);
+  check_case(4, 768, torch::kFloat, torch::kFloat, torch::kCPU);
+  // Large common offset: the output stays at fp32 round-off. The gradients use the saved fp32 mean,
+  // itself rounded to ulp(1e4) ~ 1e-3 as torch's is, hence their looser bound.
+  check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e-5, 1e4, 1.0, 2e-3);
+  // Variance far below eps: eps dominates and the result still matches.
+  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-2, 0.0, 1e-3);
+  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-12, 0.0, 1.0);
+}
+
+TEST(LayerNormKernel, CpuLeadingDimensionsNonContiguousAndFrozenParameters) {
+  torch::manual_seed(2);
+  auto x = torch::randn({3, 768, 5}).transpose(1, 2);  // [3, 5, 768], not contiguous
+  auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
+  auto xo = x.detach().clone().requires_grad_(true), xr = x.detach().clone().requires_grad_(true);
+  auto y = ops::fused_layer_norm(xo, g, b, 1e-12);  // gamma/beta frozen: no grads for them
+  auto yr = torch::layer_norm(xr, {768}, g, b, 1e-12);
+  expect_close(y, yr, {1e-5, 1e-5}, "3-D y");
+  auto dy = torch::randn_like(y);
+  y.backward(dy);
+  yr.backward(dy);
+  expect_close(xo.grad(), xr.grad(), {1e-5, 1e-5}, "3-D dx");
+  EXPECT_FALSE(g.grad().defined());
+}
+
+TEST(LayerNormKernel, CpuBackwardIsDeterministic) {
+  torch::manual_seed(3);
+  auto x = torch::randn({1024, 768}), g = torch::rand({768}), dy = torch::randn({1024, 768});
+  auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({768}), 1e-5);
+  auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+  auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+  EXPECT_TRUE(torch::equal(std::get<0>(a), std::get<0>(b)));
+  EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b)));
+  EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b)));
+}
+
+TEST(LayerNormKernel, BadArgumentsNameTheValue) {
+  auto x = torch::randn({2, 8});
+  try {
+    ops::fused_layer_norm(x, torch::ones({7}), torch::zeros({7}), 1e-5);
+    FAIL();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("last dimension 8 != hidden size 7"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ops::fused_layer_norm(x.to(torch::kDouble), torch::ones({8}), torch::zeros({8}), 1e-5), c10::Error);
+}
+
+TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
+                              {torch::kBFloat16, torch::kFloat},
+                              {torch::kBFloat16, torch::kBFloat16},
+                              {torch::kHalf, torch::kFloat},
+                              {torch::kHalf, torch::kHalf}});
+  check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-5, 1e4, 1.0, 2e-3);
+  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-2, 0.0, 1e-3);
+  check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
+}
+
+TEST(LayerNormKernel, CudaBackwardIsDeterministic) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  auto o = torch::TensorOptions().device(torch::kCUDA);
+  auto x = torch::randn({8192, 768}, o), g = torch::rand({768}, o), dy = torch::randn({8192, 768}, o);
+  auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({768}, o), 1e-5);
+  auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+  auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+  EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b)));
+  EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b)));
+}

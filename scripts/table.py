@@ -15,7 +15,8 @@ Spec (JSON):
      "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it
      "method_sweep": {"full": {"train.lr": [2e-5, 5e-5]}},  # optional, per method label
      "configs_dir": "configs",                  # optional, relative to the repository root
-     "output_dir": "runs/tables/main"}
+     "output_dir": "runs/tables/main",
+     "report": "metric"}                        # or "time": the paper's efficiency table
 
 Every cell is a run folder OUT/<task>/<method>/<sweep point>/seed<k>. A folder with results.json
 is reused (a finished cell) unless --force; a folder with a checkpoint but no results.json (a run
@@ -25,7 +26,9 @@ grid is continued by running the same command again: only the missing cells run.
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
 named in the table, as the papers do). A cell whose results.json is unreadable or lacks the
 metric is reported as broken and left out of every mean; a task x method with fewer finished
-seeds than asked says so. Writes OUT/table.md and OUT/table.json. Exit code: 0 when every cell
+seeds than asked says so. With "report": "time" the table is instead each method's training
+time per epoch (evaluation excluded) and peak memory, mean over seeds, and their ratio to the
+method labelled "full". Writes OUT/table.md and OUT/table.json. Exit code: 0 when every cell
 finished and aggregated, 1 otherwise.
 """
 import argparse
@@ -57,7 +60,7 @@ def load_spec(path, sets, sweep_args):
         spec = json.load(open(path))
     except (OSError, json.JSONDecodeError) as e:
         fail(f"{path}: {e}")
-    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir"}
+    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir", "report"}
     for k in spec:
         if k not in known:
             fail(f"{path}: {k}: unknown key (known: {', '.join(sorted(known))})")
@@ -65,6 +68,9 @@ def load_spec(path, sets, sweep_args):
         if not isinstance(spec.get(k), list) or not spec[k]:
             fail(f"{path}: {k}: must be a non-empty list")
     spec.setdefault("set", {})
+    spec.setdefault("report", "metric")
+    if spec["report"] not in ("metric", "time"):
+        fail(f"{path}: report: '{spec['report']}' is not one of metric, time")
     spec.setdefault("sweep", {})
     spec.setdefault("method_sweep", {})
     spec.setdefault("configs_dir", "configs")
@@ -211,6 +217,60 @@ def aggregate(spec):
     return table
 
 
+def aggregate_time(spec):
+    """Per task x method: mean seconds per epoch and peak memory over the finished cells."""
+    problems, rows = [], []
+    for m in spec["methods"]:
+        row = {"method": m["label"], "cells": {}, "trainable_percent": None}
+        for task in spec["tasks"]:
+            secs, mem = [], []
+            for cell in cells(spec):
+                if cell["task"] != task or cell["method"]["label"] != m["label"]:
+                    continue
+                value, r = read_cell(cell)
+                if value is None or r.get("train_seconds_per_epoch") is None or r.get("peak_rss_mb") is None:
+                    problems.append({"run": cell["run"], "problem": r if value is None else "no time/memory in results.json"})
+                    continue
+                secs.append(float(r["train_seconds_per_epoch"]))
+                mem.append(float(r["peak_rss_mb"]))
+                row["trainable_percent"] = r.get("trainable_percent")
+            row["cells"][task] = {"seconds_per_epoch": mean_std(secs)[0], "peak_mb": mean_std(mem)[0], "n": len(secs)} if secs else None
+        rows.append(row)
+    full = next((r for r in rows if r["method"] == "full"), None)
+    for row in rows:
+        for task, c in row["cells"].items():
+            f = full["cells"].get(task) if full else None
+            if c and f:
+                c["time_vs_full"] = c["seconds_per_epoch"] / f["seconds_per_epoch"]
+                c["memory_vs_full"] = c["peak_mb"] / f["peak_mb"]
+    return {"name": spec.get("name", ""), "report": "time", "tasks": spec["tasks"], "seeds": spec["seeds"],
+            "methods": rows, "problems": problems}
+
+
+def markdown_time(table):
+    tasks = table["tasks"]
+    out = [f"# Table: {table['name']}", "",
+           f"Training seconds per epoch (evaluation excluded) and peak memory (process RSS, MB), mean over seeds "
+           f"{table['seeds']}; in brackets the ratio to full fine-tuning.", "",
+           "| method | trainable % | " + " | ".join(f"{t} s/epoch | {t} peak MB" for t in tasks) + " |",
+           "|---|---|" + "---|---|" * len(tasks)]
+    for row in table["methods"]:
+        cells = []
+        for t in tasks:
+            c = row["cells"][t]
+            if c is None:
+                cells += ["—", "—"]
+                continue
+            rt = f" ({c['time_vs_full']:.2f}x)" if "time_vs_full" in c else ""
+            rm = f" ({c['memory_vs_full']:.2f}x)" if "memory_vs_full" in c else ""
+            cells += [f"{c['seconds_per_epoch']:.1f}{rt}", f"{c['peak_mb']:.0f}{rm}"]
+        tp = row["trainable_percent"]
+        out.append(f"| {row['method']} | {'—' if tp is None else f'{tp:.3f}'} | " + " | ".join(cells) + " |")
+    if table["problems"]:
+        out += ["", "Cells not in the means:", ""] + [f"- `{p['run']}`: {p['problem']}" for p in table["problems"]]
+    return "\n".join(out) + "\n"
+
+
 def markdown(table):
     tasks = table["tasks"]
     out = [f"# Table: {table['name']}", "",
@@ -265,9 +325,9 @@ def main():
             label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
             status = run_cell(a.lntune, spec, cell, a.force)
             print(f"[{i}/{len(todo)}] {label}: {status}", file=sys.stderr, flush=True)
-    table = aggregate(spec)
+    table = aggregate_time(spec) if spec["report"] == "time" else aggregate(spec)
     os.makedirs(spec["output_dir"], exist_ok=True)
-    md = markdown(table)
+    md = markdown_time(table) if spec["report"] == "time" else markdown(table)
     for name, text in (("table.md", md), ("table.json", json.dumps(table, indent=2))):
         tmp = os.path.join(spec["output_dir"], name + ".tmp")
         with open(tmp, "w") as f:

@@ -3,7 +3,6 @@
 // method runs in its own child process (this binary, --method), so peak RSS is its own.
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <array>
 #include <chrono>
@@ -26,12 +25,6 @@ namespace lntune::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: kilobytes
-}
 
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.

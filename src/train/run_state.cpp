@@ -1,5 +1,7 @@
 #include "train/run_state.h"
 
+#include <sys/resource.h>
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -83,6 +85,12 @@ nlohmann::json load_run_checkpoint(const std::string& out, AdamW& opt) {
 void append_jsonl(const std::string& path, const nlohmann::json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: kilobytes
 }
 
 std::string format_duration(double s) {

@@ -26,6 +26,9 @@ nlohmann::json load_run_checkpoint(const std::string& out, AdamW& opt);
 void append_jsonl(const std::string& path, const nlohmann::json& j);
 std::string format_duration(double seconds);  // hh:mm:ss
 
+// Peak resident memory of this process so far, MB (getrusage).
+double peak_rss_mb();
+
 // Catches Ctrl-C while alive so a loop can save a checkpoint before exiting (exit code 130).
 class SigintGuard {
  public:

@@ -22,7 +22,7 @@ cat > "$work/gpt2.json" <<JSON
 {"model": {"preset": "gpt2-mini", "config": {"n_embd": 64, "n_layer": 2, "n_head": 2, "n_positions": 64}},
  "tokenizer": "$gpt2_tok", "corpus": {"path": "$work/en.txt", "heldout_every": 20},
  "train": {"seq_length": 32, "batch_size": 8, "lr": 0.003, "max_steps": 40, "eval_every": 20, "eval_blocks": 16,
-           "log_every": 2, "save_every": 0, "seed": 3},
+           "log_every": 2, "save_every": 0, "seed": 3, "dropout": 0.0},
  "output_dir": "$work/gpt2"}
 JSON
 eval_field() {  # eval_field <metrics.jsonl> <first|last> <field>
@@ -79,6 +79,9 @@ cmp -s "$work/bert/model/model.safetensors" "$work/b2/model/model.safetensors" &
 p0=$(eval_field "$work/gpt2/metrics.jsonl" first perplexity) p1=$(eval_field "$work/gpt2/metrics.jsonl" last perplexity)
 awk -v a="$p0" -v b="$p1" 'BEGIN { exit !(b * 3 < a) }' && ok || bad "CLM did not learn: perplexity $p0 -> $p1"
 grep -q '"GPT2LMHeadModel"' "$work/gpt2/model/config.json" && [ -f "$work/gpt2/model/merges.txt" ] && ok || bad "gpt2 model folder"
+# train.dropout 0 holds only while pretraining: the folder keeps the preset's 0.1 for fine-tuning.
+grep -q '"resid_pdrop": 0.1' "$work/gpt2/model/config.json" && grep -q '"attn_pdrop": 0.1' "$work/gpt2/model/config.json" && ok ||
+  bad "gpt2 config.json dropout: $(grep pdrop "$work/gpt2/model/config.json")"
 "$lntune" info --model "$work/gpt2/model" --json 2> /dev/null | grep -q '"head": "lm"' && ok || bad "info on the gpt2 folder"
 
 # 5. Bad input: one error line naming the file or key, exit 1; an existing run is not overwritten.

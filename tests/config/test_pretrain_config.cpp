@@ -29,6 +29,7 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_EQ(c["train"]["seq_length"], 128);
   EXPECT_TRUE(c["objective"]["whole_word"].get<bool>());
   EXPECT_EQ(c["corpus"]["heldout_every"], 100);
+  EXPECT_LT(c["train"]["dropout"].get<double>(), 0);  // the model's own dropout unless set
 }
 
 TEST(PretrainConfig, ErrorsNameTheKey) {
@@ -47,6 +48,7 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(base(), {"train.device=tpu"}).find("train.device"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.max_steps=0"}).find("train.max_steps"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.batch_size=\"8\""}).find("train.batch_size"), std::string::npos);
+  EXPECT_EQ(error_of(base(), {"train.dropout=1.0"}), "p.json: train.dropout: must be < 1 (negative: the model's own)");
   j = base();
   j["model"]["config"] = 3;
   EXPECT_NE(error_of(j).find("model.config"), std::string::npos);

@@ -57,6 +57,31 @@ PY
 grep -q "| ln | 0.041 | 62.0 ± 2.0 \[lr=0.001\] | 40.0 ± 10.0 \[lr=0.0005\] | 51.0 |" "$out/table.md" && ok || bad "table.md row: $(grep '| ln' "$out/table.md")"
 grep -q "(2 of 3 seeds)" "$out/table.md" && grep -q "seed3\`: broken" "$out/table.md" && ok || bad "table.md does not report the incomplete/broken cells"
 
+# --- 1b. the efficiency table ("report": "time") on fabricated folders -------------------------
+fabt() {  # fabt <run dir> <seconds per epoch> <peak MB>
+  mkdir -p "$1"
+  printf '{"metric": "accuracy", "best": {"accuracy": 0.5}, "trainable_percent": 1, "train_seconds_per_epoch": %s, "peak_rss_mb": %s}\n' "$2" "$3" > "$1/results.json"
+}
+tout=$work/time
+cat > "$work/time.json" <<JSON
+{"name": "t", "report": "time", "tasks": ["rte"], "methods": ["full", "ln"], "seeds": [1, 2], "output_dir": "$tout"}
+JSON
+fabt "$tout/rte/full/default/seed1" 10 1000
+fabt "$tout/rte/full/default/seed2" 14 1200
+fabt "$tout/rte/ln/default/seed1" 8 500
+mkdir -p "$tout/rte/ln/default/seed2" && echo '{"metric": "accuracy", "best": {"accuracy": 0.5}}' > "$tout/rte/ln/default/seed2/results.json"
+$py "$table" --spec "$work/time.json" --aggregate-only > /dev/null 2> "$work/time.err"
+[ $? = 1 ] && ok || bad "time table with a cell lacking timings should exit 1"
+$py - "$tout/table.json" <<'PY' && ok || bad "time table numbers (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))
+full, ln = (r["cells"]["rte"] for r in t["methods"])
+assert full["seconds_per_epoch"] == 12 and full["peak_mb"] == 1100 and full["time_vs_full"] == 1, full
+assert ln["n"] == 1 and abs(ln["time_vs_full"] - 8 / 12) < 1e-9 and abs(ln["memory_vs_full"] - 500 / 1100) < 1e-9, ln
+assert [p["problem"] for p in t["problems"]] == ["no time/memory in results.json"], t["problems"]
+PY
+grep -q "| ln | 1.000 | 8.0 (0.67x) | 500 (0.45x) |" "$tout/table.md" && ok || bad "time table.md row: $(grep '| ln' "$tout/table.md")"
+
 # --- 2. a real grid, killed mid-way, rerun -------------------------------------------------
 gen() {
   awk -v n="$1" -v s="$2" 'BEGIN { srand(s); print "text,label";

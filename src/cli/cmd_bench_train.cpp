@@ -2,6 +2,10 @@
 // a fixed synthetic batch, and each method's step time relative to full fine-tuning. Each
 // method runs in its own child process (this binary, --method), so peak RSS is its own.
 #include <cxxopts.hpp>
+#include <torch/cuda.h>
+#ifdef LNTUNE_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -17,6 +21,7 @@
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
+#include "train/precision.h"
 #include "train/run_state.h"
 #include "util/error.h"
 
@@ -26,36 +31,60 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Peak memory of the step: the CUDA caching allocator's peak on a GPU, the process's RSS on the CPU.
+double peak_memory_mb(const torch::Device& dev) {
+#ifdef LNTUNE_WITH_CUDA
+  if (dev.is_cuda())
+    return static_cast<double>(
+               c10::cuda::CUDACachingAllocator::getDeviceStats(dev.has_index() ? dev.index() : 0).allocated_bytes[0].peak) /
+           (1024.0 * 1024.0);
+#endif
+  (void)dev;
+  return peak_rss_mb();
+}
+
+void sync(const torch::Device& dev) {
+  if (dev.is_cuda()) torch::cuda::synchronize();
+}
+
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.
 nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
-                         int64_t steps, int64_t warmup) {
+                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16) {
   const int64_t backbone = count_backbone_parameters(*model);
   auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
   auto summary = peft::summarize(*model, backbone);
+  model->to(dev);  // after the method: the layers it adds move too
   AdamW opt(trainable_params(*model, 0.01));
   torch::manual_seed(0);
   Batch b;
-  b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong);
-  b.attention_mask = torch::ones({B, T}, torch::kLong);
-  auto labels = torch::randint(0, model->config.num_labels, {B}, torch::kLong);
+  b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong).to(dev);
+  b.attention_mask = torch::ones({B, T}, torch::kLong).to(dev);
+  auto labels = torch::randint(0, model->config.num_labels, {B}, torch::kLong).to(dev);
   std::vector<torch::Tensor> ps;
   for (auto& p : opt.params()) ps.push_back(p.value);
   model->train();
   auto step = [&] {
-    auto loss = torch::cross_entropy_loss(model->forward(b).logits, labels);
+    torch::Tensor loss;
+    {
+      AutocastGuard autocast(bf16, dev);  // bf16 matmuls on CUDA; fp32 parameters and optimizer state
+      loss = torch::cross_entropy_loss(model->forward(b).logits.to(torch::kFloat), labels);
+    }
     loss.backward();
     torch::nn::utils::clip_grad_norm_(ps, 1.0);
     opt.step(1e-4);
     opt.zero_grad();
   };
   for (int64_t i = 0; i < warmup; ++i) step();
+  sync(dev);
   auto t0 = Clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
+  sync(dev);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
           {"steps_per_s", static_cast<double>(steps) / secs}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
-          {"peak_rss_mb", peak_rss_mb()}, {"trainable_percent", summary.percent()},
+          {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16 && dev.is_cuda()},
+          {"trainable_percent", summary.percent()},
           {"trainable_tensors", opt.params().size()},
           // What a data-parallel step all-reduces (src/train/distributed.cpp): the trainable elements.
           {"allreduce_elements", DataParallel::bucket_elements(ps)}};
@@ -106,13 +135,17 @@ int cmd_bench_train(int argc, char** argv) {
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("1"))(
       "norm-type", "layernorm or dyt", cxxopts::value<std::string>()->default_value("layernorm"))(
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
+      "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
+      "bf16", "bf16 autocast on CUDA")(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
   const int64_t B = a["batch"].as<int64_t>(), T = a["seq"].as<int64_t>();
   if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
   if (a.count("method")) {
-    auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>());
+    auto dev = resolve_device(a["device"].as<std::string>(), "bench-train", "--device");
+    auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>(),
+                       dev, a.count("bf16") > 0);
     std::cout << r.dump() << "\n";
     return 0;
   }
@@ -126,7 +159,8 @@ int cmd_bench_train(int argc, char** argv) {
   common += " --vocab " + std::to_string(a["vocab"].as<int64_t>()) + " --batch " + std::to_string(B) + " --seq " +
             std::to_string(T) + " --steps " + std::to_string(a["steps"].as<int64_t>()) + " --warmup " +
             std::to_string(a["warmup"].as<int64_t>()) + " --norm-type " + quote(a["norm-type"].as<std::string>()) +
-            " --norm-impl " + quote(a["norm-impl"].as<std::string>());
+            " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
+            (a.count("bf16") ? " --bf16" : "");
   std::vector<nlohmann::json> rows;
   std::string methods = a["methods"].as<std::string>();
   for (size_t p = 0; p <= methods.size();) {
@@ -157,13 +191,13 @@ int cmd_bench_train(int argc, char** argv) {
   std::printf("batch %lld x %lld tokens, %lld timed steps, %d threads, norm %s (impl %s)\n\n", static_cast<long long>(B),
               static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), at::get_num_threads(),
               a["norm-type"].as<std::string>().c_str(), a["norm-impl"].as<std::string>().c_str());
-  std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak RSS MB | step time / full | all-reduce MB/step |\n");
+  std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     std::string ratio = full_ms > 0 ? std::to_string(r["step_ms"].get<double>() / full_ms).substr(0, 5) : "—";
     std::printf("| %s | %.3f | %.1f | %.2f | %.0f | %.0f | %s | %.3f |\n", r["method"].get<std::string>().c_str(),
                 r["trainable_percent"].get<double>(), r["step_ms"].get<double>(), r["steps_per_s"].get<double>(),
-                r["tokens_per_s"].get<double>(), r["peak_rss_mb"].get<double>(), ratio.c_str(),
+                r["tokens_per_s"].get<double>(), r["peak_mb"].get<double>(), ratio.c_str(),
                 4.0 * r["allreduce_elements"].get<double>() / 1e6);
   }
   return 0;

@@ -23,4 +23,11 @@ void check_cpu_args(const char* op, DType xt, DType pt, int64_t rows, int64_t co
     throw std::invalid_argument(std::string("cpu ") + op + ": bad shape " + std::to_string(rows) + " x " + std::to_string(cols));
 }
 
+void zero_column_sums(int64_t cols, float* dgamma, float* dbeta) {
+  for (int64_t c = 0; c < cols; ++c) {
+    if (dgamma) dgamma[c] = 0.f;
+    if (dbeta) dbeta[c] = 0.f;
+  }
+}
+
 }  // namespace lntune::kernels::cpu

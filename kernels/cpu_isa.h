@@ -14,4 +14,7 @@ const char* cpu_isa();  // "avx2" or "baseline"
 // Throws std::invalid_argument naming `op` for float16 storage (the binding upcasts it) or a bad shape.
 void check_cpu_args(const char* op, DType xt, DType pt, int64_t rows, int64_t cols);
 
+// The backward of zero rows: every wanted column sum (dgamma, dbeta; either may be null) is 0.
+void zero_column_sums(int64_t cols, float* dgamma, float* dbeta);
+
 }  // namespace lntune::kernels::cpu

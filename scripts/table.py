@@ -219,22 +219,22 @@ def aggregate(spec):
 
 def aggregate_time(spec):
     """Per task x method: mean seconds per epoch and peak memory over the finished cells."""
-    problems, rows = [], []
+    problems, rows, found = [], [], {}  # found: (task, label) -> [(seconds, MB, trainable %)]
+    for cell in cells(spec):
+        value, r = read_cell(cell)
+        if value is None or r.get("train_seconds_per_epoch") is None or r.get("peak_rss_mb") is None:
+            problems.append({"run": cell["run"], "problem": r if value is None else "no time/memory in results.json"})
+            continue
+        found.setdefault((cell["task"], cell["method"]["label"]), []).append(
+            (float(r["train_seconds_per_epoch"]), float(r["peak_rss_mb"]), r.get("trainable_percent")))
     for m in spec["methods"]:
         row = {"method": m["label"], "cells": {}, "trainable_percent": None}
         for task in spec["tasks"]:
-            secs, mem = [], []
-            for cell in cells(spec):
-                if cell["task"] != task or cell["method"]["label"] != m["label"]:
-                    continue
-                value, r = read_cell(cell)
-                if value is None or r.get("train_seconds_per_epoch") is None or r.get("peak_rss_mb") is None:
-                    problems.append({"run": cell["run"], "problem": r if value is None else "no time/memory in results.json"})
-                    continue
-                secs.append(float(r["train_seconds_per_epoch"]))
-                mem.append(float(r["peak_rss_mb"]))
-                row["trainable_percent"] = r.get("trainable_percent")
-            row["cells"][task] = {"seconds_per_epoch": mean_std(secs)[0], "peak_mb": mean_std(mem)[0], "n": len(secs)} if secs else None
+            got = found.get((task, m["label"]), [])
+            if got:
+                row["trainable_percent"] = got[-1][2]
+            row["cells"][task] = {"seconds_per_epoch": mean_std([g[0] for g in got])[0],
+                                  "peak_mb": mean_std([g[1] for g in got])[0], "n": len(got)} if got else None
         rows.append(row)
     full = next((r for r in rows if r["method"] == "full"), None)
     for row in rows:

@@ -29,10 +29,7 @@ void dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
   check_cpu_args("dyt", xt, pt, rows, cols);
   if (rows == 0) {
     if (dalpha) dalpha[0] = 0.f;
-    for (int64_t c = 0; c < cols; ++c) {
-      if (dgamma) dgamma[c] = 0.f;
-      if (dbeta) dbeta[c] = 0.f;
-    }
+    zero_column_sums(cols, dgamma, dbeta);
     return;
   }
 #ifdef LNTUNE_KERNELS_AVX2

@@ -29,10 +29,7 @@ void layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const
                         int threads) {
   check_cpu_args("layernorm", xt, pt, rows, cols);
   if (rows == 0) {
-    for (int64_t c = 0; c < cols; ++c) {
-      if (dgamma) dgamma[c] = 0.f;
-      if (dbeta) dbeta[c] = 0.f;
-    }
+    zero_column_sums(cols, dgamma, dbeta);
     return;
   }
 #ifdef LNTUNE_KERNELS_AVX2

@@ -16,6 +16,7 @@
 #include "cpu_isa.h"
 #include "ops/dyt.h"
 #include "ops/layernorm.h"
+#include "train/precision.h"
 #include "util/error.h"
 
 namespace lntune::cli {
@@ -24,20 +25,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void sync(const torch::Device& d) {
-  if (d.is_cuda()) torch::cuda::synchronize();
-}
-
 // Median wall time of `reps` calls of f after `warmup` untimed ones, in milliseconds.
 template <typename F>
 double time_ms(const torch::Device& d, int reps, int warmup, F&& f) {
   for (int i = 0; i < warmup; ++i) f();
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
-    sync(d);
+    synchronize(d);
     auto t0 = Clock::now();
     f();
-    sync(d);
+    synchronize(d);
     t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());

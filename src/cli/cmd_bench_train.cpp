@@ -2,7 +2,6 @@
 // a fixed synthetic batch, and each method's step time relative to full fine-tuning. Each
 // method runs in its own child process (this binary, --method), so peak RSS is its own.
 #include <cxxopts.hpp>
-#include <torch/cuda.h>
 #ifdef LNTUNE_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
@@ -43,10 +42,6 @@ double peak_memory_mb(const torch::Device& dev) {
   return peak_rss_mb();
 }
 
-void sync(const torch::Device& dev) {
-  if (dev.is_cuda()) torch::cuda::synchronize();
-}
-
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.
 nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
@@ -76,10 +71,10 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
     opt.zero_grad();
   };
   for (int64_t i = 0; i < warmup; ++i) step();
-  sync(dev);
+  synchronize(dev);
   auto t0 = Clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
-  sync(dev);
+  synchronize(dev);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
           {"steps_per_s", static_cast<double>(steps) / secs}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},

@@ -1,5 +1,7 @@
 #include "train/precision.h"
 
+#include <torch/cuda.h>
+
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
@@ -37,6 +39,10 @@ at::ScalarType cuda_autocast_dtype() {
 #endif
 }
 }  // namespace
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
 
 torch::Device resolve_device(const std::string& name, const std::string& source, const std::string& field) {
   if (name == "cpu") return torch::kCPU;

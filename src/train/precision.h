@@ -10,6 +10,9 @@ namespace lntune {
 // `field` of `source`.
 torch::Device resolve_device(const std::string& name, const std::string& source, const std::string& field);
 
+// Waits for the device's queued work (CUDA); nothing to wait for on the CPU. For timings.
+void synchronize(const torch::Device& device);
+
 // bf16 autocast on CUDA while alive (LibTorch's autocast; matmuls in bf16, reductions and
 // norms in fp32, parameters and optimizer state stay fp32). Does nothing on CPU or when off.
 class AutocastGuard {

@@ -42,6 +42,24 @@ inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expec
       << e.flatten()[worst].item<double>() << " (rtol " << tol.rtol << ", atol " << tol.atol * scale << ")";
 }
 
+// "37x768 Float/Float on cpu": names a case in every failure message.
+inline std::string case_tag(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt,
+                            const torch::Device& dev) {
+  return std::to_string(rows) + "x" + std::to_string(cols) + " " + c10::toString(xt) + "/" + c10::toString(pt) +
+         " on " + dev.str();
+}
+
+using DtypePairs = std::vector<std::pair<torch::ScalarType, torch::ScalarType>>;
+
+// check(rows, cols, activation dtype, parameter dtype) for every pair and every odd hidden size;
+// fewer rows at the largest widths keep the float64 references quick.
+template <typename Check>
+void for_every_hidden_size(const DtypePairs& types, Check&& check) {
+  torch::manual_seed(0);
+  for (auto [xt, pt] : types)
+    for (int64_t cols : odd_hidden_sizes()) check(cols >= 4096 ? 5 : 37, cols, xt, pt);
+}
+
 inline bool cuda_present() { return torch::cuda::is_available(); }
 
 #define LNTUNE_SKIP_WITHOUT_CUDA() \

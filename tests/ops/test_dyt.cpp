@@ -51,8 +51,7 @@ void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarT
   auto dy = torch::randn({rows, cols}).to(fx);
   auto r = reference(x, a, g, b, dy);
   auto o = ours(x, a, g, b, dy);
-  std::string tag = std::to_string(rows) + "x" + std::to_string(cols) + " " + std::string(c10::toString(xt)) + "/" +
-                    c10::toString(pt) + " on " + dev.str();
+  std::string tag = test::case_tag(rows, cols, xt, pt, dev);
   auto tx = tolerance(xt), tp = tolerance(pt);
   EXPECT_EQ(o.y.scalar_type(), xt) << tag;
   EXPECT_EQ(o.dalpha.scalar_type(), pt) << tag;
@@ -66,10 +65,10 @@ void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarT
   expect_close(o.dalpha, r.dalpha.to(pt), sum, tag + " dalpha", std::sqrt(static_cast<double>(rows * cols)));
 }
 
-void check_device(torch::Device dev, const std::vector<std::pair<torch::ScalarType, torch::ScalarType>>& types) {
-  torch::manual_seed(0);
-  for (auto [xt, pt] : types)
-    for (int64_t cols : test::odd_hidden_sizes()) check_case(cols >= 4096 ? 5 : 37, cols, xt, pt, dev);
+void check_device(torch::Device dev, const test::DtypePairs& types) {
+  test::for_every_hidden_size(types, [&](int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt) {
+    check_case(rows, cols, xt, pt, dev);
+  });
 }
 
 }  // namespace

@@ -48,8 +48,7 @@ void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarT
   auto dy = torch::randn({rows, cols}).to(fx);
   auto r = reference(x, g, b, dy, eps);
   auto o = ours(x, g, b, dy, eps);
-  std::string tag = std::to_string(rows) + "x" + std::to_string(cols) + " " + std::string(c10::toString(xt)) + "/" +
-                    c10::toString(pt) + " on " + dev.str();
+  std::string tag = test::case_tag(rows, cols, xt, pt, dev);
   auto tx = tolerance(xt), tp = tolerance(pt);
   Tolerance tg = grad_atol > 0 ? Tolerance{tx.rtol, grad_atol} : tx;
   EXPECT_EQ(o.y.scalar_type(), xt) << tag;
@@ -63,10 +62,10 @@ void check_case(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarT
   expect_close(o.dbeta, r.dbeta.to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dbeta", s);
 }
 
-void check_device(torch::Device dev, const std::vector<std::pair<torch::ScalarType, torch::ScalarType>>& types) {
-  torch::manual_seed(0);
-  for (auto [xt, pt] : types)
-    for (int64_t cols : test::odd_hidden_sizes()) check_case(cols >= 4096 ? 5 : 37, cols, xt, pt, dev);
+void check_device(torch::Device dev, const test::DtypePairs& types) {
+  test::for_every_hidden_size(types, [&](int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt) {
+    check_case(rows, cols, xt, pt, dev);
+  });
 }
 
 }  // namespace

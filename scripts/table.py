@@ -222,11 +222,13 @@ def aggregate_time(spec):
     problems, rows, found = [], [], {}  # found: (task, label) -> [(seconds, MB, trainable %)]
     for cell in cells(spec):
         value, r = read_cell(cell)
-        if value is None or r.get("train_seconds_per_epoch") is None or r.get("peak_rss_mb") is None:
+        # peak_memory_mb: RSS on the CPU, the CUDA allocator's peak on a GPU (older runs: RSS only).
+        peak = None if value is None else r.get("peak_memory_mb", r.get("peak_rss_mb"))
+        if value is None or r.get("train_seconds_per_epoch") is None or peak is None:
             problems.append({"run": cell["run"], "problem": r if value is None else "no time/memory in results.json"})
             continue
         found.setdefault((cell["task"], cell["method"]["label"]), []).append(
-            (float(r["train_seconds_per_epoch"]), float(r["peak_rss_mb"]), r.get("trainable_percent")))
+            (float(r["train_seconds_per_epoch"]), float(peak), r.get("trainable_percent")))
     for m in spec["methods"]:
         row = {"method": m["label"], "cells": {}, "trainable_percent": None}
         for task in spec["tasks"]:
@@ -250,7 +252,7 @@ def aggregate_time(spec):
 def markdown_time(table):
     tasks = table["tasks"]
     out = [f"# Table: {table['name']}", "",
-           f"Training seconds per epoch (evaluation excluded) and peak memory (process RSS, MB), mean over seeds "
+           f"Training seconds per epoch (evaluation excluded) and peak memory (MB: process RSS on the CPU, CUDA allocator peak on a GPU), mean over seeds "
            f"{table['seeds']}; in brackets the ratio to full fine-tuning.", "",
            "| method | trainable % | " + " | ".join(f"{t} s/epoch | {t} peak MB" for t in tasks) + " |",
            "|---|---|" + "---|---|" * len(tasks)]

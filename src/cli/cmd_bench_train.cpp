@@ -2,9 +2,6 @@
 // a fixed synthetic batch, and each method's step time relative to full fine-tuning. Each
 // method runs in its own child process (this binary, --method), so peak RSS is its own.
 #include <cxxopts.hpp>
-#ifdef LNTUNE_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -29,18 +26,6 @@ namespace lntune::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Peak memory of the step: the CUDA caching allocator's peak on a GPU, the process's RSS on the CPU.
-double peak_memory_mb(const torch::Device& dev) {
-#ifdef LNTUNE_WITH_CUDA
-  if (dev.is_cuda())
-    return static_cast<double>(
-               c10::cuda::CUDACachingAllocator::getDeviceStats(dev.has_index() ? dev.index() : 0).allocated_bytes[0].peak) /
-           (1024.0 * 1024.0);
-#endif
-  (void)dev;
-  return peak_rss_mb();
-}
 
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.

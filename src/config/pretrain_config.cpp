@@ -9,7 +9,7 @@ namespace lntune {
 nlohmann::json pretrain_config_defaults() {
   // model.config is open (HF config.json fields over the preset); everything else is strict.
   return nlohmann::json::parse(R"({
-    "model": {"preset": "", "config": {}, "path": "",
+    "model": {"preset": "", "config": {}, "path": "", "position_init": "normal",
               "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
     "tokenizer": "",
     "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
@@ -39,6 +39,10 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
   if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
   if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");
+  std::string pinit = m["position_init"].get<std::string>();
+  if (pinit != "normal" && pinit != "sinusoidal")
+    fail(source, "model.position_init", "'" + pinit + "' is not one of normal, sinusoidal");
+  if (has_path && pinit != "normal") fail(source, "model.position_init", "applies to a new model (preset), not to a checkpoint path");
   if (cfg["corpus"]["path"].get<std::string>().empty()) fail(source, "corpus.path", "missing");
   std::string fmt = cfg["corpus"]["format"].get<std::string>();
   if (fmt != "lines" && fmt != "paragraphs") fail(source, "corpus.format", "'" + fmt + "' is not one of lines, paragraphs");

@@ -11,11 +11,12 @@ nlohmann::json run_config_defaults() {
     "model": {"path": "", "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}, "dropout": -1.0},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
-             "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0},
+             "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true},
     "method": {"name": "full"},
     "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
-              "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true},
+              "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true,
+              "device": "auto", "bf16": true},
     "output_dir": "runs/default"
   })");
 }
@@ -37,6 +38,8 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
+  std::string dev = t["device"].get<std::string>();
+  if (dev != "auto" && dev != "cpu" && dev != "cuda") fail(source, "train.device", "'" + dev + "' is not one of auto, cpu, cuda");
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");

@@ -5,16 +5,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/encoded.h"
 #include "data/glue.h"
 #include "models/model.h"
 #include "tokenizers/tokenizer.h"
 
 namespace lntune {
-
-struct Encoded {
-  std::vector<int64_t> ids, type_ids;
-  float label = 0;
-};
 
 // Tokenises once (truncated longest-first to max_length, specials included, no padding).
 std::vector<Encoded> encode_examples(const Tokenizer& tok, const std::vector<Example>& examples, int64_t max_length);

@@ -12,6 +12,7 @@
 
 #include "io/checkpoint.h"
 #include "io/model_folder.h"
+#include "models/position_init.h"
 #include "models/presets.h"
 #include "pretrain/corpus.h"
 #include "pretrain/lm_batch.h"
@@ -85,6 +86,8 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   s.model = build_model(run_mc, head, norm);
   s.model->config = mc;
   init_weights(*s.model);
+  if (m["position_init"].get<std::string>() == "sinusoidal")
+    spdlog::info("{}: sinusoidal initialisation", init_sinusoidal_positions(*s.model));
   if (ck) {
     auto report = load_weights(*s.model, ck->state);
     for (const auto& l : report.lines()) spdlog::info("{}", l);

@@ -53,6 +53,7 @@ std::unique_ptr<DataParallel> DataParallel::from_env() {
   std::unique_ptr<DataParallel> dp(new DataParallel());
   dp->rank_ = rank;
   dp->world_ = world;
+  dp->local_rank_ = env_int("LOCAL_RANK", std::getenv("SLURM_LOCALID") ? std::getenv("SLURM_LOCALID") : "0");
   dp->impl_ = std::make_unique<Impl>();
   c10d::TCPStoreOptions so;
   so.port = static_cast<uint16_t>(port);

@@ -1,10 +1,14 @@
 #include "train/precision.h"
 
 #include <torch/cuda.h>
+#ifdef LNTUNE_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include "train/run_state.h"
 #include "util/error.h"
 
 namespace lntune {
@@ -42,6 +46,17 @@ at::ScalarType cuda_autocast_dtype() {
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+double peak_memory_mb(const torch::Device& device) {
+#ifdef LNTUNE_WITH_CUDA
+  if (device.is_cuda())
+    return static_cast<double>(
+               c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0).allocated_bytes[0].peak) /
+           (1024.0 * 1024.0);
+#endif
+  (void)device;
+  return peak_rss_mb();
 }
 
 torch::Device resolve_device(const std::string& name, const std::string& source, const std::string& field) {

@@ -13,6 +13,9 @@ torch::Device resolve_device(const std::string& name, const std::string& source,
 // Waits for the device's queued work (CUDA); nothing to wait for on the CPU. For timings.
 void synchronize(const torch::Device& device);
 
+// Peak memory so far, MB: the CUDA caching allocator's peak on a GPU, the process's RSS on the CPU.
+double peak_memory_mb(const torch::Device& device);
+
 // bf16 autocast on CUDA while alive (LibTorch's autocast; matmuls in bf16, reductions and
 // norms in fp32, parameters and optimizer state stay fp32). Does nothing on CPU or when off.
 class AutocastGuard {

@@ -13,6 +13,8 @@
 #include <map>
 #include <set>
 
+#include <torch/cuda.h>
+
 #include "io/state_dict.h"
 #include "models/model.h"
 #include "util/error.h"
@@ -34,6 +36,35 @@ std::vector<AdamW::Param> trainable_params(torch::nn::Module& model, double weig
   return params;
 }
 
+namespace {
+// The generators that dropout draws from: the CPU one, and each GPU's ("cuda:0", ...) when there
+// are GPUs, so that a resumed run on a GPU repeats its dropout masks too.
+std::vector<std::pair<std::string, torch::Tensor>> rng_states() {
+  std::vector<std::pair<std::string, torch::Tensor>> s = {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}};
+  const int64_t gpus = torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
+  for (int64_t i = 0; i < gpus; ++i) {
+    torch::Device d(torch::kCUDA, static_cast<c10::DeviceIndex>(i));
+    s.emplace_back(d.str(), at::globalContext().defaultGenerator(d).get_state());
+  }
+  return s;
+}
+
+void set_rng_states(const std::vector<std::pair<std::string, torch::Tensor>>& saved, const std::string& file) {
+  const int64_t gpus = torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
+  for (const auto& [name, state] : saved) {
+    torch::Device d = torch::kCPU;
+    try {
+      d = torch::Device(name);
+    } catch (const std::exception&) {
+      fail(file, name, "is not a device name");
+    }
+    if (d.is_cuda() && d.index() >= gpus) continue;  // saved on a GPU this machine lacks: fresh masks
+    at::Generator gen = d.is_cpu() ? at::detail::getDefaultCPUGenerator() : at::globalContext().defaultGenerator(d);
+    gen.set_state(state.clone());
+  }
+}
+}  // namespace
+
 void save_run_checkpoint(const std::string& out, int64_t step, AdamW& opt, const nlohmann::json& state) {
   namespace fs = std::filesystem;
   std::string name = "checkpoint-" + std::to_string(step);
@@ -44,7 +75,7 @@ void save_run_checkpoint(const std::string& out, int64_t step, AdamW& opt, const
   for (const auto& p : opt.params()) trainable.emplace_back(p.name, p.value);
   write_safetensors(tmp + "/trainable.safetensors", trainable);
   write_safetensors(tmp + "/optimizer.safetensors", opt.state());
-  write_safetensors(tmp + "/rng.safetensors", {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}});
+  write_safetensors(tmp + "/rng.safetensors", rng_states());
   nlohmann::json s = state;
   s["optimizer_step"] = opt.steps();
   write_file_atomic(tmp + "/state.json", s.dump(2));
@@ -76,9 +107,7 @@ nlohmann::json load_run_checkpoint(const std::string& out, AdamW& opt) {
     p.value.copy_(it->second);
   }
   opt.load_state(read_safetensors(dir + "/optimizer.safetensors").tensors, s["optimizer_step"].get<int64_t>());
-  auto rng = read_safetensors(dir + "/rng.safetensors").tensors.at(0).second.clone();
-  at::Generator gen = at::detail::getDefaultCPUGenerator();
-  gen.set_state(rng);
+  set_rng_states(read_safetensors(dir + "/rng.safetensors").tensors, dir + "/rng.safetensors");
   return s;
 }
 

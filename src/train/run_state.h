@@ -1,5 +1,5 @@
 // What `train` and `pretrain` share to make runs resumable and observable: checkpoint-N/
-// folders (trainable tensors, optimizer state, CPU RNG state, counters) switched atomically
+// folders (trainable tensors, optimizer state, CPU and GPU RNG states, counters) switched atomically
 // through `latest`, metrics.jsonl lines, and the one-line progress display.
 #pragma once
 #include <nlohmann/json.hpp>
@@ -19,7 +19,8 @@ namespace lntune {
 std::vector<AdamW::Param> trainable_params(torch::nn::Module& model, double weight_decay);
 
 void save_run_checkpoint(const std::string& out, int64_t step, AdamW& opt, const nlohmann::json& state);
-// Restores the optimizer's tensors and state and the CPU RNG from out/latest; returns `state`.
+// Restores the optimizer's tensors and state and the RNGs (CPU, and GPUs present) from
+// out/latest; returns `state`.
 // Errors name the file (no checkpoint, a tensor the checkpoint lacks).
 nlohmann::json load_run_checkpoint(const std::string& out, AdamW& opt);
 

@@ -7,11 +7,14 @@
 #include <filesystem>
 
 #include "data/batch.h"
+#include "data/token_cache.h"
 #include "io/checkpoint.h"
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
 #include "train/metrics.h"
+#include "train/precision.h"
+#include "train/prefetch.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -49,19 +52,42 @@ TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
   }
 }
 
-Data load_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& source) {
+// Reads and tokenises the task's train and dev files, or takes both from the token cache when
+// the files, the tokenizer folder and every setting that shapes the result are unchanged.
+Data load_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& tok_dir,
+               const std::string& source) {
   Data d;
   d.task = task;
+  const bool generic = task.name == "csv" || task.name == "jsonl";
+  const int64_t L = t["max_length"].get<int64_t>();
+  nlohmann::json id = {{"format", 1}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
+                       {"max_train_examples", t["max_train_examples"]}, {"max_eval_examples", t["max_eval_examples"]},
+                       {"tokenizer", folder_identity(tok_dir)}, {"tokenizer_kind", tok.kind()}};
+  std::string dir = t["data_dir"].get<std::string>();
+  if (generic) {
+    id["train_file"] = file_identity(t["train_file"].get<std::string>());
+    id["dev_file"] = file_identity(t["dev_file"].get<std::string>());
+  } else {
+    if (dir.empty()) fail(source, "task.data_dir", "missing");
+    id["data_dir"] = folder_identity(dir);
+  }
+  const bool cached = t["token_cache"].get<bool>();
+  const std::string key = id.dump(), cache = token_cache_path(token_cache_dir(), task.name, key);
+  EncodedSplits splits;
+  if (cached && read_encoded_cache(cache, key, splits)) {
+    spdlog::info("{}: {} train / {} dev examples from the token cache {}", task.name, splits.train.size(), splits.dev.size(), cache);
+    d.train = std::move(splits.train);
+    d.dev = std::move(splits.dev);
+    return d;
+  }
   std::vector<Example> train, dev;
-  if (task.name == "csv" || task.name == "jsonl") {
+  if (generic) {
     std::vector<std::string> labels;
     train = read_generic(t["train_file"].get<std::string>(), labels, task.num_labels == 1);
     dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
     if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
       fail(source, "task.num_labels", "the data has more labels");
   } else {
-    std::string dir = t["data_dir"].get<std::string>();
-    if (dir.empty()) fail(source, "task.data_dir", "missing");
     train = read_glue(d.task, dir, "train");
     dev = read_glue(d.task, dir, "dev");
   }
@@ -70,26 +96,56 @@ Data load_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& t
   };
   cap(train, t["max_train_examples"].get<int64_t>());
   cap(dev, t["max_eval_examples"].get<int64_t>());
-  int64_t L = t["max_length"].get<int64_t>();
-  d.train = encode_examples(tok, train, L);
-  d.dev = encode_examples(tok, dev, L);
+  splits.train = encode_examples(tok, train, L);
+  splits.dev = encode_examples(tok, dev, L);
+  if (cached) {
+    try {
+      write_encoded_cache(cache, key, splits);
+    } catch (const Error& e) {
+      spdlog::warn("token cache not written (the run goes on): {}", e.what());
+    }
+  }
+  d.train = std::move(splits.train);
+  d.dev = std::move(splits.dev);
   return d;
 }
 
-torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
-  if (regression) return torch::mse_loss(logits.squeeze(-1), labels);
-  return torch::cross_entropy_loss(logits, labels);
+// Where the model runs and whether its matmuls run in bf16 (CUDA autocast).
+struct Placement {
+  torch::Device device = torch::kCPU;
+  bool bf16 = false;
+};
+
+LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad, bool regression,
+                          const Placement& at) {
+  auto b = make_batch(data, rows, pad, regression);
+  if (at.device.is_cpu()) return b;
+  for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.labels})
+    if (t->defined()) *t = t->to(at.device, /*non_blocking=*/true);
+  return b;
 }
 
-std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int64_t bs, int64_t pad) {
+// The loss in fp32 whatever precision the logits come in.
+torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
+  auto x = logits.to(torch::kFloat);
+  if (regression) return torch::mse_loss(x.squeeze(-1), labels);
+  return torch::cross_entropy_loss(x, labels);
+}
+
+std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int64_t bs, int64_t pad, const Placement& at) {
   bool reg = d.task.num_labels == 1;
   model.eval();
   torch::NoGradGuard g;
   std::vector<double> pred(d.dev.size()), gold(d.dev.size());
   for (const auto& rows : eval_batches(d.dev, bs)) {
-    auto b = make_batch(d.dev, rows, pad, reg);
-    auto logits = model.forward(b.inputs).logits;
-    auto p = reg ? logits.squeeze(-1).to(torch::kDouble) : logits.argmax(-1).to(torch::kDouble);
+    auto b = padded_batch(d.dev, rows, pad, reg, at);
+    torch::Tensor logits;
+    {
+      AutocastGuard ac(at.bf16, at.device);
+      logits = model.forward(b.inputs).logits;
+    }
+    logits = logits.to(torch::kFloat);
+    auto p = (reg ? logits.squeeze(-1) : logits.argmax(-1)).to(torch::kCPU, torch::kDouble);
     auto acc = p.accessor<double, 1>();
     for (size_t i = 0; i < rows.size(); ++i) {
       pred[rows[i]] = acc[static_cast<int64_t>(i)];
@@ -99,6 +155,13 @@ std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int6
   model.train();
   return compute_metrics(d.task.metrics, pred, gold);
 }
+
+// One process's part of a global batch.
+struct Share {
+  std::vector<size_t> rows;
+  double weight = 1;  // rows / (global rows / world)
+  LabeledBatch batch;
+};
 
 struct ResumeState {
   int64_t step = 0, epoch = 0, batch = 0;
@@ -173,6 +236,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   auto applied = peft::apply_methods(*model, cfg["method"], source);
   auto summary = peft::summarize(*model, backbone);
+  Placement at;
+  at.device = resolve_device(tc["device"].get<std::string>(), source, "train.device");
+  if (at.device.is_cuda() && dp) at.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp->local_rank()));
+  at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
                summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
   if (dry_run) {
@@ -182,13 +249,17 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                  {"head_params", summary.head_params}};
     return r;
   }
-  Data data = load_data(cfg["task"], task, *tok, source);
+  Data data = load_data(cfg["task"], task, *tok, tok_dir, source);
   const bool regression = data.task.num_labels == 1;
+  // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
+  model->to(at.device);
+  spdlog::info("device {}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "");
   {
     // Data-dependent methods (e.g. fisher_ln) see per-sample losses in eval mode (no dropout).
     model->eval();
     auto sample_loss = [&](int64_t i) {
-      auto b = make_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression);
+      auto b = padded_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression, at);
+      AutocastGuard ac(at.bf16, at.device);
       return loss_of(model->forward(b.inputs).logits, b.labels, regression);
     };
     for (auto& m : applied.methods) m->prepare(*model, sample_loss, static_cast<int64_t>(data.train.size()));
@@ -256,7 +327,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   double eval_secs = 0;  // kept out of the per-epoch training time
   auto timed_eval = [&] {
     auto te = Clock::now();
-    auto m = evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad);
+    auto m = evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad, at);
     eval_secs += std::chrono::duration<double>(Clock::now() - te).count();
     return m;
   };
@@ -265,19 +336,34 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   TrainOutcome result;
   bool done = st.step >= total;
   while (!done) {
-    auto batches = train_batches(data.train.size(), global_bs, seed, st.epoch, tc["shuffle"].get<bool>());
+    const auto batches = train_batches(data.train.size(), global_bs, seed, st.epoch, tc["shuffle"].get<bool>());
+    // This process's share of global batch bi, padded and on the device, made one batch ahead
+    // on a background thread.
+    Prefetcher<Share> prefetch(
+        [&](int64_t bi) {
+          const auto& global = batches[static_cast<size_t>(bi)];
+          Share sh;
+          const size_t n = global.size(), lo = n * static_cast<size_t>(dp ? dp->rank() : 0) / static_cast<size_t>(world);
+          const size_t hi = n * static_cast<size_t>(dp ? dp->rank() + 1 : 1) / static_cast<size_t>(world);
+          sh.rows.assign(global.begin() + static_cast<std::ptrdiff_t>(lo), global.begin() + static_cast<std::ptrdiff_t>(hi));
+          // The loss is weighted by the share's size, so the averaged gradient is the global batch's mean.
+          sh.weight = static_cast<double>(sh.rows.size()) * static_cast<double>(world) / static_cast<double>(n);
+          if (!sh.rows.empty()) sh.batch = padded_batch(data.train, sh.rows, pad, regression, at);
+          return sh;
+        },
+        st.batch, batches_per_epoch);
     for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
-      // This process's share of the global batch, its loss weighted by the share's size so that
-      // the averaged gradient is the global batch's mean.
-      const auto& global = batches[static_cast<size_t>(bi)];
-      const size_t n = global.size(), lo = n * static_cast<size_t>(dp ? dp->rank() : 0) / static_cast<size_t>(world);
-      const size_t hi = n * static_cast<size_t>(dp ? dp->rank() + 1 : 1) / static_cast<size_t>(world);
-      std::vector<size_t> rows(global.begin() + static_cast<std::ptrdiff_t>(lo), global.begin() + static_cast<std::ptrdiff_t>(hi));
-      const double share = static_cast<double>(rows.size()) * static_cast<double>(world) / static_cast<double>(n);
+      Share sh = prefetch.take(bi);
+      const auto& rows = sh.rows;
+      const double share = sh.weight;
       double loss_value = 0;
       if (!rows.empty()) {
-        auto b = make_batch(data.train, rows, pad, regression);
-        auto loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
+        auto& b = sh.batch;
+        torch::Tensor loss;
+        {
+          AutocastGuard ac(at.bf16, at.device);
+          loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
+        }
         auto scaled = dp ? loss * share : loss;
         (scaled / static_cast<double>(accum)).backward();
         loss_value = loss.item<double>() * share;
@@ -377,6 +463,9 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                                                                                         static_cast<double>(updates_per_epoch))
                                                                    : nlohmann::json()},
                     {"peak_rss_mb", peak_rss_mb()},
+                    {"peak_memory_mb", peak_memory_mb(at.device)},  // RSS on the CPU, allocator peak on a GPU
+                    {"device", at.device.str()},
+                    {"bf16", at.bf16},
                     {"train_examples", data.train.size()},
                     {"peft_export", peft_export.empty() ? nlohmann::json() : nlohmann::json(peft_export)},
                     {"dev_examples", data.dev.size()}};

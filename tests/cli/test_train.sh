@@ -22,14 +22,20 @@ cat > "$work/run.json" <<JSON
  "output_dir": "$work/full"}
 JSON
 export OMP_NUM_THREADS=1
+export LNTUNE_CACHE_DIR="$work/token-cache"
 
 # 1. full fine-tuning learns the rule.
 "$lntune" train --config "$work/run.json" > "$work/full.out" 2> "$work/full.err" || bad "full run failed: $(tail -3 "$work/full.err")"
 acc=$(grep -o '"accuracy": [0-9.]*' "$work/full/results.json" | grep -o '[0-9.]*$')
 awk -v a="$acc" 'BEGIN { exit !(a >= 0.9) }' && ok || bad "full fine-tuning dev accuracy $acc < 0.9"
 
+# 1b. the first run tokenised and cached the data; the next run of the same data reads the cache
+# (section 2); a damaged cache file is rebuilt, not trusted.
+ls "$LNTUNE_CACHE_DIR"/csv-*.tokens > /dev/null 2>&1 && ok || bad "no token cache written in $LNTUNE_CACHE_DIR"
+
 # 2. ln: 320 backbone parameters train; the saved weights hold exactly the trainable tensors (10 LN + 2 head).
-"$lntune" train --config "$work/run.json" --set method.name=ln --set output_dir="$work/ln" > /dev/null 2>&1 || bad "ln run failed"
+"$lntune" train --config "$work/run.json" --set method.name=ln --set output_dir="$work/ln" > /dev/null 2> "$work/ln.err" || bad "ln run failed"
+grep -q "256 train / 64 dev examples from the token cache" "$work/ln.err" && ok || bad "the ln run did not read the token cache"
 grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad "ln trainable count"
 n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
 [ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
@@ -71,6 +77,16 @@ par=(--config "$work/run.json" --set method.name=bitfit --set train.epochs=1 --s
 losses() { grep -o '"loss":[^,]*' "$1/metrics.jsonl"; }
 [ -n "$(losses "$work/p1")" ] && [ "$(losses "$work/p1")" = "$(losses "$work/p2")" ] && [ "$(losses "$work/p1")" != "$(losses "$work/p3")" ] &&
   [ "$(losses "$work/p1")" != "$(losses "$work/p4")" ] && ok || bad "train.shuffle / model.dropout have no effect, or runs do not repeat"
+# 3c. The token cache changes nothing: freshly tokenised (cache off) and from a damaged cache file
+#     (rebuilt) the run repeats p1's losses exactly.
+"$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set task.token_cache=false --set output_dir="$work/p5" > /dev/null 2>&1
+cachefile=$(ls "$LNTUNE_CACHE_DIR"/csv-*.tokens | head -1)
+size=$(stat -c %s "$cachefile")
+head -c 100 "$cachefile" > "$work/trunc" && mv "$work/trunc" "$cachefile"
+"$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set output_dir="$work/p6" > /dev/null 2> "$work/p6.err"
+[ "$(losses "$work/p1")" = "$(losses "$work/p5")" ] && [ "$(losses "$work/p1")" = "$(losses "$work/p6")" ] &&
+  ! grep -q "from the token cache" "$work/p6.err" && [ "$(stat -c %s "$cachefile")" = "$size" ] && ok ||
+  bad "token cache: losses differ without it, or a damaged cache file was trusted / not rebuilt"
 
 # 4. Ctrl-C saves a checkpoint and exits 130; --resume continues.
 "$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 > /dev/null 2>&1 &
@@ -95,5 +111,11 @@ expect 1 "$work/run.json: train.learning_rate: unknown key" 1 --set train.learni
 expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" 1 --set method.name=lorax --set output_dir="$work/x2"
 expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
 expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
+# Device: "auto" ran on the CPU here and says so; asking for a GPU that is not there is an error.
+if ! command -v nvidia-smi > /dev/null; then
+  grep -q '"device": "cpu"' "$work/full/results.json" && grep -q '"bf16": false' "$work/full/results.json" && ok ||
+    bad "results.json does not record the CPU device"
+  expect 1 "$work/run.json: train.device: cuda was asked for, but LibTorch sees no GPU" 8 --set train.device='"cuda"' --set output_dir="$work/x4"
+fi
 
 finish

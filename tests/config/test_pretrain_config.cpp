@@ -30,6 +30,7 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_TRUE(c["objective"]["whole_word"].get<bool>());
   EXPECT_EQ(c["corpus"]["heldout_every"], 100);
   EXPECT_LT(c["train"]["dropout"].get<double>(), 0);  // the model's own dropout unless set
+  EXPECT_EQ(c["model"]["position_init"], "normal");
 }
 
 TEST(PretrainConfig, ErrorsNameTheKey) {
@@ -49,6 +50,8 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(base(), {"train.max_steps=0"}).find("train.max_steps"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.batch_size=\"8\""}).find("train.batch_size"), std::string::npos);
   EXPECT_EQ(error_of(base(), {"train.dropout=1.0"}), "p.json: train.dropout: must be < 1 (negative: the model's own)");
+  EXPECT_EQ(error_of(base(), {"model.position_init=\"fourier\""}),
+            "p.json: model.position_init: 'fourier' is not one of normal, sinusoidal");
   j = base();
   j["model"]["config"] = 3;
   EXPECT_NE(error_of(j).find("model.config"), std::string::npos);

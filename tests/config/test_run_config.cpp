@@ -46,4 +46,5 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.dropout=1.5"}),
             "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
   EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
+  EXPECT_EQ(error_of(base(), {"train.device=\"gpu\""}), "run.json: train.device: 'gpu' is not one of auto, cpu, cuda");
 }

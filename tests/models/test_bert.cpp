@@ -2,9 +2,13 @@
 // format must reproduce the independent eager reference to 1e-5 (fp32).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "models/bert.h"
+#include "models/position_init.h"
 #include "models/reference.h"
 #include "test_paths.h"
+#include "util/error.h"
 
 using namespace lntune;
 
@@ -65,4 +69,30 @@ TEST(Bert, PaddingDoesNotChangeRealTokens) {
   auto b = lm.model->forward({padded, mask, {}});
   EXPECT_LE(test::max_abs_diff(a.logits, b.logits), 1e-5);
   EXPECT_LE(test::max_abs_diff(a.last_hidden_state, b.last_hidden_state.narrow(1, 0, 5)), 1e-5);
+}
+
+// The sinusoidal position init against the formula evaluated in plain doubles, for BERT and
+// GPT-2 (whose table is transformer.wpe): PE[p, 2i] = sin(p w_i), PE[p, 2i+1] = cos(p w_i),
+// w_i = 10000^(-2i/H), scaled to standard deviation 0.02.
+TEST(Bert, SinusoidalPositionInit) {
+  for (const char* dir : {"bert_seq_cls", "gpt2_lm"}) {
+    auto c = ModelConfig::from_file(test::fixtures() + "/" + dir + "/config.json");
+    auto m = build_model(c, c.is_bert() ? Head::SequenceClassification : Head::LanguageModel);
+    auto name = init_sinusoidal_positions(*m);
+    EXPECT_EQ(name, c.is_bert() ? "bert.embeddings.position_embeddings.weight" : "transformer.wpe.weight");
+    auto w = m->named_parameters()[name].to(torch::kDouble);
+    const int64_t P = w.size(0), H = w.size(1);
+    const double scale = 0.02 * std::sqrt(2.0);
+    double worst = 0;
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t j = 0; j < H; ++j) {
+        double freq = std::pow(10000.0, -static_cast<double>(j - j % 2) / static_cast<double>(H));
+        double want = scale * (j % 2 == 0 ? std::sin(static_cast<double>(p) * freq) : std::cos(static_cast<double>(p) * freq));
+        worst = std::max(worst, std::abs(w[p][j].item<double>() - want));
+      }
+    EXPECT_LT(worst, 1e-8) << dir;  // stored in float32
+    EXPECT_NEAR(w.pow(2).mean().sqrt().item<double>(), 0.02, 1e-7) << dir;
+  }
+  torch::nn::Linear no_table(2, 2);
+  EXPECT_THROW(init_sinusoidal_positions(*no_table), Error);
 }

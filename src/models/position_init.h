@@ -1,0 +1,16 @@
+// Initialisations of the absolute position table beyond HF's N(0, 0.02).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace lntune {
+
+// Fills the absolute position table (BERT position_embeddings, GPT-2 wpe) with the Transformer's
+// sinusoids scaled to standard deviation `std`. It stays a learned table that HF loads as usual;
+// the sinusoids only give it, from step 0, the structure in which every offset is one fixed
+// rotation, which a short pretraining from N(0, std) otherwise spends many updates discovering.
+// Returns the parameter's name; throws when the model has no such table.
+std::string init_sinusoidal_positions(torch::nn::Module& model, double std = 0.02);
+
+}  // namespace lntune

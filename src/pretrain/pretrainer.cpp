@@ -91,7 +91,8 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   if (ck) {
     auto report = load_weights(*s.model, ck->state);
     for (const auto& l : report.lines()) spdlog::info("{}", l);
-    init_weights(*s.model, 0.02, report.new_head);
+    // A head the checkpoint lacks keeps the initialisation above; everything else is loaded.
+    spdlog::info("continuing from {}: {} tensors loaded", m["path"].get<std::string>(), report.loaded);
   }
   return s;
 }

@@ -231,7 +231,9 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   lo.reinit_mismatched_head = true;
   auto report = load_weights(*model, ck.state, lo);
   for (const auto& l : report.lines()) spdlog::info("{}", l);
-  init_weights(*model, 0.02, report.new_head);
+  // Only the head keys the checkpoint lacks start fresh. (init_weights with an empty list means
+  // every parameter: a checkpoint that brings its whole head must not be re-initialised.)
+  if (!report.new_head.empty()) init_weights(*model, 0.02, report.new_head);
   const int64_t backbone = count_backbone_parameters(*model);  // before methods add modules
 
   auto applied = peft::apply_methods(*model, cfg["method"], source);

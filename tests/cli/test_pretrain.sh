@@ -74,6 +74,19 @@ strip() { grep -v '"eval"' "$1" | sed 's/,"tokens_per_s":[^}]*//'; }
   bad "resumed loss curve differs: $(diff <(strip "$work/bert/metrics.jsonl") <(strip "$work/b2/metrics.jsonl") | head -4)"
 cmp -s "$work/bert/model/model.safetensors" "$work/b2/model/model.safetensors" && ok || bad "resumed final weights differ"
 
+# 3b. Continued pretraining (model.path: domain-adaptive pretraining) starts from the folder's
+#     weights: its step-0 held-out loss is the source run's last one (same blocks, same masking).
+cat > "$work/cont.json" <<JSON
+{"model": {"path": "$work/bert/model"}, "corpus": {"path": "$work/en.txt", "heldout_every": 20},
+ "train": {"seq_length": 32, "batch_size": 16, "lr": 0.003, "max_steps": 2, "eval_every": 30, "eval_blocks": 32,
+           "log_every": 2, "save_every": 0, "seed": 3},
+ "output_dir": "$work/cont"}
+JSON
+"$lntune" pretrain --config "$work/cont.json" > /dev/null 2> "$work/cont.err" || bad "continued pretraining failed: $(tail -1 "$work/cont.err")"
+c0=$(eval_field "$work/cont/metrics.jsonl" first loss)
+awk -v a="$c0" -v b="$l1" 'BEGIN { d = a - b; exit !(a != "" && d < 1e-6 && d > -1e-6) }' && ok ||
+  bad "continued pretraining does not start from the folder: step-0 loss $c0, source's last $l1"
+
 # 4. CLM learns: held-out perplexity falls by at least 3x; the folder is a GPT2LMHeadModel.
 "$lntune" pretrain --config "$work/gpt2.json" > "$work/gpt2.out" 2> "$work/gpt2.err" || bad "gpt2 pretrain failed: $(tail -2 "$work/gpt2.err")"
 p0=$(eval_field "$work/gpt2/metrics.jsonl" first perplexity) p1=$(eval_field "$work/gpt2/metrics.jsonl" last perplexity)

@@ -42,15 +42,23 @@ n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=jso
 grep -q '"peft_type": "LN_TUNING"' "$work/ln/peft/adapter_config.json" 2> /dev/null && grep -q '"peft_export": ".*/ln/peft"' "$work/ln/results.json" && ok ||
   bad "ln run wrote no PEFT export"
 
-# 2b. fisher_ln: exactly the top 10% of the 320 LN elements (32) move; the rest keep their values.
-"$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.samples=32 --set output_dir="$work/fisher" > /dev/null 2>&1 || bad "fisher_ln run failed"
-changed=$(/usr/bin/python3 - "$work/fisher/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
-import json, struct, sys
+# Float32 safetensors -> {name: numpy array}, for the weight checks below.
+cat > "$work/st.py" <<'PY'
+import json, struct
 import numpy as np
 def load(path):
     f = open(path, "rb"); n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
     h.pop("__metadata__", None)
     return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=np.float32) for k, v in h.items()}
+PY
+export PYTHONPATH="$work"
+
+# 2b. fisher_ln: exactly the top 10% of the 320 LN elements (32) move; the rest keep their values.
+"$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.samples=32 --set output_dir="$work/fisher" > /dev/null 2>&1 || bad "fisher_ln run failed"
+changed=$(/usr/bin/python3 - "$work/fisher/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
+import sys
+from st import load  # $work/st.py: float32 safetensors -> numpy
+import numpy as np
 tuned, base = load(sys.argv[1]), load(sys.argv[2])
 print(sum(int((tuned[k] != base[k]).sum()) for k in tuned if "LayerNorm" in k))
 PY
@@ -63,12 +71,9 @@ PY
 "$lntune" train --config "$work/run.json" --set task.num_labels=3 --set task.token_cache=false --set train.lr=1e-12 --set train.max_steps=1 --set train.weight_decay=0 \
   --set output_dir="$work/start" > /dev/null 2>&1 || bad "1-step run failed"
 drift=$(/usr/bin/python3 - "$work/start/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
-import json, struct, sys
+import sys
+from st import load  # $work/st.py: float32 safetensors -> numpy
 import numpy as np
-def load(path):
-    f = open(path, "rb"); n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
-    h.pop("__metadata__", None)
-    return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=np.float32) for k, v in h.items()}
 tuned, base = load(sys.argv[1]), load(sys.argv[2])
 common = [k for k in tuned if k in base]
 assert "classifier.weight" in common and len(common) > 20, sorted(tuned)[:5]

@@ -13,7 +13,6 @@ Usage: /usr/bin/python3 scripts/probe_features.py LNTUNE_BIN NAME=MODEL_DIR [NAM
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 
@@ -21,20 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_seeded_fixtures import BertForSequenceClassification  # noqa: E402
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    header.pop("__metadata__", None)
-    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
-    out = {}
-    for k, v in header.items():
-        a, b = v["data_offsets"]
-        out[k] = torch.frombuffer(bytearray(data[a:b]), dtype=dtypes[v["dtype"]]).reshape(v["shape"]).float()
-    return out
+from plot_runs import read_safetensors  # noqa: E402
 
 
 def read_tsv(path):
@@ -60,7 +46,7 @@ def features(model_dir, ids_list):
     cfg.setdefault("type_vocab_size", 2)
     cfg.setdefault("pad_token_id", 0)
     m = BertForSequenceClassification(cfg)
-    state = {k: v for k, v in read_safetensors(os.path.join(model_dir, "model.safetensors")).items()
+    state = {k: torch.from_numpy(v).float() for k, v in read_safetensors(os.path.join(model_dir, "model.safetensors")).items()
              if k.startswith("bert.") and not k.startswith("bert.pooler")}
     missing, _ = m.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith(("bert.pooler", "classifier"))]

@@ -1,13 +1,11 @@
 #include "data/token_cache.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
+#include "util/cache_file.h"
 #include "util/error.h"
-#include "util/file.h"
 
 namespace lntune {
 
@@ -15,27 +13,12 @@ namespace {
 
 constexpr char kMagic[8] = {'L', 'N', 'T', 'E', 'N', 'C', '0', '1'};
 
-void put_u64(std::string& b, uint64_t v) { b.append(reinterpret_cast<const char*>(&v), 8); }
-
 // FNV-1a: a stable name for a key (not a security boundary: the full key is checked on read).
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
   return h;
 }
-
-// Reads fixed-size pieces off a mapped buffer; every read is bounds-checked.
-struct Reader {
-  const unsigned char* p;
-  size_t left;
-  bool take(void* dst, size_t n) {
-    if (n > left) return false;
-    std::memcpy(dst, p, n);
-    p += n;
-    left -= n;
-    return true;
-  }
-};
 
 void put_split(std::string& b, const std::vector<Encoded>& v) {
   put_u64(b, v.size());
@@ -50,7 +33,7 @@ void put_split(std::string& b, const std::vector<Encoded>& v) {
   }
 }
 
-bool take_split(Reader& r, std::vector<Encoded>& v) {
+bool take_split(ByteReader& r, std::vector<Encoded>& v) {
   uint64_t n = 0;
   if (!r.take(&n, 8) || n > r.left / 12) return false;  // every example needs >= 12 bytes
   v.resize(n);
@@ -82,24 +65,6 @@ std::string token_cache_dir() {
   return ".lntune-cache";
 }
 
-nlohmann::json file_identity(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) fail(path, "", "cannot open");
-  return {{"path", std::filesystem::absolute(path).lexically_normal().string()},
-          {"bytes", static_cast<int64_t>(st.st_size)},
-          {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec}};
-}
-
-nlohmann::json folder_identity(const std::string& dir) {
-  namespace fs = std::filesystem;
-  nlohmann::json out = nlohmann::json::object();
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.is_regular_file()) out[entry.path().filename().string()] = file_identity(entry.path().string());
-  if (ec) fail(dir, "", "cannot list the folder: " + ec.message());
-  return out;
-}
-
 std::string token_cache_path(const std::string& dir, const std::string& label, const std::string& key) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
@@ -109,17 +74,12 @@ std::string token_cache_path(const std::string& dir, const std::string& label, c
 bool read_encoded_cache(const std::string& path, const std::string& key, EncodedSplits& out) {
   if (!file_exists(path)) return false;
   std::shared_ptr<MappedFile> m;
+  ByteReader r;
   try {
-    m = MappedFile::open(path);
+    if (!open_cache(path, kMagic, key, m, r)) return false;
   } catch (const Error&) {
     return false;
   }
-  Reader r{m->data(), m->size()};
-  char magic[8];
-  uint64_t klen = 0;
-  if (!r.take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0 || !r.take(&klen, 8) || klen != key.size()) return false;
-  std::string k(klen, '\0');
-  if (!r.take(k.data(), klen) || k != key) return false;
   EncodedSplits got;
   if (!take_split(r, got.train) || !take_split(r, got.dev) || r.left != 0) return false;
   out = std::move(got);
@@ -127,9 +87,7 @@ bool read_encoded_cache(const std::string& path, const std::string& key, Encoded
 }
 
 void write_encoded_cache(const std::string& path, const std::string& key, const EncodedSplits& splits) {
-  std::string b(kMagic, 8);
-  put_u64(b, key.size());
-  b += key;
+  std::string b = cache_header(kMagic, key);
   put_split(b, splits.train);
   put_split(b, splits.dev);
   std::error_code ec;

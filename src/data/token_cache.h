@@ -3,23 +3,17 @@
 // The file is read through a memory map; any mismatch or damage is a miss, never an error: the
 // caller tokenises again and rewrites it. Torch-free.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "data/encoded.h"
+#include "util/cache_file.h"  // file_identity / folder_identity for the keys
 
 namespace lntune {
 
 // $LNTUNE_CACHE_DIR, else $XDG_CACHE_HOME/lntune, else $HOME/.cache/lntune.
 std::string token_cache_dir();
-
-// What a file's identity is for the cache: absolute path, size and modification time (ns).
-nlohmann::json file_identity(const std::string& path);
-// The identity of every regular file directly in `dir`, by name.
-nlohmann::json folder_identity(const std::string& dir);
 
 // The cache file for this identity: <dir>/<label>-<64-bit hash of key>.tokens.
 std::string token_cache_path(const std::string& dir, const std::string& label, const std::string& key);

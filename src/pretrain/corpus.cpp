@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "util/cache_file.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -83,14 +84,10 @@ std::vector<int64_t> frame_block(const TokenStream& s, int64_t start, int64_t le
 
 namespace {
 constexpr char kMagic[8] = {'L', 'N', 'T', 'O', 'K', '0', '0', '1'};
-
-void put_u64(std::string& b, uint64_t v) { b.append(reinterpret_cast<const char*>(&v), 8); }
 }  // namespace
 
 void write_token_cache(const std::string& path, const std::string& key, const CorpusSplit& split) {
-  std::string b(kMagic, 8);
-  put_u64(b, key.size());
-  b += key;
+  std::string b = cache_header(kMagic, key);
   for (const TokenStream* s : {&split.train, &split.heldout}) {
     put_u64(b, static_cast<uint64_t>(s->documents));
     put_u64(b, s->ids.size());
@@ -101,30 +98,18 @@ void write_token_cache(const std::string& path, const std::string& key, const Co
 
 bool read_token_cache(const std::string& path, const std::string& key, CorpusSplit& split) {
   if (!file_exists(path)) return false;
-  auto m = MappedFile::open(path);
-  const unsigned char* p = m->data();
-  size_t left = m->size();
-  auto take = [&](void* dst, size_t n) {
-    if (n > left) return false;
-    std::memcpy(dst, p, n);
-    p += n;
-    left -= n;
-    return true;
-  };
-  char magic[8];
-  uint64_t klen = 0;
-  if (!take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0 || !take(&klen, 8) || klen != key.size()) return false;
-  std::string k(klen, '\0');
-  if (!take(k.data(), klen) || k != key) return false;
+  std::shared_ptr<MappedFile> m;
+  ByteReader r;
+  if (!open_cache(path, kMagic, key, m, r)) return false;
   CorpusSplit out;
   for (TokenStream* s : {&out.train, &out.heldout}) {
     uint64_t docs = 0, n = 0;
-    if (!take(&docs, 8) || !take(&n, 8) || n > left / sizeof(int32_t)) return false;
+    if (!r.take(&docs, 8) || !r.take(&n, 8) || n > r.left / sizeof(int32_t)) return false;
     s->documents = static_cast<int64_t>(docs);
     s->ids.resize(n);
-    if (!take(s->ids.data(), n * sizeof(int32_t))) return false;
+    if (!r.take(s->ids.data(), n * sizeof(int32_t))) return false;
   }
-  if (left != 0) return false;
+  if (r.left != 0) return false;
   split = std::move(out);
   return true;
 }

@@ -1,7 +1,6 @@
 #include "pretrain/pretrainer.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +20,7 @@
 #include "train/precision.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
+#include "util/cache_file.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/rng.h"
@@ -101,10 +101,8 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
 std::string cache_key(const nlohmann::json& cfg, const Tokenizer& tok, const std::string& tok_dir) {
   const auto& c = cfg["corpus"];
   std::string path = c["path"].get<std::string>();
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) fail(path, "", "cannot open the corpus");
-  nlohmann::json k = {{"corpus", std::filesystem::absolute(path).string()}, {"bytes", static_cast<int64_t>(st.st_size)},
-                      {"mtime", static_cast<int64_t>(st.st_mtime)}, {"format", c["format"]},
+  if (!file_exists(path)) fail(path, "", "cannot open the corpus");
+  nlohmann::json k = {{"corpus", file_identity(path)}, {"format", c["format"]},
                       {"heldout_every", c["heldout_every"]}, {"max_documents", c["max_documents"]},
                       {"tokenizer", std::filesystem::absolute(tok_dir).string()}, {"kind", tok.kind()},
                       {"vocab", tok.vocab_size()}};

@@ -10,6 +10,7 @@ nlohmann::json pretrain_config_defaults() {
   // model.config is open (HF config.json fields over the preset); everything else is strict.
   return nlohmann::json::parse(R"({
     "model": {"preset": "", "config": {}, "path": "", "position_init": "normal",
+              "attention_init": "normal",
               "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
     "tokenizer": "",
     "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
@@ -43,6 +44,12 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   if (pinit != "normal" && pinit != "sinusoidal")
     fail(source, "model.position_init", "'" + pinit + "' is not one of normal, sinusoidal");
   if (has_path && pinit != "normal") fail(source, "model.position_init", "applies to a new model (preset), not to a checkpoint path");
+  std::string ainit = m["attention_init"].get<std::string>();
+  if (ainit != "normal" && ainit != "local")
+    fail(source, "model.attention_init", "'" + ainit + "' is not one of normal, local");
+  if (has_path && ainit != "normal") fail(source, "model.attention_init", "applies to a new model (preset), not to a checkpoint path");
+  if (ainit == "local" && pinit != "sinusoidal")
+    fail(source, "model.attention_init", "'local' builds on sinusoidal positions: set model.position_init to sinusoidal");
   if (cfg["corpus"]["path"].get<std::string>().empty()) fail(source, "corpus.path", "missing");
   std::string fmt = cfg["corpus"]["format"].get<std::string>();
   if (fmt != "lines" && fmt != "paragraphs") fail(source, "corpus.format", "'" + fmt + "' is not one of lines, paragraphs");

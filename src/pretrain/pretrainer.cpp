@@ -11,6 +11,7 @@
 
 #include "io/checkpoint.h"
 #include "io/model_folder.h"
+#include "models/attention_init.h"
 #include "models/position_init.h"
 #include "models/presets.h"
 #include "pretrain/corpus.h"
@@ -86,7 +87,9 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   s.model = build_model(run_mc, head, norm);
   s.model->config = mc;
   init_weights(*s.model);
-  if (m["position_init"].get<std::string>() == "sinusoidal")
+  if (m["attention_init"].get<std::string>() == "local")  // also writes the sinusoidal positions
+    spdlog::info("local attention init: {}", init_local_attention(*s.model, mc).describe());
+  else if (m["position_init"].get<std::string>() == "sinusoidal")
     spdlog::info("{}: sinusoidal initialisation", init_sinusoidal_positions(*s.model));
   if (ck) {
     auto report = load_weights(*s.model, ck->state);

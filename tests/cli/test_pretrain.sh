@@ -37,6 +37,15 @@ awk -v a="$l0" -v b="$l1" -v c="$acc" 'BEGIN { exit !(b < a - 1 && c > 0.05) }' 
   bad "MLM did not learn: held-out loss $l0 -> $l1, accuracy $acc"
 grep -q '"objective": "mlm"' "$work/bert.out" && grep -q '"accuracy"' "$work/bert/results.json" && ok || bad "bert results.json"
 
+# 1b. model.attention_init local (with sinusoidal positions) reaches the model: the init is
+#     logged with its offsets and the run learns (the attention pattern itself: AttentionInit.*).
+"$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/local" --set train.max_steps=30 \
+  --set model.position_init='"sinusoidal"' --set model.attention_init='"local"' > /dev/null 2> "$work/local.err" ||
+  bad "local-init pretrain failed: $(tail -1 "$work/local.err")"
+grep -q "local attention init: layer 0 heads start at offsets -1, +1 " "$work/local.err" && ok || bad "local init not logged: $(head -3 "$work/local.err")"
+ll0=$(eval_field "$work/local/metrics.jsonl" first loss) ll1=$(eval_field "$work/local/metrics.jsonl" last loss)
+awk -v a="$ll0" -v b="$ll1" 'BEGIN { exit !(b < a - 1) }' && ok || bad "local-init MLM did not learn: $ll0 -> $ll1"
+
 # 2. The model folder is HF's layout and loads back: info sees the MLM head with no stray key;
 #    fine-tuning it builds a classifier (the pooler, absent from MLM checkpoints, starts fresh).
 m=$work/bert/model

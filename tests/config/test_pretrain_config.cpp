@@ -31,6 +31,9 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_EQ(c["corpus"]["heldout_every"], 100);
   EXPECT_LT(c["train"]["dropout"].get<double>(), 0);  // the model's own dropout unless set
   EXPECT_EQ(c["model"]["position_init"], "normal");
+  EXPECT_EQ(c["model"]["attention_init"], "normal");
+  c = resolve_pretrain_config(base(), {"model.position_init=\"sinusoidal\"", "model.attention_init=\"local\""}, "p.json");
+  EXPECT_EQ(c["model"]["attention_init"], "local");
 }
 
 TEST(PretrainConfig, ErrorsNameTheKey) {
@@ -52,6 +55,10 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_of(base(), {"train.dropout=1.0"}), "p.json: train.dropout: must be < 1 (negative: the model's own)");
   EXPECT_EQ(error_of(base(), {"model.position_init=\"fourier\""}),
             "p.json: model.position_init: 'fourier' is not one of normal, sinusoidal");
+  EXPECT_EQ(error_of(base(), {"model.attention_init=\"mimetic\""}),
+            "p.json: model.attention_init: 'mimetic' is not one of normal, local");
+  EXPECT_EQ(error_of(base(), {"model.attention_init=\"local\""}),
+            "p.json: model.attention_init: 'local' builds on sinusoidal positions: set model.position_init to sinusoidal");
   j = base();
   j["model"]["config"] = 3;
   EXPECT_NE(error_of(j).find("model.config"), std::string::npos);

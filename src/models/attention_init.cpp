@@ -50,7 +50,8 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
     freq.push_back(w);
   }
   const int64_t K = static_cast<int64_t>(freq.size()), R = 2 * K;
-  if (K < 4) throw Error("local attention init needs a hidden size of at least 64, not " + std::to_string(H));
+  if (K < 4) throw Error("local attention init needs 4 sinusoid pairs turning at >= 0.3 rad per position; hidden size " +
+                            std::to_string(H) + " has " + std::to_string(K));
   double gap = 0;  // sum_k (1 - cos w_k): the logit gap target - neighbour per unit scale
   for (double w : freq) gap += 1.0 - std::cos(w);
   init_sinusoidal_positions(model);

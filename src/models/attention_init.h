@@ -23,10 +23,11 @@ namespace lntune {
 //  - key = s * (those coordinates), query = s * (the same coordinates rotated by offset * w_k per
 //    pair), so q_i . k_j = s^2 a^2 sum_k cos((j - i - offset) w_k), largest at j = i + offset;
 //  - s is calibrated on the initialised embeddings so that the target's logit leads its
-//    neighbours' (j = i + offset +- 1) by `sharpness` nats (3: ~0.8 of the weight on the target).
+//    neighbours' (j = i + offset +- 1) by `sharpness` nats (3: most of the weight on the target,
+//    measured in tests/models/test_attention_init.cpp).
 // Values, outputs, the other layers and heads beyond offsets.size() keep their initialisation;
-// all of it is trained as usual afterwards. Throws when the model is not BERT / GPT-2, is
-// narrower than 64 or its head_dim leaves no room for words.
+// all of it is trained as usual afterwards. Throws when the model is not BERT / GPT-2, is too
+// narrow for 4 such pairs (hidden < ~48) or its head_dim leaves no room for words.
 struct LocalAttentionInit {
   std::vector<int64_t> offsets;  // layer 0 head h -> offset
   int64_t reserved_columns = 0;  // [0, reserved_columns) of the embeddings hold position only

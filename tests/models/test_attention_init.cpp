@@ -110,4 +110,15 @@ TEST(AttentionInit, RejectsShapesWithoutRoomForWords) {
   EXPECT_NO_THROW(init_local_attention(*m, c));
   c.num_heads = 1;  // head_dim 256: no columns left for words
   EXPECT_THROW(init_local_attention(*m, c), Error);
+  // Hidden 32: only 3 pairs turn at >= 0.3 rad per position (w = 1, 0.56, 0.32), too few to
+  // tell a neighbour from the target.
+  auto narrow = ModelConfig::from_json(
+      [] { auto j = model_preset("bert-mini", 30522); j["hidden_size"] = 32; j["intermediate_size"] = 64; return j; }(), "narrow");
+  auto n = build_model(narrow, Head::MaskedLanguageModel);
+  try {
+    init_local_attention(*n, narrow);
+    ADD_FAILURE() << "hidden 32 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden size 32 has 3"), std::string::npos) << e.what();
+  }
 }

@@ -60,4 +60,14 @@ void apply_override(nlohmann::json& config, const std::string& assignment, const
   }
 }
 
+std::string one_of(const nlohmann::json& value, const std::string& source, const std::string& field,
+                   std::initializer_list<const char*> allowed) {
+  std::string v = value.get<std::string>(), list;
+  for (const char* a : allowed) {
+    if (v == a) return v;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  fail(source, field, "'" + v + "' is not one of " + list);
+}
+
 }  // namespace lntune

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <string>
 
 namespace lntune {
@@ -13,5 +14,10 @@ nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json
 
 // Applies "a.b.c=value" (value parsed as JSON when it parses, else taken as a string).
 void apply_override(nlohmann::json& config, const std::string& assignment, const std::string& source);
+
+// The string `value` when it is one of `allowed`; else throws
+// Error("<source>: <field>: '<value>' is not one of a, b, c").
+std::string one_of(const nlohmann::json& value, const std::string& source, const std::string& field,
+                   std::initializer_list<const char*> allowed);
 
 }  // namespace lntune

@@ -40,22 +40,17 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
   if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
   if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");
-  std::string pinit = m["position_init"].get<std::string>();
-  if (pinit != "normal" && pinit != "sinusoidal")
-    fail(source, "model.position_init", "'" + pinit + "' is not one of normal, sinusoidal");
+  std::string pinit = one_of(m["position_init"], source, "model.position_init", {"normal", "sinusoidal"});
   if (has_path && pinit != "normal") fail(source, "model.position_init", "applies to a new model (preset), not to a checkpoint path");
-  std::string ainit = m["attention_init"].get<std::string>();
-  if (ainit != "normal" && ainit != "local")
-    fail(source, "model.attention_init", "'" + ainit + "' is not one of normal, local");
+  std::string ainit = one_of(m["attention_init"], source, "model.attention_init", {"normal", "local"});
   if (has_path && ainit != "normal") fail(source, "model.attention_init", "applies to a new model (preset), not to a checkpoint path");
   if (ainit == "local" && pinit != "sinusoidal")
     fail(source, "model.attention_init", "'local' builds on sinusoidal positions: set model.position_init to sinusoidal");
   if (cfg["corpus"]["path"].get<std::string>().empty()) fail(source, "corpus.path", "missing");
-  std::string fmt = cfg["corpus"]["format"].get<std::string>();
-  if (fmt != "lines" && fmt != "paragraphs") fail(source, "corpus.format", "'" + fmt + "' is not one of lines, paragraphs");
+  one_of(cfg["corpus"]["format"], source, "corpus.format", {"lines", "paragraphs"});
   if (cfg["corpus"]["heldout_every"].get<int64_t>() < 0) fail(source, "corpus.heldout_every", "must be >= 0");
-  std::string obj = cfg["objective"]["type"].get<std::string>();
-  if (!obj.empty() && obj != "mlm" && obj != "clm") fail(source, "objective.type", "'" + obj + "' is not one of mlm, clm");
+  if (!cfg["objective"]["type"].get<std::string>().empty())  // empty: the model's own (bert: mlm, gpt2: clm)
+    one_of(cfg["objective"]["type"], source, "objective.type", {"mlm", "clm"});
   const auto& o = cfg["objective"];
   if (o["mask_prob"].get<double>() <= 0 || o["mask_prob"].get<double>() >= 1)
     fail(source, "objective.mask_prob", "must be in (0, 1)");
@@ -70,10 +65,8 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   if (double p = t["dropout"].get<double>(); p >= 1) fail(source, "train.dropout", "must be < 1 (negative: the model's own)");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
-  std::string sched = t["schedule"].get<std::string>();
-  if (sched != "linear" && sched != "cosine") fail(source, "train.schedule", "'" + sched + "' is not one of linear, cosine");
-  std::string dev = t["device"].get<std::string>();
-  if (dev != "auto" && dev != "cpu" && dev != "cuda") fail(source, "train.device", "'" + dev + "' is not one of auto, cpu, cuda");
+  one_of(t["schedule"], source, "train.schedule", {"linear", "cosine"});
+  one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   return cfg;
 }
 

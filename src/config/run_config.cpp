@@ -38,8 +38,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
-  std::string dev = t["device"].get<std::string>();
-  if (dev != "auto" && dev != "cpu" && dev != "cuda") fail(source, "train.device", "'" + dev + "' is not one of auto, cpu, cuda");
+  one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");

@@ -45,7 +45,7 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
   // positions more than ~0.4 at H = 256 (the frequencies are incommensurate).
   std::vector<double> freq;
   for (int64_t k = 0; k < dh / 2; ++k) {
-    double w = std::pow(10000.0, -2.0 * static_cast<double>(k) / static_cast<double>(H));
+    double w = sinusoid_frequency(k, H);  // the table init_sinusoidal_positions writes below
     if (w < 0.3) break;
     freq.push_back(w);
   }
@@ -91,10 +91,13 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
     bq = b.index({Slice(0, H)});
     bk = b.index({Slice(H, 2 * H)});
   }
+  // Every head's key block is the same: s times the reserved coordinates.
+  auto kh = torch::zeros({dh, H}, torch::kDouble);
+  kh.index_put_({Slice(0, R), Slice(0, R)}, torch::eye(R, torch::kDouble) * s);
   const auto offsets = local_attention_offsets(c);
   for (size_t h = 0; h < offsets.size(); ++h) {
     const int64_t r0 = static_cast<int64_t>(h) * dh;
-    auto qh = torch::zeros({dh, H}, torch::kDouble), kh = torch::zeros({dh, H}, torch::kDouble);
+    auto qh = torch::zeros({dh, H}, torch::kDouble);
     for (int64_t k = 0; k < K; ++k) {
       // (sin iw, cos iw) rotated to (sin (i+d)w, cos (i+d)w).
       const double a = static_cast<double>(offsets[h]) * freq[static_cast<size_t>(k)], cs = std::cos(a), sn = std::sin(a);
@@ -102,8 +105,6 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
       qh[2 * k][2 * k + 1] = s * sn;
       qh[2 * k + 1][2 * k] = -s * sn;
       qh[2 * k + 1][2 * k + 1] = s * cs;
-      kh[2 * k][2 * k] = s;
-      kh[2 * k + 1][2 * k + 1] = s;
     }
     wq.index({Slice(r0, r0 + dh)}).copy_(qh);
     wk.index({Slice(r0, r0 + dh)}).copy_(kh);

@@ -13,4 +13,8 @@ namespace lntune {
 // Returns the parameter's name; throws when the model has no such table.
 std::string init_sinusoidal_positions(torch::nn::Module& model, double std = 0.02);
 
+// The angular frequency of pair `pair` (columns 2 pair, 2 pair + 1) of that table for a hidden
+// size `hidden`: 10000^(-2 pair / hidden) rad per position.
+double sinusoid_frequency(int64_t pair, int64_t hidden);
+
 }  // namespace lntune

@@ -4,7 +4,7 @@ table: per task the dev metric (mean +- std over seeds), the average across task
 trainable-parameter % of each method.
 
     python3 scripts/table.py --spec configs/tables/main.json [--set model.path=DIR ...]
-                             [--sweep train.lr=1e-3,5e-4] [--force] [--aggregate-only]
+                             [--sweep train.lr=1e-3,5e-4] [--jobs N] [--force] [--aggregate-only]
 
 Spec (JSON):
     {"name": "main",
@@ -23,6 +23,12 @@ is reused (a finished cell) unless --force; a folder with a checkpoint but no re
 that was interrupted) is resumed with --resume; anything else starts afresh. So an interrupted
 grid is continued by running the same command again: only the missing cells run.
 
+--jobs N runs N cells at a time, each with cores/N intra-op threads (LNTUNE_THREADS, unless the
+caller set LNTUNE_THREADS or OMP_NUM_THREADS). The cells of these tables are small models whose
+ops are too short to keep every core busy: on this project's 2-core machine two bert-mini cells
+side by side finish 1.3x the steps per second of one alone (docs/benchmarks.md). Not for "time"
+tables, whose cells must run alone.
+
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
 named in the table, as the papers do). A cell whose results.json is unreadable or lacks the
 metric is reported as broken and left out of every mean; a task x method with fewer finished
@@ -32,6 +38,7 @@ method labelled "full". Writes OUT/table.md and OUT/table.json. Exit code: 0 whe
 finished and aggregated, 1 otherwise.
 """
 import argparse
+import concurrent.futures
 import itertools
 import json
 import math
@@ -130,7 +137,7 @@ def config_path(spec, cell):
     return config if os.path.isabs(config) else os.path.join(ROOT, config)
 
 
-def run_cell(lntune, spec, cell, force):
+def run_cell(lntune, spec, cell, force, env=None):
     run = cell["run"]
     res = os.path.join(run, "results.json")
     if os.path.exists(res) and not force:
@@ -153,10 +160,31 @@ def run_cell(lntune, spec, cell, force):
         cmd.append("--resume")
     os.makedirs(run, exist_ok=True)
     with open(os.path.join(run, "train.log"), "a") as log:
-        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log).returncode
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env).returncode
     if rc != 0:
         return f"failed (exit {rc}, see {run}/train.log)"
     return "resumed" if resumed else "ran"
+
+
+def cell_env(jobs):
+    """The environment of each cell: cores/jobs intra-op threads unless the caller chose."""
+    env = dict(os.environ)
+    if jobs > 1 and "LNTUNE_THREADS" not in env and "OMP_NUM_THREADS" not in env:
+        env["LNTUNE_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    return env
+
+
+def run_grid(lntune, spec, force, jobs):
+    todo = list(cells(spec))
+    env = cell_env(jobs)
+
+    # Cells are independent run folders, so they may finish in any order; each line names its cell.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        running = {pool.submit(run_cell, lntune, spec, cell, force, env): cell for cell in todo}
+        for i, done in enumerate(concurrent.futures.as_completed(running), 1):
+            cell = running[done]
+            label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
+            print(f"[{i}/{len(todo)}] {label}: {done.result()}", file=sys.stderr, flush=True)
 
 
 def read_cell(cell):
@@ -309,6 +337,7 @@ def main():
     ap.add_argument("--set", action="append", default=[], help="override for every cell: key=value")
     ap.add_argument("--sweep", action="append", default=[], help="key=v1,v2,... (replaces the spec's sweep)")
     ap.add_argument("--force", action="store_true", help="rerun finished cells")
+    ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each with cores/N threads)")
     ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
     ap.add_argument("--check", action="store_true", help="only check the spec: every cell's config exists")
     ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))
@@ -321,12 +350,12 @@ def main():
             fail(f"{a.spec}: no config for " + ", ".join(missing))
         print(f"{a.spec}: {sum(1 for _ in cells(spec))} cells, {len(configs)} configs, all present")
         return
+    if a.jobs < 1:
+        fail(f"--jobs {a.jobs}: must be at least 1")
+    if a.jobs > 1 and spec["report"] == "time" and not a.aggregate_only:
+        fail(f"--jobs {a.jobs}: {a.spec} is a time table, whose cells must run alone: use --jobs 1")
     if not a.aggregate_only:
-        todo = list(cells(spec))
-        for i, cell in enumerate(todo, 1):
-            label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
-            status = run_cell(a.lntune, spec, cell, a.force)
-            print(f"[{i}/{len(todo)}] {label}: {status}", file=sys.stderr, flush=True)
+        run_grid(a.lntune, spec, a.force, a.jobs)
     table = aggregate_time(spec) if spec["report"] == "time" else aggregate(spec)
     os.makedirs(spec["output_dir"], exist_ok=True)
     md = markdown_time(table) if spec["report"] == "time" else markdown(table)

@@ -18,6 +18,7 @@
 #include "ops/layernorm.h"
 #include "train/precision.h"
 #include "util/error.h"
+#include "util/threads.h"
 
 namespace lntune::cli {
 
@@ -125,6 +126,7 @@ int cmd_bench_norm(int argc, char** argv) {
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
+  configure_threads(/*uses_blas=*/false);  // norms have no GEMM: OpenMP gets every core
   std::string dev = a.count("device") ? a["device"].as<std::string>() : (torch::cuda::is_available() ? "cuda" : "cpu");
   if (dev != "cpu" && dev != "cuda") throw UsageError{"--device: cpu or cuda"};
   if (dev == "cuda" && !torch::cuda::is_available()) throw Error("--device cuda: no CUDA device here");

@@ -20,6 +20,7 @@
 #include "train/precision.h"
 #include "train/run_state.h"
 #include "util/error.h"
+#include "util/threads.h"
 
 namespace lntune::cli {
 
@@ -168,8 +169,8 @@ int cmd_bench_train(int argc, char** argv) {
     }
     return 0;
   }
-  std::printf("batch %lld x %lld tokens, %lld timed steps, %d threads, norm %s (impl %s)\n\n", static_cast<long long>(B),
-              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), at::get_num_threads(),
+  std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s)\n\n", static_cast<long long>(B),
+              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), threads_summary().c_str(),
               a["norm-type"].as<std::string>().c_str(), a["norm-impl"].as<std::string>().c_str());
   std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "io/checkpoint.h"
 #include "tokenizers/tokenizer.h"
+#include "util/threads.h"
 
 namespace lntune::cli {
 
@@ -86,7 +87,7 @@ int cmd_info(int argc, char** argv) {
   if (j.contains("tokenizer"))
     std::cout << "tokenizer    " << j["tokenizer"]["kind"].get<std::string>() << ", "
               << j["tokenizer"]["vocab"].get<size_t>() << " tokens\n";
-  std::cout << "threads      " << at::get_num_threads() << " intra-op\n";
+  std::cout << "threads      " << threads_summary() << "\n";
   std::cout << "load         " << lm.report.loaded << " tensors loaded, " << lm.report.unexpected.size()
             << " unexpected, " << lm.report.new_head.size() << " new head, " << lm.report.ignored.size()
             << " ignored buffers\n";

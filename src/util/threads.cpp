@@ -1,22 +1,61 @@
 #include "util/threads.h"
 
+#include <dlfcn.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
 namespace lntune {
+namespace {
 
-int configure_threads() {
-  int n = static_cast<int>(std::thread::hardware_concurrency());
+// An OpenBLAS query function, or null when OpenBLAS is not loaded (MKL builds, other BLAS).
+int call_openblas(const char* name, int fallback) {
+  using Fn = int (*)();
+  auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+  return fn ? fn() : fallback;
+}
+
+}  // namespace
+
+BlasThreading blas_threading() {
+  switch (call_openblas("openblas_get_parallel", -1)) {
+    case 0: return BlasThreading::Sequential;
+    case 1: return BlasThreading::Pthreads;
+    case 2: return BlasThreading::OpenMP;
+    default: return BlasThreading::Unknown;
+  }
+}
+
+int blas_threads() { return call_openblas("openblas_get_num_threads", 0); }
+
+int default_intra_op_threads(int cores, BlasThreading blas) {
+  if (cores < 1) cores = 1;
+  return blas == BlasThreading::Pthreads ? 1 : cores;
+}
+
+int configure_threads(bool uses_blas) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  int n = uses_blas ? default_intra_op_threads(cores, blas_threading()) : std::max(cores, 1);
   for (const char* var : {"OMP_NUM_THREADS", "LNTUNE_THREADS"})
     if (const char* v = std::getenv(var)) {
       int k = std::atoi(v);
       if (k > 0) n = k;
     }
-  if (n < 1) n = 1;
   at::set_num_threads(n);
   return n;
+}
+
+std::string threads_summary() {
+  std::string s = std::to_string(at::get_num_threads()) + " intra-op";
+  switch (blas_threading()) {
+    case BlasThreading::Pthreads: return s + " + OpenBLAS pthreads x" + std::to_string(blas_threads());
+    case BlasThreading::OpenMP: return s + " (OpenBLAS on OpenMP)";
+    case BlasThreading::Sequential: return s + " (OpenBLAS sequential)";
+    case BlasThreading::Unknown: break;
+  }
+  return s;
 }
 
 }  // namespace lntune

@@ -1,10 +1,28 @@
-// Thread set-up: Debian's LibTorch starts with one intra-op thread.
+// Thread set-up. Debian's LibTorch starts with one intra-op thread, and its GEMMs run on
+// OpenBLAS, which keeps its own pthread pool: the two pools must not fight over the cores.
 #pragma once
+
+#include <string>
 
 namespace lntune {
 
-// Sets LibTorch's intra-op threads to LNTUNE_THREADS, else OMP_NUM_THREADS, else the core count.
-// Returns the number set.
-int configure_threads();
+// How the BLAS under LibTorch runs its GEMMs, asked of OpenBLAS itself when it is the BLAS.
+enum class BlasThreading { Unknown, Sequential, Pthreads, OpenMP };
+BlasThreading blas_threading();
+int blas_threads();  // OpenBLAS's thread count, 0 when the BLAS is not OpenBLAS
+
+// The intra-op threads to use when the user chose none. With OpenBLAS's own pthread pool, 1:
+// its pool already spreads the GEMMs (most of the work) over every core, and OpenMP workers
+// spinning between ops take those cores from it (bert-mini training step 1.8x slower with 2
+// OpenMP threads than with 1 on a 2-core machine, docs/benchmarks.md). Otherwise every core.
+int default_intra_op_threads(int cores, BlasThreading blas);
+
+// Sets LibTorch's intra-op threads to LNTUNE_THREADS, else OMP_NUM_THREADS, else
+// default_intra_op_threads() — or every core when `uses_blas` is false (work without GEMMs,
+// e.g. the norm kernel benchmark, has no BLAS pool to leave the cores to). Returns the number set.
+int configure_threads(bool uses_blas = true);
+
+// One line for logs and `lntune info`: "1 intra-op (OpenMP) + OpenBLAS pthreads x2".
+std::string threads_summary();
 
 }  // namespace lntune

@@ -120,7 +120,8 @@ n_before=$(wc -l <<< "$done_before")
 [ "$n_before" -ge 2 ] && [ "$n_before" -lt 6 ] && ok || bad "the kill should leave a partial grid, found $n_before finished cells"
 stamps_before=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
 sleep 1
-$py "$table" --spec "$work/grid.json" --lntune "$lntune" > "$work/grid.md" 2> "$work/grid2.err" || bad "rerun failed: $(tail -3 "$work/grid2.err")"
+# The rerun runs two cells at a time: the same cells, the same table.
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" --jobs 2 > "$work/grid.md" 2> "$work/grid2.err" || bad "rerun failed: $(tail -3 "$work/grid2.err")"
 [ "$(find "$grid" -name results.json | wc -l)" = 6 ] && ok || bad "the rerun did not finish the grid"
 stamps_after=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
 [ "$stamps_before" = "$stamps_after" ] && ok || bad "finished cells were rerun"
@@ -139,5 +140,8 @@ ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
 echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"
 $py "$table" --spec "$work/bad.json" --aggregate-only > /dev/null 2> "$work/bad.err"
 [ $? = 1 ] && grep -q "bad.json: epochs: unknown key" "$work/bad.err" && ok || bad "unknown spec key: $(cat "$work/bad.err")"
+
+$py "$table" --spec "$work/time.json" --jobs 2 > /dev/null 2> "$work/jobs.err"
+[ $? = 1 ] && grep -q "time.json is a time table, whose cells must run alone" "$work/jobs.err" && ok || bad "--jobs 2 on a time table: $(cat "$work/jobs.err")"
 
 finish

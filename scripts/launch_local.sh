@@ -3,7 +3,8 @@
 # with the environment torchrun would set: RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.
 #   scripts/launch_local.sh N build/lntune train --config ... [--set ...]
 # Rank 0 prints the results and writes the run folder; the exit code is the worst of the N.
-# Each process gets nproc/N intra-op threads unless OMP_NUM_THREADS is set.
+# Each process gets nproc/N cores (LNTUNE_CORES, OPENBLAS_NUM_THREADS; lntune splits them between
+# its own threads and OpenBLAS's pool) unless LNTUNE_CORES or OMP_NUM_THREADS is set.
 set -uo pipefail
 n=${1:?usage: launch_local.sh N COMMAND...}
 shift
@@ -11,8 +12,12 @@ shift
 export MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 export MASTER_PORT=${MASTER_PORT:-$((20000 + RANDOM % 20000))}
 export WORLD_SIZE=$n
-threads=$(( $(nproc) / n ))
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( threads > 0 ? threads : 1 ))}
+share=$(( $(nproc) / n ))
+[ "$share" -gt 0 ] || share=1
+if [ -z "${OMP_NUM_THREADS:-}" ]; then
+  export LNTUNE_CORES=${LNTUNE_CORES:-$share}
+  export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-$LNTUNE_CORES}
+fi
 pids=()
 for ((r = 0; r < n; r++)); do
   RANK=$r LOCAL_RANK=$r "$@" &

@@ -23,8 +23,8 @@ is reused (a finished cell) unless --force; a folder with a checkpoint but no re
 that was interrupted) is resumed with --resume; anything else starts afresh. So an interrupted
 grid is continued by running the same command again: only the missing cells run.
 
---jobs N runs N cells at a time, each with cores/N intra-op threads (LNTUNE_THREADS, unless the
-caller set LNTUNE_THREADS or OMP_NUM_THREADS). The cells of these tables are small models whose
+--jobs N runs N cells at a time, each given cores/N cores (LNTUNE_CORES and OPENBLAS_NUM_THREADS,
+unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREADS). The cells of these tables are small models whose
 ops are too short to keep every core busy: on this project's 2-core machine two bert-mini cells
 side by side finish 1.3x the steps per second of one alone (docs/benchmarks.md). Not for "time"
 tables, whose cells must run alone.
@@ -167,10 +167,13 @@ def run_cell(lntune, spec, cell, force, env=None):
 
 
 def cell_env(jobs):
-    """The environment of each cell: cores/jobs intra-op threads unless the caller chose."""
+    """The environment of each cell: its share of the cores, unless the caller chose threads.
+    lntune splits the share between its own threads and OpenBLAS's pool (src/util/threads.h)."""
     env = dict(os.environ)
-    if jobs > 1 and "LNTUNE_THREADS" not in env and "OMP_NUM_THREADS" not in env:
-        env["LNTUNE_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    if jobs > 1 and not {"LNTUNE_THREADS", "OMP_NUM_THREADS", "LNTUNE_CORES"} & set(env):
+        share = str(max(1, (os.cpu_count() or 1) // jobs))
+        env["LNTUNE_CORES"] = share
+        env.setdefault("OPENBLAS_NUM_THREADS", share)
     return env
 
 

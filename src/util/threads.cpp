@@ -35,9 +35,15 @@ int default_intra_op_threads(int cores, BlasThreading blas) {
   return blas == BlasThreading::Pthreads ? 1 : cores;
 }
 
+int process_cores() {
+  if (const char* v = std::getenv("LNTUNE_CORES"))
+    if (int k = std::atoi(v); k > 0) return k;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 int configure_threads(bool uses_blas) {
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  int n = uses_blas ? default_intra_op_threads(cores, blas_threading()) : std::max(cores, 1);
+  const int cores = process_cores();
+  int n = uses_blas ? default_intra_op_threads(cores, blas_threading()) : cores;
   for (const char* var : {"OMP_NUM_THREADS", "LNTUNE_THREADS"})
     if (const char* v = std::getenv(var)) {
       int k = std::atoi(v);

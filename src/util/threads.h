@@ -17,12 +17,17 @@ int blas_threads();  // OpenBLAS's thread count, 0 when the BLAS is not OpenBLAS
 // OpenMP threads than with 1 on a 2-core machine, docs/benchmarks.md). Otherwise every core.
 int default_intra_op_threads(int cores, BlasThreading blas);
 
+// The cores this process may use: LNTUNE_CORES (set by launchers that start several processes
+// on one machine, with OPENBLAS_NUM_THREADS to match), else every core.
+int process_cores();
+
 // Sets LibTorch's intra-op threads to LNTUNE_THREADS, else OMP_NUM_THREADS, else
-// default_intra_op_threads() — or every core when `uses_blas` is false (work without GEMMs,
-// e.g. the norm kernel benchmark, has no BLAS pool to leave the cores to). Returns the number set.
+// default_intra_op_threads(process_cores()) — or process_cores() when `uses_blas` is false (work
+// without GEMMs, e.g. the norm kernel benchmark, has no BLAS pool to leave the cores to).
+// Returns the number set.
 int configure_threads(bool uses_blas = true);
 
-// One line for logs and `lntune info`: "1 intra-op (OpenMP) + OpenBLAS pthreads x2".
+// One line for logs and `lntune info`: "1 intra-op + OpenBLAS pthreads x2".
 std::string threads_summary();
 
 }  // namespace lntune

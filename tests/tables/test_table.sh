@@ -120,6 +120,19 @@ n_before=$(wc -l <<< "$done_before")
 [ "$n_before" -ge 2 ] && [ "$n_before" -lt 6 ] && ok || bad "the kill should leave a partial grid, found $n_before finished cells"
 stamps_before=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
 sleep 1
+# --jobs gives each cell its share of the cores, unless the caller chose threads.
+env -u OMP_NUM_THREADS -u LNTUNE_THREADS -u LNTUNE_CORES -u OPENBLAS_NUM_THREADS $py - "$table" <<'PY' && ok || bad "cell_env (see above)"
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("table", sys.argv[1])
+t = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(t)
+share = str(max(1, os.cpu_count() // 2))
+e = t.cell_env(2)
+assert e["LNTUNE_CORES"] == share and e["OPENBLAS_NUM_THREADS"] == share, e
+assert "LNTUNE_CORES" not in t.cell_env(1)
+os.environ["OMP_NUM_THREADS"] = "1"
+assert "LNTUNE_CORES" not in t.cell_env(2)
+PY
 # The rerun runs two cells at a time: the same cells, the same table.
 $py "$table" --spec "$work/grid.json" --lntune "$lntune" --jobs 2 > "$work/grid.md" 2> "$work/grid2.err" || bad "rerun failed: $(tail -3 "$work/grid2.err")"
 [ "$(find "$grid" -name results.json | wc -l)" = 6 ] && ok || bad "the rerun did not finish the grid"

@@ -29,7 +29,14 @@ TEST(Threads, OverridesAndNoBlasWork) {
   EXPECT_EQ(configure_threads(), 3);
   EXPECT_EQ(at::get_num_threads(), 3);
   ::unsetenv("LNTUNE_THREADS");
+  // A launcher's share of the cores (LNTUNE_CORES) takes the place of the core count.
+  ::setenv("LNTUNE_CORES", "5", 1);
+  EXPECT_EQ(process_cores(), 5);
+  EXPECT_EQ(configure_threads(/*uses_blas=*/false), 5);
+  EXPECT_EQ(configure_threads(), default_intra_op_threads(5, blas_threading()));
+  ::unsetenv("LNTUNE_CORES");
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(process_cores(), cores);
   EXPECT_EQ(configure_threads(/*uses_blas=*/false), cores);
   EXPECT_EQ(configure_threads(), default_intra_op_threads(cores, blas_threading()));
   // The summary names what was set and, with OpenBLAS's pool, its size.

@@ -4,7 +4,8 @@ table: per task the dev metric (mean +- std over seeds), the average across task
 trainable-parameter % of each method.
 
     python3 scripts/table.py --spec configs/tables/main.json [--set model.path=DIR ...]
-                             [--sweep train.lr=1e-3,5e-4] [--jobs N] [--force] [--aggregate-only]
+                             [--sweep train.lr=1e-3,5e-4] [--tasks rte,mrpc] [--jobs N] [--force]
+                             [--aggregate-only]
 
 Spec (JSON):
     {"name": "main",
@@ -22,6 +23,9 @@ Every cell is a run folder OUT/<task>/<method>/<sweep point>/seed<k>. A folder w
 is reused (a finished cell) unless --force; a folder with a checkpoint but no results.json (a run
 that was interrupted) is resumed with --resume; anything else starts afresh. So an interrupted
 grid is continued by running the same command again: only the missing cells run.
+
+--tasks keeps only the named tasks of the spec (runs them and writes a table of them alone): e.g.
+the main table without SST-2, whose 67 k training sentences cost an hour per cell on 2 cores.
 
 --jobs N runs N cells at a time, each given cores/N cores (LNTUNE_CORES and OPENBLAS_NUM_THREADS,
 unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREADS). The cells of these tables are small models whose
@@ -62,7 +66,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def load_spec(path, sets, sweep_args):
+def load_spec(path, sets, sweep_args, tasks=None):
     try:
         spec = json.load(open(path))
     except (OSError, json.JSONDecodeError) as e:
@@ -74,6 +78,12 @@ def load_spec(path, sets, sweep_args):
     for k in ("tasks", "methods", "seeds"):
         if not isinstance(spec.get(k), list) or not spec[k]:
             fail(f"{path}: {k}: must be a non-empty list")
+    if tasks:
+        wanted = [t for t in tasks.split(",") if t]
+        unknown = [t for t in wanted if t not in spec["tasks"]]
+        if unknown or not wanted:
+            fail(f"--tasks {tasks}: {', '.join(unknown) or 'none given'} not in {path}'s tasks ({', '.join(spec['tasks'])})")
+        spec["tasks"] = [t for t in spec["tasks"] if t in wanted]
     spec.setdefault("set", {})
     spec.setdefault("report", "metric")
     if spec["report"] not in ("metric", "time"):
@@ -340,12 +350,13 @@ def main():
     ap.add_argument("--set", action="append", default=[], help="override for every cell: key=value")
     ap.add_argument("--sweep", action="append", default=[], help="key=v1,v2,... (replaces the spec's sweep)")
     ap.add_argument("--force", action="store_true", help="rerun finished cells")
+    ap.add_argument("--tasks", help="comma list: only these of the spec's tasks")
     ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each with cores/N threads)")
     ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
     ap.add_argument("--check", action="store_true", help="only check the spec: every cell's config exists")
     ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))
     a = ap.parse_args()
-    spec = load_spec(a.spec, a.set, a.sweep)
+    spec = load_spec(a.spec, a.set, a.sweep, a.tasks)
     if a.check:
         configs = {config_path(spec, c) for c in cells(spec)}
         missing = sorted(c for c in configs if not os.path.exists(c))

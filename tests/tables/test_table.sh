@@ -57,6 +57,19 @@ PY
 grep -q "| ln | 0.041 | 62.0 ± 2.0 \[lr=0.001\] | 40.0 ± 10.0 \[lr=0.0005\] | 51.0 |" "$out/table.md" && ok || bad "table.md row: $(grep '| ln' "$out/table.md")"
 grep -q "(2 of 3 seeds)" "$out/table.md" && grep -q "seed3\`: broken" "$out/table.md" && ok || bad "table.md does not report the incomplete/broken cells"
 
+# --tasks keeps only the named tasks: the rte half of the same folders, complete for ln.
+$py "$table" --spec "$work/agg.json" --aggregate-only --tasks rte > /dev/null 2> "$work/tasks.err"
+$py - "$out/table.json" <<'PY' && ok || bad "--tasks rte table (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["tasks"] == ["rte"], t["tasks"]
+ln = t["methods"][0]
+assert list(ln["cells"]) == ["rte"] and abs(ln["average"] - 0.62) < 1e-9, ln
+assert all("/cola/" not in p["run"] for p in t["problems"]), t["problems"]
+PY
+$py "$table" --spec "$work/agg.json" --aggregate-only --tasks rte,qnli > /dev/null 2> "$work/tasks.err"
+[ $? = 1 ] && grep -q "^table: error: --tasks rte,qnli: qnli not in .*agg.json's tasks (rte, cola)" "$work/tasks.err" && ok || bad "--tasks with an unknown task: $(cat "$work/tasks.err")"
+
 # --- 1b. the efficiency table ("report": "time") on fabricated folders -------------------------
 fabt() {  # fabt <run dir> <seconds per epoch> <peak MB>
   mkdir -p "$1"

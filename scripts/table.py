@@ -28,8 +28,8 @@ grid is continued by running the same command again: only the missing cells run.
 the main table without SST-2, whose 67 k training sentences cost an hour per cell on 2 cores.
 
 --jobs N runs N cells at a time, each given cores/N cores (LNTUNE_CORES and OPENBLAS_NUM_THREADS,
-unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREADS). The cells of these tables are small models whose
-ops are too short to keep every core busy: on this project's 2-core machine two bert-mini cells
+unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREADS). The cells of
+these tables are small models whose ops are too short to keep every core busy: on this project's 2-core machine two bert-mini cells
 side by side finish 1.3x the steps per second of one alone (docs/benchmarks.md). Not for "time"
 tables, whose cells must run alone.
 
@@ -351,7 +351,7 @@ def main():
     ap.add_argument("--sweep", action="append", default=[], help="key=v1,v2,... (replaces the spec's sweep)")
     ap.add_argument("--force", action="store_true", help="rerun finished cells")
     ap.add_argument("--tasks", help="comma list: only these of the spec's tasks")
-    ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each with cores/N threads)")
+    ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each given cores/N cores)")
     ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
     ap.add_argument("--check", action="store_true", help="only check the spec: every cell's config exists")
     ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))

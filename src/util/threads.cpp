@@ -17,6 +17,13 @@ int call_openblas(const char* name, int fallback) {
   return fn ? fn() : fallback;
 }
 
+// The positive integer in environment variable `name`, else 0.
+int env_positive(const char* name) {
+  const char* v = std::getenv(name);
+  const int k = v ? std::atoi(v) : 0;
+  return k > 0 ? k : 0;
+}
+
 }  // namespace
 
 BlasThreading blas_threading() {
@@ -36,19 +43,15 @@ int default_intra_op_threads(int cores, BlasThreading blas) {
 }
 
 int process_cores() {
-  if (const char* v = std::getenv("LNTUNE_CORES"))
-    if (int k = std::atoi(v); k > 0) return k;
+  if (int k = env_positive("LNTUNE_CORES")) return k;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 int configure_threads(bool uses_blas) {
   const int cores = process_cores();
   int n = uses_blas ? default_intra_op_threads(cores, blas_threading()) : cores;
-  for (const char* var : {"OMP_NUM_THREADS", "LNTUNE_THREADS"})
-    if (const char* v = std::getenv(var)) {
-      int k = std::atoi(v);
-      if (k > 0) n = k;
-    }
+  for (const char* var : {"OMP_NUM_THREADS", "LNTUNE_THREADS"})  // the later one wins
+    if (int k = env_positive(var)) n = k;
   at::set_num_threads(n);
   return n;
 }

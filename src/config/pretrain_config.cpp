@@ -10,7 +10,7 @@ nlohmann::json pretrain_config_defaults() {
   // model.config is open (HF config.json fields over the preset); everything else is strict.
   return nlohmann::json::parse(R"({
     "model": {"preset": "", "config": {}, "path": "", "position_init": "normal",
-              "attention_init": "normal",
+              "attention_init": "normal", "embedding_init": "normal",
               "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
     "tokenizer": "",
     "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
@@ -44,6 +44,8 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   if (has_path && pinit != "normal") fail(source, "model.position_init", "applies to a new model (preset), not to a checkpoint path");
   std::string ainit = one_of(m["attention_init"], source, "model.attention_init", {"normal", "local"});
   if (has_path && ainit != "normal") fail(source, "model.attention_init", "applies to a new model (preset), not to a checkpoint path");
+  std::string einit = one_of(m["embedding_init"], source, "model.embedding_init", {"normal", "ppmi"});
+  if (has_path && einit != "normal") fail(source, "model.embedding_init", "applies to a new model (preset), not to a checkpoint path");
   if (ainit == "local" && pinit != "sinusoidal")
     fail(source, "model.attention_init", "'local' builds on sinusoidal positions: set model.position_init to sinusoidal");
   if (cfg["corpus"]["path"].get<std::string>().empty()) fail(source, "corpus.path", "missing");

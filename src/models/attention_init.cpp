@@ -2,21 +2,12 @@
 
 #include <cmath>
 
+#include "models/model.h"
 #include "models/position_init.h"
 #include "util/error.h"
 #include "util/strings.h"
 
 namespace lntune {
-
-namespace {
-
-torch::Tensor param(torch::nn::Module& model, const std::string& suffix) {
-  for (auto& p : model.named_parameters())
-    if (ends_with(p.key(), suffix)) return p.value();
-  throw Error("the model has no parameter ending in " + suffix);
-}
-
-}  // namespace
 
 std::vector<int64_t> local_attention_offsets(const ModelConfig& c) {
   std::vector<int64_t> all = c.is_bert() ? std::vector<int64_t>{-1, 1, -2, 2} : std::vector<int64_t>{-1, -2, -3, -4};
@@ -56,12 +47,12 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
   for (double w : freq) gap += 1.0 - std::cos(w);
   init_sinusoidal_positions(model);
   // Reserve columns [0, R) for position: the words (and BERT's token types) start at 0 there.
-  auto words = param(model, c.is_bert() ? "embeddings.word_embeddings.weight" : "wte.weight");
-  auto pos = param(model, c.is_bert() ? "embeddings.position_embeddings.weight" : "wpe.weight");
+  auto words = parameter_ending(model, c.is_bert() ? "embeddings.word_embeddings.weight" : "wte.weight");
+  auto pos = parameter_ending(model, c.is_bert() ? "embeddings.position_embeddings.weight" : "wpe.weight");
   words.index_put_({Slice(), Slice(0, R)}, 0.0);
   torch::Tensor types;
   if (c.is_bert()) {
-    types = param(model, "embeddings.token_type_embeddings.weight");
+    types = parameter_ending(model, "embeddings.token_type_embeddings.weight");
     types.index_put_({Slice(), Slice(0, R)}, 0.0);
   }
 
@@ -80,12 +71,12 @@ LocalAttentionInit init_local_attention(torch::nn::Module& model, const ModelCon
   // (Query, key) weights as [out, in] views: BERT's Linear layout, GPT-2's Conv1D [in, 3H] transposed.
   torch::Tensor wq, wk, bq, bk;
   if (c.is_bert()) {
-    wq = param(model, "encoder.layer.0.attention.self.query.weight");
-    wk = param(model, "encoder.layer.0.attention.self.key.weight");
-    bq = param(model, "encoder.layer.0.attention.self.query.bias");
-    bk = param(model, "encoder.layer.0.attention.self.key.bias");
+    wq = parameter_ending(model, "encoder.layer.0.attention.self.query.weight");
+    wk = parameter_ending(model, "encoder.layer.0.attention.self.key.weight");
+    bq = parameter_ending(model, "encoder.layer.0.attention.self.query.bias");
+    bk = parameter_ending(model, "encoder.layer.0.attention.self.key.bias");
   } else {
-    auto w = param(model, "h.0.attn.c_attn.weight"), b = param(model, "h.0.attn.c_attn.bias");
+    auto w = parameter_ending(model, "h.0.attn.c_attn.weight"), b = parameter_ending(model, "h.0.attn.c_attn.bias");
     wq = w.index({Slice(), Slice(0, H)}).t();
     wk = w.index({Slice(), Slice(H, 2 * H)}).t();
     bq = b.index({Slice(0, H)});

@@ -81,6 +81,12 @@ void init_weights(torch::nn::Module& model, double std, const std::vector<std::s
       if (e->options.padding_idx()) e->weight[*e->options.padding_idx()].zero_();
 }
 
+torch::Tensor parameter_ending(torch::nn::Module& m, const std::string& suffix) {
+  for (auto& p : m.named_parameters())
+    if (ends_with(p.key(), suffix)) return p.value();
+  throw Error("the model has no parameter ending in " + suffix);
+}
+
 int64_t count_backbone_parameters(TaskModelImpl& m) {
   int64_t n = 0;
   for (const auto& p : m.named_parameters())

@@ -66,6 +66,9 @@ torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarTy
 torch::Tensor lm_hidden(const torch::Tensor& h, const Batch& b);
 
 int64_t count_parameters(torch::nn::Module& m);
+// The first parameter whose name ends in `suffix` (e.g. "embeddings.word_embeddings.weight");
+// throws when there is none.
+torch::Tensor parameter_ending(torch::nn::Module& m, const std::string& suffix);
 // Parameters under the backbone prefix ("bert." / "transformer."): the model without its head.
 int64_t count_backbone_parameters(TaskModelImpl& m);
 

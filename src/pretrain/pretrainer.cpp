@@ -15,6 +15,7 @@
 #include "models/position_init.h"
 #include "models/presets.h"
 #include "pretrain/corpus.h"
+#include "pretrain/embedding_init.h"
 #include "pretrain/lm_batch.h"
 #include "tokenizers/tokenizer.h"
 #include "train/adamw.h"
@@ -40,6 +41,7 @@ struct Setup {
   std::unique_ptr<Tokenizer> tok;
   std::string tok_dir;
   bool mlm = true;
+  int64_t position_columns = 0;  // embedding columns the local attention init keeps for position
 };
 
 Setup build(const nlohmann::json& cfg, const std::string& source) {
@@ -87,8 +89,11 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   s.model = build_model(run_mc, head, norm);
   s.model->config = mc;
   init_weights(*s.model);
-  if (m["attention_init"].get<std::string>() == "local")  // also writes the sinusoidal positions
-    spdlog::info("local attention init: {}", init_local_attention(*s.model, mc).describe());
+  if (m["attention_init"].get<std::string>() == "local") {  // also writes the sinusoidal positions
+    auto local = init_local_attention(*s.model, mc);
+    s.position_columns = local.reserved_columns;
+    spdlog::info("local attention init: {}", local.describe());
+  }
   else if (m["position_init"].get<std::string>() == "sinusoidal")
     spdlog::info("{}: sinusoidal initialisation", init_sinusoidal_positions(*s.model));
   if (ck) {
@@ -216,6 +221,11 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
 
   const int32_t sep = static_cast<int32_t>(mlm ? required_id(*s.tok, "[SEP]", s.tok_dir) : required_id(*s.tok, "<|endoftext|>", s.tok_dir));
   CorpusSplit corpus = load_corpus(cfg, s, sep, out);
+  // Needs the corpus, so it comes after build(); a resumed run loads its weights instead.
+  if (cfg["model"]["embedding_init"].get<std::string>() == "ppmi" && !resume)
+    spdlog::info("ppmi embedding init: {}",
+                 init_ppmi_embeddings(*s.model, s.model->config, corpus.train.ids, sep, s.position_columns, 0.02, {}, seed)
+                     .describe());
   const auto& oc = cfg["objective"];
   MaskingOptions mo;
   mo.prob = oc["mask_prob"].get<double>();

@@ -46,6 +46,14 @@ grep -q "local attention init: layer 0 heads start at offsets -1, +1 " "$work/lo
 ll0=$(eval_field "$work/local/metrics.jsonl" first loss) ll1=$(eval_field "$work/local/metrics.jsonl" last loss)
 awk -v a="$ll0" -v b="$ll1" 'BEGIN { exit !(b < a - 1) }' && ok || bad "local-init MLM did not learn: $ll0 -> $ll1"
 
+# 1c. model.embedding_init ppmi reaches the model (the vectors themselves: EmbeddingInit.*): the
+#     init is logged over the corpus's words and the run learns.
+"$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/ppmi" --set train.max_steps=30 \
+  --set model.embedding_init='"ppmi"' > /dev/null 2> "$work/ppmi.err" || bad "ppmi-init pretrain failed: $(tail -1 "$work/ppmi.err")"
+grep -Eq "ppmi embedding init: [0-9]{4,} word vectors" "$work/ppmi.err" && ok || bad "ppmi init not logged: $(grep -i ppmi "$work/ppmi.err")"
+pl0=$(eval_field "$work/ppmi/metrics.jsonl" first loss) pl1=$(eval_field "$work/ppmi/metrics.jsonl" last loss)
+awk -v a="$pl0" -v b="$pl1" 'BEGIN { exit !(b < a - 1) }' && ok || bad "ppmi-init MLM did not learn: $pl0 -> $pl1"
+
 # 2. The model folder is HF's layout and loads back: info sees the MLM head with no stray key;
 #    fine-tuning it builds a classifier (the pooler, absent from MLM checkpoints, starts fresh).
 m=$work/bert/model

@@ -34,6 +34,9 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_EQ(c["model"]["attention_init"], "normal");
   c = resolve_pretrain_config(base(), {"model.position_init=\"sinusoidal\"", "model.attention_init=\"local\""}, "p.json");
   EXPECT_EQ(c["model"]["attention_init"], "local");
+  EXPECT_EQ(c["model"]["embedding_init"], "normal");
+  c = resolve_pretrain_config(base(), {"model.embedding_init=\"ppmi\""}, "p.json");
+  EXPECT_EQ(c["model"]["embedding_init"], "ppmi");
 }
 
 TEST(PretrainConfig, ErrorsNameTheKey) {
@@ -59,6 +62,14 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
             "p.json: model.attention_init: 'mimetic' is not one of normal, local");
   EXPECT_EQ(error_of(base(), {"model.attention_init=\"local\""}),
             "p.json: model.attention_init: 'local' builds on sinusoidal positions: set model.position_init to sinusoidal");
+  EXPECT_EQ(error_of(base(), {"model.embedding_init=\"glove\""}),
+            "p.json: model.embedding_init: 'glove' is not one of normal, ppmi");
+  j = base();
+  j["model"].erase("preset");
+  j["model"].erase("config");
+  j["model"]["path"] = "runs/models/x";
+  j["model"]["embedding_init"] = "ppmi";
+  EXPECT_EQ(error_of(j), "p.json: model.embedding_init: applies to a new model (preset), not to a checkpoint path");
   j = base();
   j["model"]["config"] = 3;
   EXPECT_NE(error_of(j).find("model.config"), std::string::npos);

@@ -29,8 +29,9 @@ struct PpmiOptions {
 // separator itself is not counted.
 CsrMatrix cooccurrence_counts(const std::vector<int32_t>& ids, int64_t vocab, int32_t separator, int window);
 
-// PPMI of a co-occurrence matrix: max(0, log(X_ab * total / (rowsum_a * ctx_b))), where ctx_b
-// is colsum_b^cds rescaled to sum to `total`. Zeros are dropped, so the result is sparser.
+// PPMI of a symmetric co-occurrence matrix (as cooccurrence_counts makes; its column sums are
+// its row sums): max(0, log(X_ab * total / (rowsum_a * ctx_b))), where ctx_b is colsum_b^cds
+// rescaled to sum to `total`. Zeros are dropped, so the result is sparser.
 CsrMatrix ppmi(const CsrMatrix& counts, double context_smoothing);
 
 // Row sums (how often each token was counted with a neighbour): 0 = never seen in the stream.

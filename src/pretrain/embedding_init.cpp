@@ -77,6 +77,7 @@ EmbeddingInitReport init_ppmi_embeddings(torch::nn::Module& model, const ModelCo
     if (seen_counts[static_cast<size_t>(r)] > 0) seen.push_back(r);
   if (seen.size() < 2) throw Error("ppmi embedding init: the stream has fewer than two distinct co-occurring tokens");
   std::vector<double> sv;
+  // A vocabulary smaller than the free columns (toy models only) fills the first V of them.
   auto e = symmetric_svd_factor(m, std::min<int64_t>(dims, V), 4, 64, seed, &sv);
   auto rows = torch::tensor(seen, torch::kLong);
   auto v = e.index_select(0, rows);

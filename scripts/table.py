@@ -29,9 +29,9 @@ the main table without SST-2, whose 67 k training sentences cost an hour per cel
 
 --jobs N runs N cells at a time, each given cores/N cores (LNTUNE_CORES and OPENBLAS_NUM_THREADS,
 unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREADS). The cells of
-these tables are small models whose ops are too short to keep every core busy: on this project's 2-core machine two bert-mini cells
-side by side finish 1.3x the steps per second of one alone (docs/benchmarks.md). Not for "time"
-tables, whose cells must run alone.
+these tables are small models whose ops are too short to keep every core busy: on this project's
+2-core machine two bert-mini cells side by side finish 1.3x the steps per second of one alone
+(docs/benchmarks.md). Not for "time" tables, whose cells must run alone.
 
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
 named in the table, as the papers do). A cell whose results.json is unreadable or lacks the

@@ -48,6 +48,14 @@ CsrMatrix to_csr(const std::vector<Entry>& e, int64_t n) {
   return m;
 }
 
+std::vector<double> row_sums(const CsrMatrix& m) {
+  std::vector<double> s(static_cast<size_t>(m.n), 0.0);
+  for (int64_t r = 0; r < m.n; ++r)
+    for (int64_t k = m.row_ptr[static_cast<size_t>(r)]; k < m.row_ptr[static_cast<size_t>(r) + 1]; ++k)
+      s[static_cast<size_t>(r)] += m.val[static_cast<size_t>(k)];
+  return s;
+}
+
 }  // namespace
 
 CsrMatrix cooccurrence_counts(const std::vector<int32_t>& ids, int64_t vocab, int32_t separator, int window) {
@@ -84,14 +92,6 @@ CsrMatrix cooccurrence_counts(const std::vector<int32_t>& ids, int64_t vocab, in
     total = total.empty() ? std::move(run) : merge_add(total, run);
   }
   return to_csr(total, vocab);
-}
-
-std::vector<double> row_sums(const CsrMatrix& m) {
-  std::vector<double> s(static_cast<size_t>(m.n), 0.0);
-  for (int64_t r = 0; r < m.n; ++r)
-    for (int64_t k = m.row_ptr[static_cast<size_t>(r)]; k < m.row_ptr[static_cast<size_t>(r) + 1]; ++k)
-      s[static_cast<size_t>(r)] += m.val[static_cast<size_t>(k)];
-  return s;
 }
 
 CsrMatrix ppmi(const CsrMatrix& counts, double context_smoothing) {

@@ -34,7 +34,4 @@ CsrMatrix cooccurrence_counts(const std::vector<int32_t>& ids, int64_t vocab, in
 // rescaled to sum to `total`. Zeros are dropped, so the result is sparser.
 CsrMatrix ppmi(const CsrMatrix& counts, double context_smoothing);
 
-// Row sums (how often each token was counted with a neighbour): 0 = never seen in the stream.
-std::vector<double> row_sums(const CsrMatrix& m);
-
 }  // namespace lntune

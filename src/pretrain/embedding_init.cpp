@@ -69,12 +69,11 @@ EmbeddingInitReport init_ppmi_embeddings(torch::nn::Module& model, const ModelCo
   if (first_column < 0 || dims < 1)
     throw Error("ppmi embedding init: first column " + std::to_string(first_column) + " leaves no column of " + std::to_string(H));
   auto counts = cooccurrence_counts(ids, V, separator, o.window);
-  auto seen_counts = row_sums(counts);
+  std::vector<int64_t> seen;  // every stored count is positive: a non-empty row is a seen token
+  for (int64_t r = 0; r < V; ++r)
+    if (counts.row_ptr[static_cast<size_t>(r) + 1] > counts.row_ptr[static_cast<size_t>(r)]) seen.push_back(r);
   auto m = ppmi(counts, o.context_smoothing);
   counts = CsrMatrix();  // the counts can be large; only the PPMI matrix is needed from here
-  std::vector<int64_t> seen;
-  for (int64_t r = 0; r < V; ++r)
-    if (seen_counts[static_cast<size_t>(r)] > 0) seen.push_back(r);
   if (seen.size() < 2) throw Error("ppmi embedding init: the stream has fewer than two distinct co-occurring tokens");
   std::vector<double> sv;
   // A vocabulary smaller than the free columns (toy models only) fills the first V of them.

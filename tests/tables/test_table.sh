@@ -70,6 +70,21 @@ PY
 $py "$table" --spec "$work/agg.json" --aggregate-only --tasks rte,qnli > /dev/null 2> "$work/tasks.err"
 [ $? = 1 ] && grep -q "^table: error: --tasks rte,qnli: qnli not in .*agg.json's tasks (rte, cola)" "$work/tasks.err" && ok || bad "--tasks with an unknown task: $(cat "$work/tasks.err")"
 
+# --seeds keeps only the named seeds: seeds 1 and 2 leave out full's broken third rte seed, so
+# full's rte cell is complete (2 of 2) and ln's rte mean is over 0.60 and 0.62 alone.
+$py "$table" --spec "$work/agg.json" --aggregate-only --seeds 2,1 > /dev/null 2> "$work/seeds.err"
+$py - "$out/table.json" <<'PY' && ok || bad "--seeds 2,1 table (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["seeds"] == [1, 2], t["seeds"]
+ln, full = t["methods"]
+assert abs(ln["cells"]["rte"]["mean"] - 0.61) < 1e-9 and ln["cells"]["rte"]["n"] == 2, ln["cells"]["rte"]
+assert full["cells"]["rte"]["complete"], full["cells"]["rte"]
+assert not any("broken" in p["problem"] or p["run"].endswith("seed3") for p in t["problems"]), t["problems"]
+PY
+$py "$table" --spec "$work/agg.json" --aggregate-only --seeds 1,7 > /dev/null 2> "$work/seeds.err"
+[ $? = 1 ] && grep -q "^table: error: --seeds 1,7: 7 not in .*agg.json's seeds (1, 2, 3)" "$work/seeds.err" && ok || bad "--seeds with an unknown seed: $(cat "$work/seeds.err")"
+
 # --- 1b. the efficiency table ("report": "time") on fabricated folders -------------------------
 fabt() {  # fabt <run dir> <seconds per epoch> <peak MB>
   mkdir -p "$1"

@@ -105,17 +105,45 @@ def scatter(table_json, out):
     fig.savefig(out, dpi=110)
 
 
+def run_labels(runs):
+    """What tells the runs apart: their paths less the folders all of them share at the start and
+    the end (runs/tables/main/cola/{full,ln}/default/seed42 -> full, ln). One run: its last two."""
+    parts = [os.path.normpath(r).split(os.sep) for r in runs]
+    if len(parts) == 1:
+        return ["/".join(parts[0][-2:])]
+    head = 0
+    while all(len(p) > head + 1 and p[head] == parts[0][head] for p in parts):
+        head += 1
+    tail = 0
+    while all(len(p) - tail - 1 > head and p[-1 - tail] == parts[0][-1 - tail] for p in parts):
+        tail += 1
+    return ["/".join(p[head:len(p) - tail]) for p in parts]
+
+
+# The task's own metric when a run has no results.json yet (still running): GLUE's headline.
+METRIC_PREFERENCE = ("mcc", "pearson", "f1", "accuracy")
+
+
+def run_metric(run, eval_keys):
+    try:
+        m = json.load(open(os.path.join(run, "results.json"))).get("metric")
+        if m in eval_keys:
+            return m
+    except (OSError, ValueError):
+        pass
+    return next((m for m in METRIC_PREFERENCE if m in eval_keys), next(iter(eval_keys)))
+
+
 def curves(out, runs):
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    for run in runs:
+    for run, name in zip(runs, run_labels(runs)):
         train, evals = [], []
         for line in open(os.path.join(run, "metrics.jsonl")):
             j = json.loads(line)
             (evals if "eval" in j else train).append(j)
-        name = os.path.basename(os.path.normpath(run))
         a.plot([j["step"] for j in train], [j["loss"] for j in train], lw=0.8, label=name)
         if evals:
-            metric = next(iter(evals[0]["eval"]))
+            metric = run_metric(run, evals[0]["eval"])
             b.plot([j["step"] for j in evals], [100 * j["eval"][metric] for j in evals], "o-", label=f"{name} ({metric})")
     a.set_xlabel("step")
     a.set_ylabel("training loss")

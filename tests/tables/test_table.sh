@@ -176,6 +176,21 @@ ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
   /usr/bin/python3 "$(dirname "$table")/plot_runs.py" scatter "$grid/table.json" "$work/s.png" > /dev/null 2>> "$work/plot.err" &&
   /usr/bin/python3 "$(dirname "$table")/plot_runs.py" curves "$work/c.png" "$ln_cell" > /dev/null 2>> "$work/plot.err" &&
   [ -s "$work/d.png" ] && [ -s "$work/s.png" ] && [ -s "$work/c.png" ] && ok || bad "plots: $(tail -3 "$work/plot.err")"
+# Curves name each run by what tells the runs apart and plot the task's own metric (the toy
+# task's results.json says accuracy; a CoLA-like run without results.json falls back to mcc).
+mkdir -p "$work/noresults" && printf '{"step":1,"loss":0.7}\n{"step":2,"eval":{"accuracy":0.7,"mcc":0.1}}\n' > "$work/noresults/metrics.jsonl"
+/usr/bin/python3 - "$(dirname "$table")" "$ln_cell" "$work/noresults" <<'PY' && ok || bad "plot_runs labels/metric (see above)"
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot_runs as p
+assert p.run_labels(["g/cola/full/d/seed42", "g/cola/ln/d/seed42"]) == ["full", "ln"]
+assert p.run_labels(["g/cola/ln/d/seed42", "g/cola/ln/d/seed43"]) == ["seed42", "seed43"]
+assert p.run_labels(["g/rte/ln/s1", "g/cola/ln/s1"]) == ["rte", "cola"]
+assert p.run_labels(["runs/x/seed42"]) == ["x/seed42"]
+assert p.run_metric(sys.argv[2], {"accuracy": 0.5, "mcc": 0.1}) == "accuracy", p.run_metric(sys.argv[2], {"accuracy": 0.5, "mcc": 0.1})
+assert p.run_metric(sys.argv[3], {"accuracy": 0.7, "mcc": 0.1}) == "mcc"
+assert p.run_metric(sys.argv[3], {"pearson": 0.7, "spearman": 0.1}) == "pearson"
+PY
 
 # --- 3. spec errors -------------------------------------------------------------------------
 echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"

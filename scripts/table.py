@@ -14,6 +14,7 @@ Spec (JSON):
      "seeds": [42, 43, 44],
      "set": {"train.epochs": 3},                # overrides for every cell
      "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it
+     "sweep": {"train.lr": ["x0.5", "x1", "x2"]},  # or relative to each cell's own value
      "method_sweep": {"full": {"train.lr": [2e-5, 5e-5]}},  # optional, per method label
      "configs_dir": "configs",                  # optional, relative to the repository root
      "output_dir": "runs/tables/main",
@@ -34,6 +35,12 @@ unless the caller set them or chose threads with LNTUNE_THREADS / OMP_NUM_THREAD
 these tables are small models whose ops are too short to keep every core busy: on this project's
 2-core machine two bert-mini cells side by side finish 1.3x the steps per second of one alone
 (docs/benchmarks.md). Not for "time" tables, whose cells must run alone.
+
+A sweep value "x<f>" is f times the cell's own value of that key (its config's, after the spec's
+and the method's "set"): one `--sweep train.lr=x0.5,x1,x2` is a per-method learning-rate sweep
+around each method's shipped rate (full 1e-4, ln 1e-3, prefix 5e-3, ...). "x1" is the unchanged
+config and is not named in the folder, so a point of x1 alone is the "default" cell of the same
+spec without the sweep: sweeping after a grid reuses its finished cells.
 
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
 named in the table, as the papers do). A cell whose results.json is unreadable or lacks the
@@ -113,6 +120,15 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
                 fail(f"--sweep {s}: expected key=v1,v2,...")
             k, v = s.split("=", 1)
             spec["sweep"][k] = [parse_value(x) for x in v.split(",")]
+    sweeps = [("--sweep " if sweep_args else f"{path}: sweep.", spec["sweep"])]
+    sweeps += [(f"{path}: method_sweep.{m}.", sw) for m, sw in spec["method_sweep"].items()]
+    for where, sweep in sweeps:
+        for k, vals in sweep.items():
+            if not isinstance(vals, list) or not vals:
+                fail(f"{where}{k}: must be a non-empty list")
+            for v in vals:
+                if isinstance(v, str) and v.startswith("x") and relative_factor(v) is None:
+                    fail(f"{where}{k}: '{v}' is not a factor x<positive number> (e.g. x0.5)")
     methods = []
     for m in spec["methods"]:
         if isinstance(m, str):
@@ -124,6 +140,17 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
         methods.append(m)
     spec["methods"] = methods
     return spec
+
+
+def relative_factor(v):
+    """f for a sweep value "x<f>" (f > 0), None for anything else."""
+    if not (isinstance(v, str) and v.startswith("x")):
+        return None
+    try:
+        f = float(v[1:])
+    except ValueError:
+        return None
+    return f if f > 0 and math.isfinite(f) else None
 
 
 def slug(s):
@@ -139,7 +166,36 @@ def sweep_points(spec, label):
 
 
 def point_name(point):
-    return ",".join(f"{k.split('.')[-1]}={point[k]}" for k in sorted(point)) or "default"
+    named = [k for k in sorted(point) if relative_factor(point[k]) != 1.0]
+    return ",".join(f"{k.split('.')[-1]}={point[k]}" for k in named) or "default"
+
+
+def config_value(config, key):
+    """The value at dotted `key` of a JSON config file, or None."""
+    node = json.load(open(config))
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def resolve_point(point, overrides, config):
+    """The sweep point with every "x<f>" turned into f times the cell's own value (`overrides`
+    first, then the config file); x1 stays out (the config's value is used as it is)."""
+    out = {}
+    for k, v in point.items():
+        f = relative_factor(v)
+        if f is None:
+            out[k] = v
+            continue
+        if f == 1.0:
+            continue
+        base = overrides[k] if k in overrides else config_value(config, k)
+        if isinstance(base, bool) or not isinstance(base, (int, float)):
+            raise ValueError(f"{k}={v}: {config} has no number at {k} to scale")
+        out[k] = float(f"{base * f:.6g}")
+    return out
 
 
 def cells(spec):
@@ -168,7 +224,10 @@ def run_cell(lntune, spec, cell, force, env=None):
         return f"failed: {config} does not exist"
     overrides = dict(spec["set"])
     overrides.update(cell["method"]["set"])
-    overrides.update(cell["point"])
+    try:
+        overrides.update(resolve_point(cell["point"], overrides, config))
+    except ValueError as e:
+        return f"failed: {e}"
     overrides["train.seed"] = cell["seed"]
     overrides["output_dir"] = run
     cmd = [lntune, "train", "--config", config]

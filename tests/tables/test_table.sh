@@ -170,6 +170,30 @@ stamps_after=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
   bad "rerun statuses: $(cat "$work/grid2.err")"
 grep -qE "^\| ln \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ \|$" "$work/grid.md" && grep -q "| bitfit |" "$work/grid.md" && ! grep -q "seeds)" "$work/grid.md" && ok || bad "grid table: $(cat "$work/grid.md")"
 
+# A relative sweep: x1 is the finished "default" cell (reused), x2 runs at twice each method's own
+# rate (the configs' 0.001 -> 0.002, in the run's resolved config).
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" --seeds 1 --sweep train.lr=x1,x2 > /dev/null 2> "$work/rel.err" || bad "relative sweep failed: $(tail -3 "$work/rel.err")"
+[ "$(grep -c ': cached' "$work/rel.err")" = 2 ] && [ "$(grep -c 'lr=x2 / seed 1: ran' "$work/rel.err")" = 2 ] && ok || bad "relative sweep statuses: $(cat "$work/rel.err")"
+$py - "$grid/toy/ln/lr=x2/seed1/config.json" "$table" "$work/configs/toy/ln.json" <<'PY' && ok || bad "relative sweep values (see above)"
+import importlib.util, json, sys
+assert json.load(open(sys.argv[1]))["train"]["lr"] == 0.002, json.load(open(sys.argv[1]))["train"]
+spec = importlib.util.spec_from_file_location("table", sys.argv[2])
+t = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(t)
+cfg = sys.argv[3]
+assert t.resolve_point({"train.lr": "x0.5"}, {}, cfg) == {"train.lr": 0.0005}
+assert t.resolve_point({"train.lr": "x3"}, {"train.lr": 0.01}, cfg) == {"train.lr": 0.03}  # a spec/method set is the base
+assert t.resolve_point({"train.lr": "x1", "train.epochs": 5}, {}, cfg) == {"train.epochs": 5}
+assert t.point_name({"train.lr": "x1"}) == "default" and t.point_name({"train.lr": "x1", "train.epochs": 5}) == "epochs=5"
+try:
+    t.resolve_point({"train.warmup_steps": "x2"}, {}, cfg)
+    raise AssertionError("a key the config lacks should not scale")
+except ValueError as e:
+    assert "has no number at train.warmup_steps" in str(e), e
+PY
+$py "$table" --spec "$work/grid.json" --aggregate-only --sweep train.lr=x1,xfast > /dev/null 2> "$work/rel.err"
+[ $? = 1 ] && grep -q "^table: error: --sweep train.lr: 'xfast' is not a factor x<positive number>" "$work/rel.err" && ok || bad "a bad factor: $(cat "$work/rel.err")"
+
 # The plots draw from these run folders: LN change per layer, score vs trainable %, curves.
 ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
 /usr/bin/python3 "$(dirname "$table")/plot_runs.py" ln-deltas "$ln_cell" "$work/d.png" > /dev/null 2> "$work/plot.err" &&

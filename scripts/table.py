@@ -10,20 +10,28 @@ trainable-parameter % of each method.
 Spec (JSON):
     {"name": "main",
      "tasks": ["rte", "mrpc"],                  # configs/<task>/<method>.json must exist
-     "methods": ["full", "ln", {"label": "ln (bias)", "config": "ln", "set": {"method.terms": "bias"}}],
+     "methods": ["full", "ln", {"label": "ln (bias)", "config": "ln", "set": {"method.terms": "bias"}},
+                 {"label": "ln (both)", "config": "ln", "cell": "ln"}],  # cell: its folder's name
      "seeds": [42, 43, 44],
      "set": {"train.epochs": 3},                # overrides for every cell
      "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it
      "sweep": {"train.lr": ["x0.5", "x1", "x2"]},  # or relative to each cell's own value
      "method_sweep": {"full": {"train.lr": [2e-5, 5e-5]}},  # optional, per method label
      "configs_dir": "configs",                  # optional, relative to the repository root
-     "output_dir": "runs/tables/main",
+     "output_dir": "runs/tables/main",           # table.md, table.json
+     "cells_dir": "runs/tables/main",            # optional (default output_dir): the run folders
      "report": "metric"}                        # or "time": the paper's efficiency table
 
-Every cell is a run folder OUT/<task>/<method>/<sweep point>/seed<k>. A folder with results.json
-is reused (a finished cell) unless --force; a folder with a checkpoint but no results.json (a run
+Every cell is a run folder CELLS/<task>/<method cell>/<sweep point>/seed<k>. A folder with
+results.json is reused (a finished cell) unless --force; a folder with a checkpoint but no results.json (a run
 that was interrupted) is resumed with --resume; anything else starts afresh. So an interrupted
-grid is continued by running the same command again: only the missing cells run.
+grid is continued by running the same command again: only the missing cells run. Specs that
+share a cells_dir share cells: the shipped ablation, combination and DyT specs keep theirs in
+main's folder, so their "ln", "prefix", "adapter", "mam", "full" cells are main's, run once. A
+finished cell is reused only if its run's resolved config.json still says what the spec asks
+(the config file as it is now, the sets, the sweep point, the seed); otherwise it is reported
+"stale" (an edited config, a method pointed at another's folder) and neither rerun nor
+averaged until --force.
 
 --tasks keeps only the named tasks of the spec (runs them and writes a table of them alone): e.g.
 the main table without SST-2, whose 67 k training sentences cost an hour per cell on 2 cores.
@@ -91,7 +99,7 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
         spec = json.load(open(path))
     except (OSError, json.JSONDecodeError) as e:
         fail(f"{path}: {e}")
-    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir", "report"}
+    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir", "cells_dir", "report"}
     for k in spec:
         if k not in known:
             fail(f"{path}: {k}: unknown key (known: {', '.join(sorted(known))})")
@@ -108,6 +116,7 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
     spec.setdefault("method_sweep", {})
     spec.setdefault("configs_dir", "configs")
     spec.setdefault("output_dir", f"runs/tables/{spec.get('name', 'table')}")
+    spec.setdefault("cells_dir", spec["output_dir"])
     for s in sets:
         if "=" not in s:
             fail(f"--set {s}: expected key=value")
@@ -137,6 +146,7 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
             fail(f"{path}: methods: each entry is a name or {{label, config, set}}")
         m.setdefault("label", m["config"])
         m.setdefault("set", {})
+        m.setdefault("cell", m["label"])
         methods.append(m)
     spec["methods"] = methods
     return spec
@@ -203,7 +213,7 @@ def cells(spec):
         for m in spec["methods"]:
             for point in sweep_points(spec, m["label"]):
                 for seed in spec["seeds"]:
-                    run = os.path.join(spec["output_dir"], task, slug(m["label"]), slug(point_name(point)), f"seed{seed}")
+                    run = os.path.join(spec["cells_dir"], task, slug(m["cell"]), slug(point_name(point)), f"seed{seed}")
                     yield {"task": task, "method": m, "point": point, "seed": seed, "run": run}
 
 
@@ -212,24 +222,88 @@ def config_path(spec, cell):
     return config if os.path.isabs(config) else os.path.join(ROOT, config)
 
 
+def cell_settings(spec, cell):
+    """(config file, --set overrides) of a cell's `lntune train`; ValueError when they cannot be
+    formed (no config, a relative sweep value with nothing to scale)."""
+    config = config_path(spec, cell)
+    if not os.path.exists(config):
+        raise ValueError(f"{config} does not exist")
+    overrides = dict(spec["set"])
+    overrides.update(cell["method"]["set"])
+    overrides.update(resolve_point(cell["point"], overrides, config))
+    overrides["train.seed"] = cell["seed"]
+    overrides["output_dir"] = cell["run"]
+    return config, overrides
+
+
+MISSING = object()
+
+
+def resolved_value(node, key):
+    """The value at dotted `key` of a run's resolved config.json (whose "method" is a list of one
+    object per method: a list of one is looked through), or MISSING."""
+    for part in key.split("."):
+        if isinstance(node, list) and len(node) == 1:
+            node = node[0]
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def leaves(node, prefix=""):
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out = {}
+    for k, v in node.items():
+        out.update(leaves(v, f"{prefix}.{k}" if prefix else k))
+    return out
+
+
+def same(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+    return a == b
+
+
+def stale(spec, cell):
+    """Why a finished cell's run does not match what the spec now asks of it (its config file as
+    it is now, the spec's and method's sets, the sweep point, the seed), or None. Cells are reused
+    by folder, across specs sharing a cells_dir too; this keeps an edited config or a wrongly
+    shared folder from being reported under settings it never ran with. Keys the run's resolved
+    config lays out differently (a list of several methods) are not compared; a folder without
+    config.json (not written by `lntune train`) is taken as it is."""
+    ran_path = os.path.join(cell["run"], "config.json")
+    if not os.path.exists(ran_path):
+        return None  # not written by `lntune train` (which always writes it): nothing to compare
+    try:
+        config, overrides = cell_settings(spec, cell)
+        ran = json.load(open(ran_path))
+    except (OSError, ValueError) as e:
+        return f"cannot check its settings ({e})"
+    want = leaves(json.load(open(config)))
+    want.update(overrides)
+    for k, v in sorted(want.items()):
+        if k == "output_dir":
+            continue
+        got = resolved_value(ran, k)
+        if got is not MISSING and not same(got, v):
+            return f"stale: ran with {k}={json.dumps(got)}, the spec asks {json.dumps(v)} (--force reruns it)"
+    return None
+
+
 def run_cell(lntune, spec, cell, force, env=None):
     run = cell["run"]
     res = os.path.join(run, "results.json")
     if os.path.exists(res) and not force:
-        return "cached"
+        why = stale(spec, cell)
+        return why if why else "cached"
     if force and os.path.isdir(run):
         subprocess.run(["rm", "-rf", run], check=True)
-    config = config_path(spec, cell)
-    if not os.path.exists(config):
-        return f"failed: {config} does not exist"
-    overrides = dict(spec["set"])
-    overrides.update(cell["method"]["set"])
     try:
-        overrides.update(resolve_point(cell["point"], overrides, config))
+        config, overrides = cell_settings(spec, cell)
     except ValueError as e:
         return f"failed: {e}"
-    overrides["train.seed"] = cell["seed"]
-    overrides["output_dir"] = run
     cmd = [lntune, "train", "--config", config]
     for k, v in overrides.items():
         cmd += ["--set", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
@@ -268,11 +342,14 @@ def run_grid(lntune, spec, force, jobs):
             print(f"[{i}/{len(todo)}] {label}: {done.result()}", file=sys.stderr, flush=True)
 
 
-def read_cell(cell):
+def read_cell(spec, cell):
     """(value, results) of a finished cell, or (None, reason)."""
     res = os.path.join(cell["run"], "results.json")
     if not os.path.exists(res):
         return None, "missing"
+    why = stale(spec, cell)
+    if why:
+        return None, why
     try:
         r = json.load(open(res))
         metric = r["metric"]
@@ -294,7 +371,7 @@ def aggregate(spec):
     groups = {}  # (task, label) -> point name -> list of (seed, value, results)
     problems = []
     for cell in cells(spec):
-        value, r = read_cell(cell)
+        value, r = read_cell(spec, cell)
         key = (cell["task"], cell["method"]["label"])
         pts = groups.setdefault(key, {})
         lst = pts.setdefault(point_name(cell["point"]), [])
@@ -330,7 +407,7 @@ def aggregate_time(spec):
     """Per task x method: mean seconds per epoch and peak memory over the finished cells."""
     problems, rows, found = [], [], {}  # found: (task, label) -> [(seconds, MB, trainable %)]
     for cell in cells(spec):
-        value, r = read_cell(cell)
+        value, r = read_cell(spec, cell)
         # peak_memory_mb: RSS on the CPU, the CUDA allocator's peak on a GPU (older runs: RSS only).
         peak = None if value is None else r.get("peak_memory_mb", r.get("peak_rss_mb"))
         if value is None or r.get("train_seconds_per_epoch") is None or peak is None:

@@ -216,6 +216,42 @@ assert p.run_metric(sys.argv[3], {"accuracy": 0.7, "mcc": 0.1}) == "mcc"
 assert p.run_metric(sys.argv[3], {"pearson": 0.7, "spearman": 0.1}) == "pearson"
 PY
 
+# Specs share finished cells through cells_dir (a method's "cell" names the folder): "ln (all)"
+# reuses the toy grid's ln cells without running anything; "ln (bias)" pointed at the same
+# folders is refused as stale (they ran with both terms), not reported under the wrong settings.
+cat > "$work/shared.json" <<JSON
+{"name": "shared", "tasks": ["toy"], "seeds": [1, 2, 3], "configs_dir": "$work/configs",
+ "cells_dir": "$grid", "output_dir": "$work/shared",
+ "methods": [{"label": "ln (all)", "config": "ln", "cell": "ln"},
+             {"label": "ln (bias)", "config": "ln", "cell": "ln", "set": {"method.terms": "bias"}}]}
+JSON
+$py "$table" --spec "$work/shared.json" --lntune /bin/false > "$work/shared.md" 2> "$work/shared.err"
+rc=$?
+[ $rc = 1 ] && [ "$(grep -c 'ln (all) / default / seed [123]: cached' "$work/shared.err")" = 3 ] &&
+  [ "$(grep -c 'ln (bias) / default / seed [123]: stale: ran with method.terms="both", the spec asks "bias"' "$work/shared.err")" = 3 ] && ok ||
+  bad "shared cells (exit $rc): $(cat "$work/shared.err")"
+$py - "$work/shared/table.json" "$grid" <<'PY' && ok || bad "shared-cell table (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))
+all_, bias = t["methods"]
+runs = [f"{sys.argv[2]}/toy/ln/default/seed{k}" for k in (1, 2, 3)]
+vals = [json.load(open(r + "/results.json"))["best"]["accuracy"] for r in runs]
+assert all_["cells"]["toy"]["n"] == 3 and abs(all_["cells"]["toy"]["mean"] - sum(vals) / 3) < 1e-9, all_
+assert bias["cells"]["toy"] is None and sum("stale" in p["problem"] for p in t["problems"]) == 3, t["problems"]
+PY
+
+# A config edited after its cells ran makes them stale too (here bitfit's rate), until --force.
+sed -i 's/"lr": 0.001/"lr": 0.003/' "$work/configs/toy/bitfit.json"
+$py "$table" --spec "$work/grid.json" --aggregate-only > /dev/null 2> /dev/null
+$py - "$grid/table.json" <<'PY' && ok || bad "an edited config's cells should be stale (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))
+stale = [p for p in t["problems"] if "stale: ran with train.lr=0.001, the spec asks 0.003" in p["problem"]]
+assert len(stale) == 3 and all("/bitfit/" in p["run"] for p in stale), t["problems"]
+assert t["methods"][0]["cells"]["toy"]["n"] == 3, t["methods"][0]  # ln untouched
+PY
+sed -i 's/"lr": 0.003/"lr": 0.001/' "$work/configs/toy/bitfit.json"
+
 # --- 3. spec errors -------------------------------------------------------------------------
 echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"
 $py "$table" --spec "$work/bad.json" --aggregate-only > /dev/null 2> "$work/bad.err"

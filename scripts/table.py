@@ -14,8 +14,8 @@ Spec (JSON):
                  {"label": "ln (both)", "config": "ln", "cell": "ln"}],  # cell: its folder's name
      "seeds": [42, 43, 44],
      "set": {"train.epochs": 3},                # overrides for every cell
-     "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it
-     "sweep": {"train.lr": ["x0.5", "x1", "x2"]},  # or relative to each cell's own value
+     "sweep": {"train.lr": [1e-3, 5e-4]},       # optional; --sweep replaces it; values may be
+                                                # relative: ["x0.5", "x1", "x2"] (see below)
      "method_sweep": {"full": {"train.lr": [2e-5, 5e-5]}},  # optional, per method label
      "configs_dir": "configs",                  # optional, relative to the repository root
      "output_dir": "runs/tables/main",           # table.md, table.json
@@ -180,16 +180,6 @@ def point_name(point):
     return ",".join(f"{k.split('.')[-1]}={point[k]}" for k in named) or "default"
 
 
-def config_value(config, key):
-    """The value at dotted `key` of a JSON config file, or None."""
-    node = json.load(open(config))
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def resolve_point(point, overrides, config):
     """The sweep point with every "x<f>" turned into f times the cell's own value (`overrides`
     first, then the config file); x1 stays out (the config's value is used as it is)."""
@@ -201,7 +191,7 @@ def resolve_point(point, overrides, config):
             continue
         if f == 1.0:
             continue
-        base = overrides[k] if k in overrides else config_value(config, k)
+        base = overrides[k] if k in overrides else resolved_value(json.load(open(config)), k)
         if isinstance(base, bool) or not isinstance(base, (int, float)):
             raise ValueError(f"{k}={v}: {config} has no number at {k} to scale")
         out[k] = float(f"{base * f:.6g}")

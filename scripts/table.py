@@ -31,7 +31,9 @@ main's folder, so their "ln", "prefix", "adapter", "mam", "full" cells are main'
 finished cell is reused only if its run's resolved config.json still says what the spec asks
 (the config file as it is now, the sets, the sweep point, the seed); otherwise it is reported
 "stale" (an edited config, a method pointed at another's folder) and neither rerun nor
-averaged until --force.
+averaged until --force. A cell being run holds CELL.lock (its process id), so two table.py at
+once never run the same cell: the second reports it "busy"; a lock whose process has died is
+taken over.
 
 --tasks keeps only the named tasks of the spec (runs them and writes a table of them alone): e.g.
 the main table without SST-2, whose 67 k training sentences cost an hour per cell on 2 cores.
@@ -65,6 +67,7 @@ import json
 import math
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -282,30 +285,70 @@ def stale(spec, cell):
     return None
 
 
+def take_lock(path):
+    """Creates `path` holding this process's pid, atomically; a lock left by a process that no
+    longer runs (on this machine) is taken over. Returns None, or the pid that holds it."""
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+            os.close(fd)
+            return None
+        except FileExistsError:
+            try:
+                pid, host = open(path).read().split()
+                pid = int(pid)
+            except (OSError, ValueError):
+                return "?"
+            if host != socket.gethostname():
+                return pid
+            try:
+                os.kill(pid, 0)
+                return pid
+            except ProcessLookupError:
+                os.remove(path)  # its owner died: take it over
+            except PermissionError:
+                return pid
+    return "?"
+
+
 def run_cell(lntune, spec, cell, force, env=None):
     run = cell["run"]
     res = os.path.join(run, "results.json")
+    lock = run + ".lock"
     if os.path.exists(res) and not force:
+        if os.path.exists(lock) and take_lock(lock) is None:
+            os.remove(lock)  # left by a table.py killed as its cell finished
         why = stale(spec, cell)
         return why if why else "cached"
-    if force and os.path.isdir(run):
-        subprocess.run(["rm", "-rf", run], check=True)
+    # Specs sharing a cells_dir (or two table.py at once) may reach the same cell: one runs it.
+    os.makedirs(os.path.dirname(run), exist_ok=True)
+    holder = take_lock(lock)
+    if holder is not None:
+        return f"busy: process {holder} is running it (another table.py); rerun later"
     try:
-        config, overrides = cell_settings(spec, cell)
-    except ValueError as e:
-        return f"failed: {e}"
-    cmd = [lntune, "train", "--config", config]
-    for k, v in overrides.items():
-        cmd += ["--set", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
-    resumed = os.path.exists(os.path.join(run, "latest"))
-    if resumed:
-        cmd.append("--resume")
-    os.makedirs(run, exist_ok=True)
-    with open(os.path.join(run, "train.log"), "a") as log:
-        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env).returncode
-    if rc != 0:
-        return f"failed (exit {rc}, see {run}/train.log)"
-    return "resumed" if resumed else "ran"
+        if os.path.exists(res) and not force:
+            return "cached"  # finished by whoever held the lock before us
+        if force and os.path.isdir(run):
+            subprocess.run(["rm", "-rf", run], check=True)
+        try:
+            config, overrides = cell_settings(spec, cell)
+        except ValueError as e:
+            return f"failed: {e}"
+        cmd = [lntune, "train", "--config", config]
+        for k, v in overrides.items():
+            cmd += ["--set", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
+        resumed = os.path.exists(os.path.join(run, "latest"))
+        if resumed:
+            cmd.append("--resume")
+        os.makedirs(run, exist_ok=True)
+        with open(os.path.join(run, "train.log"), "a") as log:
+            rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env).returncode
+        if rc != 0:
+            return f"failed (exit {rc}, see {run}/train.log)"
+        return "resumed" if resumed else "ran"
+    finally:
+        os.remove(lock)
 
 
 def cell_env(jobs):

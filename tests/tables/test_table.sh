@@ -194,6 +194,19 @@ PY
 $py "$table" --spec "$work/grid.json" --aggregate-only --sweep train.lr=x1,xfast > /dev/null 2> "$work/rel.err"
 [ $? = 1 ] && grep -q "^table: error: --sweep train.lr: 'xfast' is not a factor x<positive number>" "$work/rel.err" && ok || bad "a bad factor: $(cat "$work/rel.err")"
 
+# One process runs a cell: a cell locked by a live process is left to it ("busy"), a lock whose
+# process has died is taken over, and no lock is left behind.
+host=$($py -c 'import socket; print(socket.gethostname())')
+mkdir -p "$grid/toy/ln/lr=x3"
+sleep 60 & holder=$!
+echo "$holder $host" > "$grid/toy/ln/lr=x3/seed2.lock"
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" --seeds 2 --sweep train.lr=x3 > /dev/null 2> "$work/lock.err"
+grep -q "toy / ln / lr=x3 / seed 2: busy: process $holder is running it" "$work/lock.err" && grep -q "toy / bitfit / lr=x3 / seed 2: ran" "$work/lock.err" &&
+  [ ! -f "$grid/toy/ln/lr=x3/seed2/results.json" ] && ok || bad "a locked cell: $(cat "$work/lock.err")"
+kill "$holder"; wait "$holder" 2> /dev/null
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" --seeds 2 --sweep train.lr=x3 > /dev/null 2> "$work/lock.err"
+grep -q "toy / ln / lr=x3 / seed 2: ran" "$work/lock.err" && [ -z "$(find "$grid" -name '*.lock')" ] && ok || bad "a dead process's lock: $(cat "$work/lock.err"; find "$grid" -name '*.lock')"
+
 # The plots draw from these run folders: LN change per layer, score vs trainable %, curves.
 ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
 /usr/bin/python3 "$(dirname "$table")/plot_runs.py" ln-deltas "$ln_cell" "$work/d.png" > /dev/null 2> "$work/plot.err" &&

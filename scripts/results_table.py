@@ -31,6 +31,8 @@ def main(root):
             continue
         for method in sorted(os.listdir(tdir)):
             run = os.path.join(tdir, method)
+            if not os.path.isdir(run):
+                continue  # e.g. a log kept beside the run folders
             res = os.path.join(run, "results.json")
             if not os.path.exists(res):
                 rows.append("| %s | %s | unfinished (no results.json) | | | | |" % (task, method))

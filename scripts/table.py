@@ -505,7 +505,8 @@ def markdown(table):
             if c is None:
                 cells.append("—")
                 continue
-            s = f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f}"
+            # One seed has no spread to show: a bare number, not a "± 0.0" that looks measured.
+            s = f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f}" if c["n"] > 1 else f"{100 * c['mean']:.1f}"
             if not c["complete"]:
                 s += f" ({c['n']} of {len(table['seeds'])} seeds)"
             if c["sweep"] != "default":

@@ -82,6 +82,9 @@ assert abs(ln["cells"]["rte"]["mean"] - 0.61) < 1e-9 and ln["cells"]["rte"]["n"]
 assert full["cells"]["rte"]["complete"], full["cells"]["rte"]
 assert not any("broken" in p["problem"] or p["run"].endswith("seed3") for p in t["problems"]), t["problems"]
 PY
+# One seed: the bare mean, no "± 0.0".
+$py "$table" --spec "$work/agg.json" --aggregate-only --seeds 1 > /dev/null 2>&1
+grep -q "| ln | 0.041 | 60.0 \[lr=0.001\] | 30.0 \[lr=0.0005\] | 45.0 |" "$out/table.md" && ok || bad "one-seed row: $(grep '| ln' "$out/table.md")"
 $py "$table" --spec "$work/agg.json" --aggregate-only --seeds 1,7 > /dev/null 2> "$work/seeds.err"
 [ $? = 1 ] && grep -q "^table: error: --seeds 1,7: 7 not in .*agg.json's seeds (1, 2, 3)" "$work/seeds.err" && ok || bad "--seeds with an unknown seed: $(cat "$work/seeds.err")"
 

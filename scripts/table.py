@@ -533,7 +533,7 @@ def main():
     ap.add_argument("--seeds", help="comma list: only these of the spec's seeds")
     ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each given cores/N cores)")
     ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
-    ap.add_argument("--check", action="store_true", help="only check the spec: every cell's config exists")
+    ap.add_argument("--check", action="store_true", help="only check the spec (every cell's config exists) and count finished / stale / missing cells")
     ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))
     a = ap.parse_args()
     spec = load_spec(a.spec, a.set, a.sweep, a.tasks, a.seeds)
@@ -542,7 +542,11 @@ def main():
         missing = sorted(c for c in configs if not os.path.exists(c))
         if missing:
             fail(f"{a.spec}: no config for " + ", ".join(missing))
-        print(f"{a.spec}: {sum(1 for _ in cells(spec))} cells, {len(configs)} configs, all present")
+        todo = list(cells(spec))
+        done = [c for c in todo if os.path.exists(os.path.join(c["run"], "results.json"))]
+        n_stale = sum(1 for c in done if stale(spec, c))
+        print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "
+              f"{len(done) - n_stale} finished, {n_stale} stale, {len(todo) - len(done)} to run")
         return
     if a.jobs < 1:
         fail(f"--jobs {a.jobs}: must be at least 1")

@@ -246,6 +246,8 @@ rc=$?
 [ $rc = 1 ] && [ "$(grep -c 'ln (all) / default / seed [123]: cached' "$work/shared.err")" = 3 ] &&
   [ "$(grep -c 'ln (bias) / default / seed [123]: stale: ran with method.terms="both", the spec asks "bias"' "$work/shared.err")" = 3 ] && ok ||
   bad "shared cells (exit $rc): $(cat "$work/shared.err")"
+$py "$table" --spec "$work/shared.json" --check 2>&1 | grep -q "shared.json: 6 cells, 1 configs, all present; 3 finished, 3 stale, 0 to run" && ok ||
+  bad "--check counts: $($py "$table" --spec "$work/shared.json" --check 2>&1)"
 $py - "$work/shared/table.json" "$grid" <<'PY' && ok || bad "shared-cell table (see above)"
 import json, sys
 t = json.load(open(sys.argv[1]))

@@ -183,9 +183,10 @@ def point_name(point):
     return ",".join(f"{k.split('.')[-1]}={point[k]}" for k in named) or "default"
 
 
-def resolve_point(point, overrides, config):
+def resolve_point(point, overrides, config, settings):
     """The sweep point with every "x<f>" turned into f times the cell's own value (`overrides`
-    first, then the config file); x1 stays out (the config's value is used as it is)."""
+    first, then `settings`, the parsed config file `config`); x1 stays out (the config's value is
+    used as it is)."""
     out = {}
     for k, v in point.items():
         f = relative_factor(v)
@@ -194,7 +195,7 @@ def resolve_point(point, overrides, config):
             continue
         if f == 1.0:
             continue
-        base = overrides[k] if k in overrides else resolved_value(json.load(open(config)), k)
+        base = overrides[k] if k in overrides else resolved_value(settings, k)
         if isinstance(base, bool) or not isinstance(base, (int, float)):
             raise ValueError(f"{k}={v}: {config} has no number at {k} to scale")
         out[k] = float(f"{base * f:.6g}")
@@ -216,17 +217,22 @@ def config_path(spec, cell):
 
 
 def cell_settings(spec, cell):
-    """(config file, --set overrides) of a cell's `lntune train`; ValueError when they cannot be
-    formed (no config, a relative sweep value with nothing to scale)."""
+    """(config file, its parsed content, --set overrides) of a cell's `lntune train`; ValueError
+    when they cannot be formed (no or unreadable config, a relative sweep value with nothing to
+    scale)."""
     config = config_path(spec, cell)
-    if not os.path.exists(config):
+    try:
+        settings = json.load(open(config))
+    except FileNotFoundError:
         raise ValueError(f"{config} does not exist")
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{config}: {e}")
     overrides = dict(spec["set"])
     overrides.update(cell["method"]["set"])
-    overrides.update(resolve_point(cell["point"], overrides, config))
+    overrides.update(resolve_point(cell["point"], overrides, config, settings))
     overrides["train.seed"] = cell["seed"]
     overrides["output_dir"] = cell["run"]
-    return config, overrides
+    return config, settings, overrides
 
 
 MISSING = object()
@@ -270,11 +276,11 @@ def stale(spec, cell):
     if not os.path.exists(ran_path):
         return None  # not written by `lntune train` (which always writes it): nothing to compare
     try:
-        config, overrides = cell_settings(spec, cell)
+        _, settings, overrides = cell_settings(spec, cell)
         ran = json.load(open(ran_path))
     except (OSError, ValueError) as e:
         return f"cannot check its settings ({e})"
-    want = leaves(json.load(open(config)))
+    want = leaves(settings)
     want.update(overrides)
     for k, v in sorted(want.items()):
         if k == "output_dir":
@@ -332,7 +338,7 @@ def run_cell(lntune, spec, cell, force, env=None):
         if force and os.path.isdir(run):
             subprocess.run(["rm", "-rf", run], check=True)
         try:
-            config, overrides = cell_settings(spec, cell)
+            config, _, overrides = cell_settings(spec, cell)
         except ValueError as e:
             return f"failed: {e}"
         cmd = [lntune, "train", "--config", config]
@@ -538,11 +544,11 @@ def main():
     a = ap.parse_args()
     spec = load_spec(a.spec, a.set, a.sweep, a.tasks, a.seeds)
     if a.check:
-        configs = {config_path(spec, c) for c in cells(spec)}
+        todo = list(cells(spec))
+        configs = {config_path(spec, c) for c in todo}
         missing = sorted(c for c in configs if not os.path.exists(c))
         if missing:
             fail(f"{a.spec}: no config for " + ", ".join(missing))
-        todo = list(cells(spec))
         done = [c for c in todo if os.path.exists(os.path.join(c["run"], "results.json"))]
         n_stale = sum(1 for c in done if stale(spec, c))
         print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "

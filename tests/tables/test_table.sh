@@ -183,13 +183,13 @@ assert json.load(open(sys.argv[1]))["train"]["lr"] == 0.002, json.load(open(sys.
 spec = importlib.util.spec_from_file_location("table", sys.argv[2])
 t = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(t)
-cfg = sys.argv[3]
-assert t.resolve_point({"train.lr": "x0.5"}, {}, cfg) == {"train.lr": 0.0005}
-assert t.resolve_point({"train.lr": "x3"}, {"train.lr": 0.01}, cfg) == {"train.lr": 0.03}  # a spec/method set is the base
-assert t.resolve_point({"train.lr": "x1", "train.epochs": 5}, {}, cfg) == {"train.epochs": 5}
+cfg = sys.argv[3], json.load(open(sys.argv[3]))
+assert t.resolve_point({"train.lr": "x0.5"}, {}, *cfg) == {"train.lr": 0.0005}
+assert t.resolve_point({"train.lr": "x3"}, {"train.lr": 0.01}, *cfg) == {"train.lr": 0.03}  # a spec/method set is the base
+assert t.resolve_point({"train.lr": "x1", "train.epochs": 5}, {}, *cfg) == {"train.epochs": 5}
 assert t.point_name({"train.lr": "x1"}) == "default" and t.point_name({"train.lr": "x1", "train.epochs": 5}) == "epochs=5"
 try:
-    t.resolve_point({"train.warmup_steps": "x2"}, {}, cfg)
+    t.resolve_point({"train.warmup_steps": "x2"}, {}, *cfg)
     raise AssertionError("a key the config lacks should not scale")
 except ValueError as e:
     assert "has no number at train.warmup_steps" in str(e), e

@@ -20,6 +20,8 @@ Spec (JSON):
      "configs_dir": "configs",                  # optional, relative to the repository root
      "output_dir": "runs/tables/main",           # table.md, table.json
      "cells_dir": "runs/tables/main",            # optional (default output_dir): the run folders
+     "record_dir": "results/tables/main",        # optional (default: cells_dir's runs/ -> results/;
+                                                # "" for none): finished cells kept in git
      "report": "metric"}                        # or "time": the paper's efficiency table
 
 Every cell is a run folder CELLS/<task>/<method cell>/<sweep point>/seed<k>. A folder with
@@ -34,6 +36,14 @@ finished cell is reused only if its run's resolved config.json still says what t
 averaged until --force. A cell being run holds CELL.lock (its process id), so two table.py at
 once never run the same cell: the second reports it "busy"; a lock whose process has died is
 taken over.
+
+Run folders (weights, checkpoints) live on one machine; a grid of many CPU-hours must outlive
+it. So each finished cell's small files (results.json, the resolved config.json, metrics.jsonl,
+and model.json: the sha256 of the model folder's config and weights it started from) are copied
+to the record folder, which is committed; on a fresh clone or another machine a recorded cell
+missing from cells_dir is copied back and is a finished cell like any other. A finished cell
+whose model.json differs from what model.path holds now (pretrained again, not bit-identical)
+is stale; without the model at hand the record is taken as it is (--aggregate-only on a clone).
 
 --tasks keeps only the named tasks of the spec (runs them and writes a table of them alone): e.g.
 the main table without SST-2, whose 67 k training sentences cost an hour per cell on 2 cores.
@@ -62,11 +72,13 @@ finished and aggregated, 1 otherwise.
 """
 import argparse
 import concurrent.futures
+import hashlib
 import itertools
 import json
 import math
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -102,7 +114,8 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
         spec = json.load(open(path))
     except (OSError, json.JSONDecodeError) as e:
         fail(f"{path}: {e}")
-    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir", "cells_dir", "report"}
+    known = {"name", "tasks", "methods", "seeds", "set", "sweep", "method_sweep", "configs_dir", "output_dir", "cells_dir",
+             "record_dir", "report"}
     for k in spec:
         if k not in known:
             fail(f"{path}: {k}: unknown key (known: {', '.join(sorted(known))})")
@@ -120,6 +133,7 @@ def load_spec(path, sets, sweep_args, tasks=None, seeds=None):
     spec.setdefault("configs_dir", "configs")
     spec.setdefault("output_dir", f"runs/tables/{spec.get('name', 'table')}")
     spec.setdefault("cells_dir", spec["output_dir"])
+    spec.setdefault("record_dir", default_record_dir(spec["cells_dir"]))
     for s in sets:
         if "=" not in s:
             fail(f"--set {s}: expected key=value")
@@ -200,6 +214,84 @@ def resolve_point(point, overrides, config, settings):
             raise ValueError(f"{k}={v}: {config} has no number at {k} to scale")
         out[k] = float(f"{base * f:.6g}")
     return out
+
+
+def default_record_dir(cells_dir):
+    """results/... for cells kept under runs/... (relative to the repository root), else none."""
+    rel = os.path.relpath(os.path.join(ROOT, cells_dir) if not os.path.isabs(cells_dir) else cells_dir, ROOT)
+    parts = rel.split(os.sep)
+    return os.path.join(ROOT, "results", *parts[1:]) if parts[0] == "runs" and len(parts) > 1 else ""
+
+
+RECORDED = ("results.json", "config.json", "metrics.jsonl", "model.json")
+_fingerprints = {}
+
+
+def model_fingerprint(path):
+    """{"path", "sha256"} of the weights a run starts from (a file, or a model folder's config.json
+    and weight files), or None when there is nothing there (yet). Cached per file state."""
+    if not path:
+        return None
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path)
+                       if f == "config.json" or f.endswith((".safetensors", ".bin", ".pt")))
+    else:
+        files = [path] if os.path.isfile(path) else []
+    if not files:
+        return None
+    key = tuple((f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files)
+    if key not in _fingerprints:
+        h = hashlib.sha256()
+        for f in files:
+            h.update(os.path.basename(f).encode() + b"\0")
+            with open(f, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        _fingerprints[key] = {"path": path, "sha256": h.hexdigest()}
+    return _fingerprints[key]
+
+
+def model_path(settings, overrides):
+    """The model.path a cell's run starts from: its override, else its config file's."""
+    path = overrides.get("model.path", resolved_value(settings, "model.path"))
+    return path if isinstance(path, str) else ""
+
+
+def record_path(spec, cell):
+    if not spec["record_dir"]:
+        return None
+    return os.path.join(spec["record_dir"], os.path.relpath(cell["run"], spec["cells_dir"]))
+
+
+def copy_files(src, dst, names):
+    os.makedirs(dst, exist_ok=True)
+    for name in names:
+        if os.path.exists(os.path.join(src, name)):
+            tmp = os.path.join(dst, name + ".tmp")
+            shutil.copyfile(os.path.join(src, name), tmp)
+            os.replace(tmp, os.path.join(dst, name))
+
+
+def record(spec, cell):
+    """Copies a finished cell's small files (results, resolved config, curve, the fingerprint of
+    the model it started from) to the record folder, which is kept in git: run folders (weights,
+    checkpoints) live on one machine, and a grid of many CPU-hours must outlive it. results.json
+    is copied last, so a record is whole or absent."""
+    dst = record_path(spec, cell)
+    if not dst or not os.path.exists(os.path.join(cell["run"], "model.json")):
+        return  # no record folder, or a run from before fingerprints: where it came from is unknown
+    copy_files(cell["run"], dst, [n for n in RECORDED if n != "results.json"])
+    copy_files(cell["run"], dst, ["results.json"])
+
+
+def restore(spec, cell):
+    """Copies a recorded cell into its run folder when the folder has no finished run (a fresh
+    clone, another machine): it is then a finished cell like any other, checked for staleness
+    (the model's fingerprint included) before it is reused."""
+    src = record_path(spec, cell)
+    if src and os.path.exists(os.path.join(src, "results.json")) and not os.path.exists(os.path.join(cell["run"], "results.json")):
+        copy_files(src, cell["run"], [n for n in RECORDED if n != "results.json"])
+        copy_files(src, cell["run"], ["results.json"])
 
 
 def cells(spec):
@@ -288,6 +380,16 @@ def stale(spec, cell):
         got = resolved_value(ran, k)
         if got is not MISSING and not same(got, v):
             return f"stale: ran with {k}={json.dumps(got)}, the spec asks {json.dumps(v)} (--force reruns it)"
+    # The same model.path may hold other weights now (pretrained again, on another machine).
+    # Without the model here there is nothing to compare: the record is taken as it is.
+    try:
+        started = json.load(open(os.path.join(cell["run"], "model.json")))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    now = model_fingerprint(model_path(settings, overrides))
+    if now and now["sha256"] != started:
+        return (f"stale: trained from other weights (sha256 {started[:12]}), {now['path']} now holds "
+                f"{now['sha256'][:12]} (--force reruns it)")
     return None
 
 
@@ -322,11 +424,18 @@ def run_cell(lntune, spec, cell, force, env=None):
     run = cell["run"]
     res = os.path.join(run, "results.json")
     lock = run + ".lock"
+    if not force:
+        restore(spec, cell)
     if os.path.exists(res) and not force:
         if os.path.exists(lock) and take_lock(lock) is None:
             os.remove(lock)  # left by a table.py killed as its cell finished
         why = stale(spec, cell)
-        return why if why else "cached"
+        if why:
+            return why
+        rec = record_path(spec, cell)
+        if rec and not os.path.exists(os.path.join(rec, "results.json")):
+            record(spec, cell)
+        return "cached"
     # Specs sharing a cells_dir (or two table.py at once) may reach the same cell: one runs it.
     os.makedirs(os.path.dirname(run), exist_ok=True)
     holder = take_lock(lock)
@@ -338,7 +447,7 @@ def run_cell(lntune, spec, cell, force, env=None):
         if force and os.path.isdir(run):
             subprocess.run(["rm", "-rf", run], check=True)
         try:
-            config, _, overrides = cell_settings(spec, cell)
+            config, settings, overrides = cell_settings(spec, cell)
         except ValueError as e:
             return f"failed: {e}"
         cmd = [lntune, "train", "--config", config]
@@ -348,10 +457,15 @@ def run_cell(lntune, spec, cell, force, env=None):
         if resumed:
             cmd.append("--resume")
         os.makedirs(run, exist_ok=True)
+        fingerprint = model_fingerprint(model_path(settings, overrides))
+        if fingerprint and not resumed:
+            with open(os.path.join(run, "model.json"), "w") as f:
+                json.dump(fingerprint, f)
         with open(os.path.join(run, "train.log"), "a") as log:
             rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env).returncode
         if rc != 0:
             return f"failed (exit {rc}, see {run}/train.log)"
+        record(spec, cell)
         return "resumed" if resumed else "ran"
     finally:
         os.remove(lock)
@@ -383,6 +497,7 @@ def run_grid(lntune, spec, force, jobs):
 
 def read_cell(spec, cell):
     """(value, results) of a finished cell, or (None, reason)."""
+    restore(spec, cell)
     res = os.path.join(cell["run"], "results.json")
     if not os.path.exists(res):
         return None, "missing"
@@ -549,6 +664,8 @@ def main():
         missing = sorted(c for c in configs if not os.path.exists(c))
         if missing:
             fail(f"{a.spec}: no config for " + ", ".join(missing))
+        for c in todo:
+            restore(spec, c)
         done = [c for c in todo if os.path.exists(os.path.join(c["run"], "results.json"))]
         n_stale = sum(1 for c in done if stale(spec, c))
         print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "

@@ -270,6 +270,54 @@ assert t["methods"][0]["cells"]["toy"]["n"] == 3, t["methods"][0]  # ln untouche
 PY
 sed -i 's/"lr": 0.003/"lr": 0.001/' "$work/configs/toy/bitfit.json"
 
+# Finished cells are recorded (small files, with the model's fingerprint) and survive the loss of
+# the run folders: a fresh machine reuses them without running anything; once model.path holds
+# other weights they are stale.
+cp -r "$fx/bert_seq_cls" "$work/model"
+cat > "$work/rec.json" <<JSON
+{"name": "rec", "tasks": ["toy"], "methods": ["ln"], "seeds": [1, 2], "configs_dir": "$work/configs",
+ "set": {"model.path": "$work/model"}, "output_dir": "$work/rec", "record_dir": "$work/record"}
+JSON
+$py "$table" --spec "$work/rec.json" --lntune "$lntune" > /dev/null 2> "$work/rec.err" || bad "recorded grid failed: $(tail -3 "$work/rec.err")"
+$py - "$work/record/toy/ln/default" "$work/rec/toy/ln/default" "$work/model" <<'PY' && ok || bad "records (see above)"
+import hashlib, json, os, sys
+rec, run, model = sys.argv[1:]
+for s in ("seed1", "seed2"):
+    names = sorted(os.listdir(os.path.join(rec, s)))
+    assert names == ["config.json", "metrics.jsonl", "model.json", "results.json"], names
+    for n in names:
+        assert open(os.path.join(rec, s, n), "rb").read() == open(os.path.join(run, s, n), "rb").read(), n
+    h = hashlib.sha256()
+    for f in ("config.json", "model.safetensors"):
+        h.update(f.encode() + b"\0" + open(os.path.join(model, f), "rb").read())
+    assert json.load(open(os.path.join(rec, s, "model.json")))["sha256"] == h.hexdigest()
+PY
+cp "$work/rec/table.json" "$work/rec-table-before.json"
+rm -rf "$work/rec"
+$py "$table" --spec "$work/rec.json" --check 2>&1 | grep -q "2 cells, 1 configs, all present; 2 finished, 0 stale, 0 to run" && ok || bad "--check on records: $($py "$table" --spec "$work/rec.json" --check 2>&1)"
+rm -rf "$work/rec"
+$py "$table" --spec "$work/rec.json" --lntune /bin/false > /dev/null 2> "$work/rec.err"
+[ $? = 0 ] && [ "$(grep -c 'ln / default / seed [12]: cached' "$work/rec.err")" = 2 ] &&
+  cmp -s <($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["methods"])' "$work/rec/table.json") \
+         <($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["methods"])' "$work/rec-table-before.json") && ok ||
+  bad "restored cells: $(cat "$work/rec.err")"
+printf ' ' >> "$work/model/config.json"  # other weights at the same path
+$py "$table" --spec "$work/rec.json" --lntune /bin/false > /dev/null 2> "$work/rec.err"
+[ $? = 1 ] && [ "$(grep -c 'seed [12]: stale: trained from other weights (sha256 [0-9a-f]\{12\}), .*/model now holds [0-9a-f]\{12\}' "$work/rec.err")" = 2 ] && ok ||
+  bad "a changed model: $(cat "$work/rec.err")"
+rm -rf "$work/model" "$work/rec"
+$py "$table" --spec "$work/rec.json" --aggregate-only > /dev/null 2> "$work/rec.err" && [ -s "$work/rec/table.json" ] && ok ||
+  bad "records without the model should aggregate as they are: $(cat "$work/rec.err")"
+# Shipped specs record under results/ what they keep under runs/.
+$py - "$table" <<'PY' && ok || bad "default record_dir (see above)"
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("table", sys.argv[1])
+t = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(t)
+assert t.default_record_dir("runs/tables/main") == os.path.join(t.ROOT, "results", "tables", "main")
+assert t.default_record_dir("/tmp/x") == "" and t.default_record_dir("elsewhere/x") == ""
+PY
+
 # --- 3. spec errors -------------------------------------------------------------------------
 echo '{"tasks": ["rte"], "methods": ["ln"], "seeds": [1], "epochs": 3}' > "$work/bad.json"
 $py "$table" --spec "$work/bad.json" --aggregate-only > /dev/null 2> "$work/bad.err"

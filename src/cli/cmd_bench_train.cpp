@@ -31,11 +31,13 @@ using Clock = std::chrono::steady_clock;
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.
 nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
-                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16) {
+                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16, bool frozen_bf16) {
   const int64_t backbone = count_backbone_parameters(*model);
   auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
   auto summary = peft::summarize(*model, backbone);
   model->to(dev);  // after the method: the layers it adds move too
+  bf16 = bf16 && dev.is_cuda();
+  frozen_bf16 = bf16 && frozen_bf16 && store_frozen_projections_bf16(*model) > 0;  // as lntune train does
   AdamW opt(trainable_params(*model, 0.01));
   torch::manual_seed(0);
   Batch b;
@@ -64,7 +66,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
           {"steps_per_s", static_cast<double>(steps) / secs}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
-          {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16 && dev.is_cuda()},
+          {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16}, {"frozen_bf16", frozen_bf16},
           {"trainable_percent", summary.percent()},
           {"trainable_tensors", opt.params().size()},
           // What a data-parallel step all-reduces (src/train/distributed.cpp): the trainable elements.
@@ -117,7 +119,8 @@ int cmd_bench_train(int argc, char** argv) {
       "norm-type", "layernorm or dyt", cxxopts::value<std::string>()->default_value("layernorm"))(
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
-      "bf16", "bf16 autocast on CUDA")(
+      "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
+      "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -126,7 +129,7 @@ int cmd_bench_train(int argc, char** argv) {
   if (a.count("method")) {
     auto dev = resolve_device(a["device"].as<std::string>(), "bench-train", "--device");
     auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>(),
-                       dev, a.count("bf16") > 0);
+                       dev, a.count("bf16") > 0, a.count("frozen-fp32") == 0);
     std::cout << r.dump() << "\n";
     return 0;
   }
@@ -141,7 +144,7 @@ int cmd_bench_train(int argc, char** argv) {
             std::to_string(T) + " --steps " + std::to_string(a["steps"].as<int64_t>()) + " --warmup " +
             std::to_string(a["warmup"].as<int64_t>()) + " --norm-type " + quote(a["norm-type"].as<std::string>()) +
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
-            (a.count("bf16") ? " --bf16" : "");
+            (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "");
   std::vector<nlohmann::json> rows;
   std::string methods = a["methods"].as<std::string>();
   for (size_t p = 0; p <= methods.size();) {

@@ -29,7 +29,7 @@ torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, const torch::Te
   int64_t P = k.size(2) - T;  // prefix positions are visible to every query
   auto w = torch::matmul(q, k.transpose(-1, -2)) * scale;
   auto causal = torch::ones({T, T + P}, h.options().dtype(torch::kBool)).tril(P);
-  w = torch::where(causal, w, torch::full({}, std::numeric_limits<float>::lowest(), w.options()));
+  w = torch::where(causal, w, torch::full({}, lowest_value(w.scalar_type()), w.options()));
   if (mask.defined()) w = w + mask;
   auto probs = attn_dropout(torch::softmax(w, -1));
   auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});

@@ -52,13 +52,16 @@ torch::Tensor lm_hidden(const torch::Tensor& h, const Batch& b) {
   return h.reshape({-1, h.size(-1)}).index_select(0, b.lm_positions);
 }
 
+double lowest_value(torch::ScalarType dtype) {
+  return dtype == torch::kDouble     ? std::numeric_limits<double>::lowest()
+         : dtype == torch::kHalf     ? -65504.0
+         : dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                                     : static_cast<double>(std::numeric_limits<float>::lowest());
+}
+
 torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype) {
   auto m = mask.to(dtype).unsqueeze(1).unsqueeze(2);
-  double lowest = dtype == torch::kDouble ? std::numeric_limits<double>::lowest()
-                  : dtype == torch::kHalf ? -65504.0
-                  : dtype == torch::kBFloat16 ? -3.3895313892515355e38
-                                              : static_cast<double>(std::numeric_limits<float>::lowest());
-  return (1.0 - m) * lowest;
+  return (1.0 - m) * lowest_value(dtype);
 }
 
 void init_weights(torch::nn::Module& model, double std, const std::vector<std::string>& only) {

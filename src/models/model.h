@@ -58,6 +58,10 @@ class TaskModelImpl : public torch::nn::Module {
 std::shared_ptr<TaskModelImpl> build_model(const ModelConfig& config, Head head,
                                            const NormOptions& norm = NormOptions());
 
+// finfo(dtype).min: the most negative finite value of a floating dtype (masked attention scores;
+// float's lowest overflows bf16 and fp16, whose scores bf16 autocast produces).
+double lowest_value(torch::ScalarType dtype);
+
 // (B, T) mask of 1/0 -> additive (B, 1, 1, T) mask with finfo.min where masked (as HF).
 torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype);
 

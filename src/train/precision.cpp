@@ -8,6 +8,7 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include "models/extensions.h"
 #include "train/run_state.h"
 #include "util/error.h"
 
@@ -81,6 +82,21 @@ AutocastGuard::~AutocastGuard() {
   if (!active_) return;
   set_cuda_autocast(prev_enabled_, prev_dtype_);
   at::autocast::clear_cache();
+}
+
+int64_t store_frozen_projections_bf16(torch::nn::Module& model) {
+  torch::NoGradGuard g;
+  int64_t n = 0;
+  for (const auto& m : model.modules()) {
+    auto proj = std::dynamic_pointer_cast<ProjectionImpl>(m);
+    if (!proj) continue;
+    for (auto& p : proj->parameters(/*recurse=*/false)) {
+      if (p.requires_grad() || p.scalar_type() != at::kFloat) continue;
+      p.set_data(p.to(at::kBFloat16));
+      n += p.numel();
+    }
+  }
+  return n;
 }
 
 }  // namespace lntune

@@ -256,6 +256,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
   model->to(at.device);
   spdlog::info("device {}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "");
+  if (at.bf16 && tc["frozen_bf16"].get<bool>()) {
+    const int64_t n = store_frozen_projections_bf16(*model);
+    spdlog::info("frozen projections stored in bf16: {} elements ({:.1f} MB less)", n, 2.0 * static_cast<double>(n) / 1e6);
+  }
   {
     // Data-dependent methods (e.g. fisher_ln) see per-sample losses in eval mode (no dropout).
     model->eval();

@@ -357,14 +357,15 @@ def same(a, b):
     return a == b
 
 
-def stale(spec, cell):
+def stale(spec, cell, folder=None):
     """Why a finished cell's run does not match what the spec now asks of it (its config file as
     it is now, the spec's and method's sets, the sweep point, the seed), or None. Cells are reused
     by folder, across specs sharing a cells_dir too; this keeps an edited config or a wrongly
     shared folder from being reported under settings it never ran with. Keys the run's resolved
     config lays out differently (a list of several methods) are not compared; a folder without
     config.json (not written by `lntune train`) is taken as it is."""
-    ran_path = os.path.join(cell["run"], "config.json")
+    folder = folder or cell["run"]
+    ran_path = os.path.join(folder, "config.json")
     if not os.path.exists(ran_path):
         return None  # not written by `lntune train` (which always writes it): nothing to compare
     try:
@@ -383,7 +384,7 @@ def stale(spec, cell):
     # The same model.path may hold other weights now (pretrained again, on another machine).
     # Without the model here there is nothing to compare: the record is taken as it is.
     try:
-        started = json.load(open(os.path.join(cell["run"], "model.json")))["sha256"]
+        started = json.load(open(os.path.join(folder, "model.json")))["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     now = model_fingerprint(model_path(settings, overrides))
@@ -654,7 +655,7 @@ def main():
     ap.add_argument("--seeds", help="comma list: only these of the spec's seeds")
     ap.add_argument("--jobs", type=int, default=1, help="cells run at a time (each given cores/N cores)")
     ap.add_argument("--aggregate-only", action="store_true", help="only read the run folders and write the table")
-    ap.add_argument("--check", action="store_true", help="only check the spec (every cell's config exists) and count finished / stale / missing cells")
+    ap.add_argument("--check", action="store_true", help="only check the spec (every cell's config exists) and count finished (run folder or record) / stale / missing cells; writes nothing")
     ap.add_argument("--lntune", default=os.environ.get("LNTUNE", os.path.join(ROOT, "build", "lntune")))
     a = ap.parse_args()
     spec = load_spec(a.spec, a.set, a.sweep, a.tasks, a.seeds)
@@ -664,10 +665,13 @@ def main():
         missing = sorted(c for c in configs if not os.path.exists(c))
         if missing:
             fail(f"{a.spec}: no config for " + ", ".join(missing))
-        for c in todo:
-            restore(spec, c)
-        done = [c for c in todo if os.path.exists(os.path.join(c["run"], "results.json"))]
-        n_stale = sum(1 for c in done if stale(spec, c))
+        def finished(c):  # its run folder, else its record (not copied back: --check writes nothing)
+            for folder in (c["run"], record_path(spec, c)):
+                if folder and os.path.exists(os.path.join(folder, "results.json")):
+                    return folder
+            return None
+        done = [(c, finished(c)) for c in todo if finished(c)]
+        n_stale = sum(1 for c, folder in done if stale(spec, c, folder))
         print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "
               f"{len(done) - n_stale} finished, {n_stale} stale, {len(todo) - len(done)} to run")
         return

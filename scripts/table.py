@@ -82,6 +82,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -487,13 +488,29 @@ def run_grid(lntune, spec, force, jobs):
     todo = list(cells(spec))
     env = cell_env(jobs)
 
-    # Cells are independent run folders, so they may finish in any order; each line names its cell.
+    def timed(cell):
+        t0 = time.monotonic()
+        status = run_cell(lntune, spec, cell, force, env)
+        return status, time.monotonic() - t0
+
+    # Cells are independent run folders, so they may finish in any order; each line names its cell,
+    # and once cells have run, the time the rest should take (the mean of those, N at a time; the
+    # cells still to come may include finished ones, so it is an upper bound).
+    ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        running = {pool.submit(run_cell, lntune, spec, cell, force, env): cell for cell in todo}
+        running = {pool.submit(timed, cell): cell for cell in todo}
         for i, done in enumerate(concurrent.futures.as_completed(running), 1):
             cell = running[done]
+            status, secs = done.result()
             label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
-            print(f"[{i}/{len(todo)}] {label}: {done.result()}", file=sys.stderr, flush=True)
+            line = f"[{i}/{len(todo)}] {label}: {status}"
+            if status in ("ran", "resumed"):
+                ran.append(secs)
+                line += f" ({secs / 60:.1f} min)"
+            if ran and i < len(todo):
+                left = sum(ran) / len(ran) * (len(todo) - i) / jobs
+                line += f"; ~{left / 3600:.1f} h left" if left >= 3600 else f"; ~{left / 60:.0f} min left"
+            print(line, file=sys.stderr, flush=True)
 
 
 def read_cell(spec, cell):

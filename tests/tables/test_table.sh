@@ -171,6 +171,11 @@ stamps_after=$(for f in $done_before; do stat -c '%n %Y %i' "$f"; done)
 [ "$stamps_before" = "$stamps_after" ] && ok || bad "finished cells were rerun"
 [ "$(grep -c ': cached' "$work/grid2.err")" = "$n_before" ] && [ "$(grep -cE ': (ran|resumed)' "$work/grid2.err")" = $((6 - n_before)) ] && ok ||
   bad "rerun statuses: $(cat "$work/grid2.err")"
+# Cells that ran say how long they took; once one has run, the lines before the last say how
+# long the rest should take (with two or more cells to run, one such line is certain).
+grep -qE ': (ran|resumed) \([0-9]+\.[0-9] min\)' "$work/grid2.err" && ! tail -1 "$work/grid2.err" | grep -q "left" &&
+  { [ "$n_before" -gt 4 ] || grep -E '^\[[1-5]/6\]' "$work/grid2.err" | grep -E ': (ran|resumed) ' | grep -qE '; ~[0-9]+ min left$'; } && ok ||
+  bad "grid timings: $(cat "$work/grid2.err")"
 grep -qE "^\| ln \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ \|$" "$work/grid.md" && grep -q "| bitfit |" "$work/grid.md" && ! grep -q "seeds)" "$work/grid.md" && ok || bad "grid table: $(cat "$work/grid.md")"
 
 # A relative sweep: x1 is the finished "default" cell (reused), x2 runs at twice each method's own

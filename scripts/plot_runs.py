@@ -88,19 +88,37 @@ def ln_deltas(run, out):
     fig.savefig(out, dpi=110)
 
 
+def seed_spread(row):
+    """Sample std over seeds of a method's average over tasks (each seed's own average), when every
+    task has every seed; None otherwise or with one seed."""
+    cells = list(row["cells"].values())
+    if not cells or any(c is None or not c.get("complete") or len(c.get("values", [])) < 2 for c in cells):
+        return None
+    per_seed = [sum(vs) / len(vs) for vs in zip(*(c["values"] for c in cells))]
+    m = sum(per_seed) / len(per_seed)
+    return (sum((x - m) ** 2 for x in per_seed) / (len(per_seed) - 1)) ** 0.5
+
+
 def scatter(table_json, out):
     t = json.load(open(table_json))
     fig, ax = plt.subplots(figsize=(6, 4.5))
+    bars = False
     for row in t["methods"]:
         if row["average"] is None or not row["trainable_percent"]:
             continue
-        ax.scatter(row["trainable_percent"], 100 * row["average"])
-        ax.annotate(row["method"], (row["trainable_percent"], 100 * row["average"]), textcoords="offset points", xytext=(4, 4))
+        sd = seed_spread(row)
+        x, y = row["trainable_percent"], 100 * row["average"]
+        if sd is None:
+            ax.scatter(x, y)
+        else:
+            ax.errorbar(x, y, yerr=100 * sd, fmt="o", capsize=3)
+            bars = True
+        ax.annotate(row["method"], (x, y), textcoords="offset points", xytext=(4, 4))
     ax.set_xscale("log")
     ax.set_xlabel("trainable parameters (% of the backbone)")
     ax.set_ylabel("average dev score")
     ax.grid(alpha=0.3)
-    ax.set_title(f"table {t.get('name', '')}: score vs trainable %")
+    ax.set_title(f"table {t.get('name', '')}: score vs trainable %" + (f" (± std over {len(t['seeds'])} seeds)" if bars else ""))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 

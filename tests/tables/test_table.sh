@@ -235,6 +235,14 @@ assert p.run_labels(["runs/x/seed42"]) == ["x/seed42"]
 assert p.run_metric(sys.argv[2], {"accuracy": 0.5, "mcc": 0.1}) == "accuracy", p.run_metric(sys.argv[2], {"accuracy": 0.5, "mcc": 0.1})
 assert p.run_metric(sys.argv[3], {"accuracy": 0.7, "mcc": 0.1}) == "mcc"
 assert p.run_metric(sys.argv[3], {"pearson": 0.7, "spearman": 0.1}) == "pearson"
+# Scatter error bars: the std over seeds of each seed's average over tasks; none when incomplete.
+row = {"cells": {"a": {"complete": True, "values": [0.1, 0.2, 0.3]}, "b": {"complete": True, "values": [0.3, 0.2, 0.1]}}}
+assert abs(p.seed_spread(row)) < 1e-12  # every seed averages 0.2
+row["cells"]["b"]["values"] = [0.1, 0.2, 0.3]
+assert abs(p.seed_spread(row) - 0.1) < 1e-12, p.seed_spread(row)
+row["cells"]["b"]["complete"] = False
+assert p.seed_spread(row) is None
+assert p.seed_spread({"cells": {"a": {"complete": True, "values": [0.5]}}}) is None
 PY
 
 # Specs share finished cells through cells_dir (a method's "cell" names the folder): "ln (all)"

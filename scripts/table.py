@@ -224,7 +224,8 @@ def default_record_dir(cells_dir):
     return os.path.join(ROOT, "results", *parts[1:]) if parts[0] == "runs" and len(parts) > 1 else ""
 
 
-RECORDED = ("results.json", "config.json", "metrics.jsonl", "model.json")
+# results.json last: copied in this order, a record (or a restored run) is whole or has no results.
+RECORDED = ("config.json", "metrics.jsonl", "model.json", "results.json")
 _fingerprints = {}
 
 
@@ -276,13 +277,11 @@ def copy_files(src, dst, names):
 def record(spec, cell):
     """Copies a finished cell's small files (results, resolved config, curve, the fingerprint of
     the model it started from) to the record folder, which is kept in git: run folders (weights,
-    checkpoints) live on one machine, and a grid of many CPU-hours must outlive it. results.json
-    is copied last, so a record is whole or absent."""
+    checkpoints) live on one machine, and a grid of many CPU-hours must outlive it."""
     dst = record_path(spec, cell)
     if not dst or not os.path.exists(os.path.join(cell["run"], "model.json")):
         return  # no record folder, or a run from before fingerprints: where it came from is unknown
-    copy_files(cell["run"], dst, [n for n in RECORDED if n != "results.json"])
-    copy_files(cell["run"], dst, ["results.json"])
+    copy_files(cell["run"], dst, RECORDED)
 
 
 def restore(spec, cell):
@@ -291,8 +290,7 @@ def restore(spec, cell):
     (the model's fingerprint included) before it is reused."""
     src = record_path(spec, cell)
     if src and os.path.exists(os.path.join(src, "results.json")) and not os.path.exists(os.path.join(cell["run"], "results.json")):
-        copy_files(src, cell["run"], [n for n in RECORDED if n != "results.json"])
-        copy_files(src, cell["run"], ["results.json"])
+        copy_files(src, cell["run"], RECORDED)
 
 
 def cells(spec):
@@ -687,7 +685,7 @@ def main():
                 if folder and os.path.exists(os.path.join(folder, "results.json")):
                     return folder
             return None
-        done = [(c, finished(c)) for c in todo if finished(c)]
+        done = [(c, folder) for c in todo if (folder := finished(c))]
         n_stale = sum(1 for c, folder in done if stale(spec, c, folder))
         print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "
               f"{len(done) - n_stale} finished, {n_stale} stale, {len(todo) - len(done)} to run")

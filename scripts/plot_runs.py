@@ -94,9 +94,8 @@ def seed_spread(row):
     cells = list(row["cells"].values())
     if not cells or any(c is None or not c.get("complete") or len(c.get("values", [])) < 2 for c in cells):
         return None
-    per_seed = [sum(vs) / len(vs) for vs in zip(*(c["values"] for c in cells))]
-    m = sum(per_seed) / len(per_seed)
-    return (sum((x - m) ** 2 for x in per_seed) / (len(per_seed) - 1)) ** 0.5
+    per_seed = np.mean([c["values"] for c in cells], axis=0)  # tasks x seeds -> each seed's average
+    return float(np.std(per_seed, ddof=1))
 
 
 def scatter(table_json, out):

@@ -116,7 +116,8 @@ int cmd_bench_train(int argc, char** argv) {
       "seq", "sequence length", cxxopts::value<int64_t>()->default_value("128"))(
       "steps", "timed steps", cxxopts::value<int64_t>()->default_value("5"))(
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("1"))(
-      "norm-type", "layernorm or dyt", cxxopts::value<std::string>()->default_value("layernorm"))(
+      "norm-type", "auto (the checkpoint's; LayerNorm for a preset), layernorm or dyt",
+      cxxopts::value<std::string>()->default_value("auto"))(
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(

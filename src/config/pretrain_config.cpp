@@ -1,6 +1,7 @@
 #include "config/pretrain_config.h"
 
 #include "config/json_schema.h"
+#include "config/norm_config.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -11,7 +12,7 @@ nlohmann::json pretrain_config_defaults() {
   return nlohmann::json::parse(R"({
     "model": {"preset": "", "config": {}, "path": "", "position_init": "normal",
               "attention_init": "normal", "embedding_init": "normal",
-              "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}},
+              "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}},
     "tokenizer": "",
     "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
     "objective": {"type": "", "mask_prob": 0.15, "mask_ratio": 0.8, "random_ratio": 0.1, "whole_word": false},
@@ -37,6 +38,7 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   nlohmann::json cfg = merge_strict(pretrain_config_defaults(), user, source);
   cfg["model"]["config"] = model_cfg;
   const auto& m = cfg["model"];
+  check_norm_config(m["norm"], source);
   bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
   if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
   if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");

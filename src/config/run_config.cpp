@@ -1,6 +1,7 @@
 #include "config/run_config.h"
 
 #include "config/json_schema.h"
+#include "config/norm_config.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -8,7 +9,7 @@ namespace lntune {
 
 nlohmann::json run_config_defaults() {
   return nlohmann::json::parse(R"({
-    "model": {"path": "", "norm": {"type": "layernorm", "impl": "torch", "dyt_alpha_init": 0.5}, "dropout": -1.0},
+    "model": {"path": "", "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}, "dropout": -1.0},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
              "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true},
@@ -39,6 +40,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
+  check_norm_config(cfg["model"]["norm"], source);
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");

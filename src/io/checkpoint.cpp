@@ -80,7 +80,22 @@ Checkpoint open_checkpoint(const std::string& path) {
     ck.config = ModelConfig::from_file(ck.config_source);
   }
   if (Tokenizer::present_in(dir)) ck.tokenizer_dir = dir;
+  // BERT and GPT-2 have no tensor named *.alpha: only our DyT norms add one.
+  for (const auto& [key, tensor] : ck.state.tensors)
+    if (ends_with(key, ".alpha")) {
+      ck.norm_type = "dyt";
+      ck.norm_evidence = key;
+      break;
+    }
   return ck;
+}
+
+NormOptions resolve_norm(NormOptions requested, const Checkpoint& ck, const std::string& where) {
+  if (requested.type() == "auto") return requested.type(ck.norm_type);
+  if (requested.type() == "layernorm" && ck.norm_type == "dyt")
+    throw Error(where + ": \"layernorm\", but " + ck.state.source + " holds DyT norms (" + ck.norm_evidence +
+                "): a DyT model cannot be loaded as LayerNorm; use \"dyt\" or \"auto\"");
+  return requested;
 }
 
 std::vector<std::string> LoadReport::lines() const {
@@ -161,7 +176,7 @@ LoadedModel load_model(const std::string& path, std::optional<Head> head, const 
   LoadedModel lm;
   lm.checkpoint = open_checkpoint(path);
   Head h = head ? *head : head_from_architectures(lm.checkpoint.config);
-  lm.model = build_model(lm.checkpoint.config, h, norm);
+  lm.model = build_model(lm.checkpoint.config, h, resolve_norm(norm, lm.checkpoint, path + ": norm type"));
   lm.report = load_weights(*lm.model, lm.checkpoint.state, opt);
   return lm;
 }

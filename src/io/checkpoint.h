@@ -17,11 +17,21 @@ struct Checkpoint {
   std::string config_source;  // file (or "archive:config.json") the config came from
   StateDict state;
   std::string tokenizer_dir;  // the folder when it holds tokenizer files, else empty
+  // "dyt" when the weights hold DyT alphas (a model pretrained or fine-tuned with DyT norms),
+  // else "layernorm". HF config.json has no field for it: the tensors are the record.
+  std::string norm_type = "layernorm";
+  std::string norm_evidence;  // the first alpha key, for messages
 };
 
 // `path` is a folder (config.json + model.safetensors | model.safetensors.index.json |
 // pytorch_model.bin | model.pt) or a weights file (config.json beside it unless embedded).
 Checkpoint open_checkpoint(const std::string& path);
+
+// The norm to build for `ck`: "auto" becomes the checkpoint's own; "dyt" over a LayerNorm
+// checkpoint converts it (gamma/beta copied, alpha initialised). "layernorm" over a DyT
+// checkpoint is an Error naming `where` (the config file and field): a DyT model has no
+// LayerNorm statistics to go back to, and loading it as one would drop its alphas silently.
+NormOptions resolve_norm(NormOptions requested, const Checkpoint& ck, const std::string& where);
 
 struct LoadReport {
   std::string source;
@@ -51,7 +61,8 @@ struct LoadedModel {
   LoadReport report;
 };
 
-// open_checkpoint + build_model + load_weights. `head` defaults to the config's architectures.
+// open_checkpoint + resolve_norm + build_model + load_weights. `head` defaults to the config's
+// architectures; the default norm is the checkpoint's own.
 LoadedModel load_model(const std::string& path, std::optional<Head> head = std::nullopt,
                        const NormOptions& norm = NormOptions(), const LoadOptions& opt = {});
 

@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <numeric>
 
+#include "config/norm_config.h"
 #include "io/checkpoint.h"
 #include "io/model_folder.h"
 #include "models/attention_init.h"
+#include "models/dyt_calibration.h"
 #include "models/position_init.h"
 #include "models/presets.h"
 #include "pretrain/corpus.h"
@@ -35,6 +37,8 @@ using Clock = std::chrono::steady_clock;
 
 // The salt that separates held-out masking from training masking for the same seed.
 constexpr uint64_t kEvalSalt = 0x5EEDE7A1ull;
+// Training blocks the calibrated DyT init fits on (models/dyt_calibration.h): 2,048 rows at 128.
+constexpr int64_t kDytCalibrationBlocks = 16;
 
 struct Setup {
   std::shared_ptr<TaskModelImpl> model;
@@ -42,14 +46,14 @@ struct Setup {
   std::string tok_dir;
   bool mlm = true;
   int64_t position_columns = 0;  // embedding columns the local attention init keeps for position
+  bool calibrate_dyt = false;     // fresh DyT norms (a new model or a converted checkpoint) to fit
+  double dyt_c = 0.5;
 };
 
 Setup build(const nlohmann::json& cfg, const std::string& source) {
   Setup s;
   const auto& m = cfg["model"];
-  const auto& nc = m["norm"];
-  NormOptions norm;
-  norm.type(nc["type"].get<std::string>()).impl(nc["impl"].get<std::string>()).dyt_alpha_init(nc["dyt_alpha_init"].get<double>());
+  NormOptions norm = norm_options(m["norm"]);
   std::optional<Checkpoint> ck;
   s.tok_dir = cfg["tokenizer"].get<std::string>();
   if (!m["path"].get<std::string>().empty()) {
@@ -61,6 +65,7 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
 
   ModelConfig mc;
   if (ck) {
+    norm = resolve_norm(norm, *ck, source + ": model.norm.type");
     mc = ck->config;
   } else {
     auto j = model_preset(m["preset"].get<std::string>(), static_cast<int64_t>(s.tok->vocab_size()));
@@ -96,12 +101,16 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   }
   else if (m["position_init"].get<std::string>() == "sinusoidal")
     spdlog::info("{}: sinusoidal initialisation", init_sinusoidal_positions(*s.model));
+  bool fresh_dyt = norm.type() == "dyt";
   if (ck) {
     auto report = load_weights(*s.model, ck->state);
+    fresh_dyt = fresh_dyt && !report.dyt_alpha.empty();
     for (const auto& l : report.lines()) spdlog::info("{}", l);
     // A head the checkpoint lacks keeps the initialisation above; everything else is loaded.
     spdlog::info("continuing from {}: {} tensors loaded", m["path"].get<std::string>(), report.loaded);
   }
+  s.calibrate_dyt = fresh_dyt && norm.dyt_init() == "calibrated";
+  s.dyt_c = norm.dyt_alpha_init();
   return s;
 }
 
@@ -244,6 +253,14 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
                static_cast<double>(total * bs * accum) / static_cast<double>(nblocks), held_starts.size());
 
   s.model->to(dev);
+  if (s.calibrate_dyt && !resume) {  // a resumed run loads the fitted (and trained) norms
+    const int64_t n = std::min<int64_t>(kDytCalibrationBlocks, nblocks);
+    auto cal = calibrate_dyt(*s.model, s.dyt_c, [&] {
+      for (int64_t i = 0; i < n; ++i)
+        s.model->forward(to_device(maker.make(corpus.train, {train_starts[static_cast<size_t>(i)]}, {kEvalSalt + static_cast<uint64_t>(i)}, seed), dev).inputs);
+    });
+    spdlog::info("dyt_init calibrated on {} training blocks: {}", n, cal.describe());
+  }
   s.model->train();
   AdamWOptions ao;
   ao.beta2 = tc["beta2"].get<double>();

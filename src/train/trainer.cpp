@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "config/norm_config.h"
 #include "data/batch.h"
 #include "data/token_cache.h"
 #include "io/checkpoint.h"
+#include "models/dyt_calibration.h"
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
@@ -26,6 +28,8 @@ namespace lntune {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Examples the calibrated DyT init fits on (models/dyt_calibration.h): a few thousand rows.
+constexpr int64_t kDytCalibrationExamples = 64;
 using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct Data {
@@ -223,9 +227,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;
     ck.config.classifier_dropout = p;
   }
-  const auto& nc = cfg["model"]["norm"];
-  NormOptions norm;
-  norm.type(nc["type"].get<std::string>()).impl(nc["impl"].get<std::string>()).dyt_alpha_init(nc["dyt_alpha_init"].get<double>());
+  const NormOptions norm = resolve_norm(norm_options(cfg["model"]["norm"]), ck, source + ": model.norm.type");
   auto model = build_model(ck.config, Head::SequenceClassification, norm);
   LoadOptions lo;
   lo.reinit_mismatched_head = true;
@@ -256,6 +258,20 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
   model->to(at.device);
   spdlog::info("device {}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "");
+  if (norm.type() == "dyt" && norm.dyt_init() == "calibrated") {
+    if (report.dyt_alpha.empty()) {
+      spdlog::info("model.norm.dyt_init calibrated: nothing to fit, the checkpoint's DyT norms were loaded");
+    } else {
+      // The first training examples in file order, one per forward (no padding rows in the
+      // statistics): the same on every rank and on --resume, so the frozen norms match.
+      const int64_t n = std::min<int64_t>(kDytCalibrationExamples, static_cast<int64_t>(data.train.size()));
+      auto cal = calibrate_dyt(*model, norm.dyt_alpha_init(), [&] {
+        for (int64_t i = 0; i < n; ++i)
+          model->forward(padded_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression, at).inputs);
+      });
+      spdlog::info("dyt_init calibrated on {} training examples: {}", n, cal.describe());
+    }
+  }
   if (at.bf16 && tc["frozen_bf16"].get<bool>()) {
     const int64_t n = store_frozen_projections_bf16(*model);
     spdlog::info("frozen projections stored in bf16: {} elements ({:.1f} MB less)", n, 2.0 * static_cast<double>(n) / 1e6);

@@ -54,6 +54,27 @@ grep -Eq "ppmi embedding init: [0-9]{4,} word vectors" "$work/ppmi.err" && ok ||
 pl0=$(eval_field "$work/ppmi/metrics.jsonl" first loss) pl1=$(eval_field "$work/ppmi/metrics.jsonl" last loss)
 awk -v a="$pl0" -v b="$pl1" 'BEGIN { exit !(b < a - 1) }' && ok || bad "ppmi-init MLM did not learn: $pl0 -> $pl1"
 
+# 1d. model.norm dyt with dyt_init calibrated: the norms are fitted on training blocks (logged)
+#     and the run learns; the folder is a DyT model: info says so, fine-tuning takes DyT without
+#     being told (the dyt method needs DyT norms), and asking for LayerNorm is one error line.
+"$lntune" pretrain --config "$work/bert.json" --set output_dir="$work/dyt" --set train.max_steps=30 \
+  --set model.norm.type='"dyt"' --set model.norm.dyt_init='"calibrated"' > /dev/null 2> "$work/dyt.err" ||
+  bad "dyt pretrain failed: $(tail -1 "$work/dyt.err")"
+grep -Eq "dyt_init calibrated on 16 training blocks: 6 DyT norms fitted to LayerNorm on 512 rows" "$work/dyt.err" && ok ||
+  bad "dyt calibration not logged: $(grep -i dyt "$work/dyt.err")"
+dl0=$(eval_field "$work/dyt/metrics.jsonl" first loss) dl1=$(eval_field "$work/dyt/metrics.jsonl" last loss)
+awk -v a="$dl0" -v b="$dl1" 'BEGIN { exit !(b < a - 1) }' && ok || bad "dyt MLM did not learn: $dl0 -> $dl1"
+"$lntune" info --model "$work/dyt/model" --json 2> /dev/null | grep -q '"type": "dyt"' && ok || bad "info does not see the DyT norms"
+cat > "$work/dytft.json" <<JSON
+{"model": {"path": "$work/dyt/model"}, "task": {"name": "rte", "data_dir": "$shared/data/glue/RTE"}, "method": {"name": "dyt"}}
+JSON
+"$lntune" train --config "$work/dytft.json" --dry-run > "$work/dytft.out" 2> "$work/dytft.err" &&
+  grep -q '"trainable_backbone_params": 645' "$work/dytft.out" && ok || bad "fine-tuning the DyT folder: $(tail -1 "$work/dytft.err")"
+"$lntune" train --config "$work/dytft.json" --dry-run --set model.norm.type='"layernorm"' > /dev/null 2> "$work/err"
+[ $? = 1 ] && [ "$(grep -c '^lntune: error: ' "$work/err")" = 1 ] &&
+  grep -q "dytft.json: model.norm.type: \"layernorm\", but .*model.safetensors holds DyT norms" "$work/err" && ok ||
+  bad "layernorm over a DyT folder: $(cat "$work/err")"
+
 # 2. The model folder is HF's layout and loads back: info sees the MLM head with no stray key;
 #    fine-tuning it builds a classifier (the pooler, absent from MLM checkpoints, starts fresh).
 m=$work/bert/model

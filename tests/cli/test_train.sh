@@ -112,6 +112,19 @@ head -c 100 "$cachefile" > "$work/trunc" && mv "$work/trunc" "$cachefile"
   ! grep -q "from the token cache" "$work/p6.err" && [ "$(stat -c %s "$cachefile")" = "$size" ] && ok ||
   bad "token cache: losses differ without it, or a damaged cache file was trusted / not rebuilt"
 
+# 3d. A LayerNorm checkpoint converted to DyT with model.norm.dyt_init calibrated: the fit is
+#     logged over the first 64 training examples and, being the same every time, a stopped and
+#     resumed run (lora: every norm frozen at its fitted value) logs the uninterrupted losses.
+dyt=(--config "$work/run.json" --set model.norm.type='"dyt"' --set model.norm.dyt_init='"calibrated"'
+     --set method.name=lora --set train.max_steps=4 --set model.dropout=0)
+"$lntune" train "${dyt[@]}" --set output_dir="$work/dyt" > /dev/null 2> "$work/dyt.err" || bad "calibrated dyt run failed: $(tail -1 "$work/dyt.err")"
+grep -Eq "dyt_init calibrated on 64 training examples: 5 DyT norms fitted to LayerNorm on [0-9]+ rows, alpha" "$work/dyt.err" && ok ||
+  bad "calibration not logged: $(grep -i dyt "$work/dyt.err")"
+"$lntune" train "${dyt[@]}" --set output_dir="$work/dyt2" --set train.stop_after_steps=2 > /dev/null 2>&1
+"$lntune" train "${dyt[@]}" --set output_dir="$work/dyt2" --resume > /dev/null 2>&1 || bad "calibrated dyt resume failed"
+[ "$(losses "$work/dyt" | wc -l)" = 4 ] && [ "$(losses "$work/dyt")" = "$(losses "$work/dyt2")" ] && ok ||
+  bad "calibrated dyt: resumed losses differ: $(losses "$work/dyt" | tr '\n' ' ') vs $(losses "$work/dyt2" | tr '\n' ' ')"
+
 # 4. Ctrl-C saves a checkpoint and exits 130; --resume continues.
 "$lntune" train --config "$work/run.json" --set output_dir="$work/int" --set train.max_steps=100000 > /dev/null 2>&1 &
 pid=$!

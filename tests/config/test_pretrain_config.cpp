@@ -46,6 +46,8 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   j = base();
   j["model"]["path"] = "runs/models/x";
   EXPECT_NE(error_of(j).find("p.json: model:"), std::string::npos) << error_of(j);  // preset and path
+  EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=\"warm\""}),
+            "p.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
   j = base();
   j["corpus"].erase("path");
   EXPECT_NE(error_of(j).find("corpus.path"), std::string::npos);

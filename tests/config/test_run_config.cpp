@@ -28,6 +28,8 @@ TEST(RunConfig, DefaultsOverridesAndOpenMethod) {
   EXPECT_DOUBLE_EQ(c["train"]["lr"].get<double>(), 0.001);
   EXPECT_EQ(c["output_dir"], "runs/x");
   EXPECT_EQ(c["model"]["norm"]["type"], "dyt");
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["norm"]["type"], "auto");  // the checkpoint's
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["norm"]["dyt_init"], "constant");
   EXPECT_EQ(c["method"]["terms"], "bias");  // method options pass through to the registry
 }
 
@@ -47,4 +49,8 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
             "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
   EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
   EXPECT_EQ(error_of(base(), {"train.device=\"gpu\""}), "run.json: train.device: 'gpu' is not one of auto, cpu, cuda");
+  EXPECT_EQ(error_of(base(), {"model.norm.type=rmsnorm"}), "run.json: model.norm.type: 'rmsnorm' is not one of auto, layernorm, dyt");
+  EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
+  EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),
+            "run.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
 }

@@ -4,7 +4,9 @@
 #include "models/norm.h"
 
 #include "io/checkpoint.h"
+#include "io/model_folder.h"
 #include "test_paths.h"
+#include "util/error.h"
 
 using namespace lntune;
 
@@ -55,6 +57,11 @@ TEST(Norm, UnknownNamesAreRejectedNamingTheValue) {
     EXPECT_NE(std::string(e.what()).find("'rmsnorm'"), std::string::npos);
   }
   EXPECT_THROW(make_norm(NormOptions(8).impl("cudnn")), c10::Error);
+  EXPECT_THROW(make_norm(NormOptions(8).dyt_init("warm")), c10::Error);
+  // "auto" with no checkpoint to ask (a fresh model) is LayerNorm.
+  auto fresh = make_norm(NormOptions(8));
+  EXPECT_EQ(fresh->options.type(), "layernorm");
+  EXPECT_FALSE(fresh->alpha.defined());
   EXPECT_THROW(make_norm(NormOptions(0)), c10::Error);
 }
 
@@ -113,4 +120,50 @@ TEST(Norm, LayerNormCheckpointConvertsToDyt) {
   bool said = false;
   for (const auto& l : dyt.report.lines()) said |= l.find("converted to DyT") != std::string::npos;
   EXPECT_TRUE(said);
+}
+
+// A folder written from a DyT model (as `lntune pretrain` with model.norm.type "dyt" writes it)
+// loads back as DyT by default, its alphas and outputs intact; asking for LayerNorm is an error
+// naming the alpha key, never a silent LayerNorm model with the alphas dropped.
+TEST(Norm, DytCheckpointLoadsAsDytByDefault) {
+  auto src = load_model(test::fixtures() + "/bert_seq_cls", std::nullopt, NormOptions().type("dyt"));
+  auto norms = find_norms(*src.model);
+  {
+    torch::NoGradGuard g;
+    for (size_t i = 0; i < norms.size(); ++i) norms[i].module->alpha.fill_(0.1 * static_cast<double>(i + 1));
+  }
+  const std::string dir = ::testing::TempDir() + "/norm_dyt_folder";
+  write_model_folder(dir, *src.model, "");
+  EXPECT_EQ(open_checkpoint(test::fixtures() + "/bert_seq_cls").norm_type, "layernorm");
+  EXPECT_EQ(open_checkpoint(dir).norm_type, "dyt");
+
+  auto back = load_model(dir);  // norm type "auto"
+  EXPECT_TRUE(back.report.unexpected.empty());
+  EXPECT_TRUE(back.report.dyt_alpha.empty());  // loaded, not initialised
+  auto got = find_norms(*back.model);
+  ASSERT_EQ(got.size(), norms.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].module->options.type(), "dyt") << got[i].name;
+    EXPECT_TRUE(torch::equal(got[i].module->alpha, norms[i].module->alpha)) << got[i].name;
+  }
+  src.model->eval();
+  back.model->eval();
+  Batch b;
+  torch::manual_seed(1);
+  b.input_ids = torch::randint(0, src.model->config.vocab_size, {2, 12});
+  b.attention_mask = torch::ones({2, 12}, torch::kLong);
+  EXPECT_TRUE(torch::equal(src.model->forward(b).logits, back.model->forward(b).logits));
+  // An explicit "dyt" is the same model.
+  auto explicit_dyt = load_model(dir, std::nullopt, NormOptions().type("dyt"));
+  explicit_dyt.model->eval();
+  EXPECT_TRUE(torch::equal(explicit_dyt.model->forward(b).logits, back.model->forward(b).logits));
+
+  std::string msg;
+  try {
+    load_model(dir, std::nullopt, NormOptions().type("layernorm"));
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("holds DyT norms (bert.embeddings.LayerNorm.alpha)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
 }

@@ -83,17 +83,16 @@ Checkpoint open_checkpoint(const std::string& path) {
   // BERT and GPT-2 have no tensor named *.alpha: only our DyT norms add one.
   for (const auto& [key, tensor] : ck.state.tensors)
     if (ends_with(key, ".alpha")) {
-      ck.norm_type = "dyt";
-      ck.norm_evidence = key;
+      ck.dyt_alpha_key = key;
       break;
     }
   return ck;
 }
 
 NormOptions resolve_norm(NormOptions requested, const Checkpoint& ck, const std::string& where) {
-  if (requested.type() == "auto") return requested.type(ck.norm_type);
-  if (requested.type() == "layernorm" && ck.norm_type == "dyt")
-    throw Error(where + ": \"layernorm\", but " + ck.state.source + " holds DyT norms (" + ck.norm_evidence +
+  if (requested.type() == "auto") return requested.type(ck.norm_type());
+  if (requested.type() == "layernorm" && ck.norm_type() == "dyt")
+    throw Error(where + ": \"layernorm\", but " + ck.state.source + " holds DyT norms (" + ck.dyt_alpha_key +
                 "): a DyT model cannot be loaded as LayerNorm; use \"dyt\" or \"auto\"");
   return requested;
 }

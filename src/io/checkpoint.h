@@ -17,10 +17,10 @@ struct Checkpoint {
   std::string config_source;  // file (or "archive:config.json") the config came from
   StateDict state;
   std::string tokenizer_dir;  // the folder when it holds tokenizer files, else empty
-  // "dyt" when the weights hold DyT alphas (a model pretrained or fine-tuned with DyT norms),
-  // else "layernorm". HF config.json has no field for it: the tensors are the record.
-  std::string norm_type = "layernorm";
-  std::string norm_evidence;  // the first alpha key, for messages
+  // The first DyT alpha among the weights (a model pretrained with DyT norms), else empty. HF
+  // config.json has no field for the norm type: the tensors are the record.
+  std::string dyt_alpha_key;
+  std::string norm_type() const { return dyt_alpha_key.empty() ? "layernorm" : "dyt"; }
 };
 
 // `path` is a folder (config.json + model.safetensors | model.safetensors.index.json |

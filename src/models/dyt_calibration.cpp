@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 
 #include "util/error.h"
 
@@ -17,13 +16,10 @@ std::string DytCalibrationReport::describe() const {
   return buf;
 }
 
-DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std::function<void()>& forward_batches,
-                                   const std::vector<std::string>& names) {
+DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std::function<void()>& forward_batches) {
   if (!(c > 0)) throw Error("model.norm.dyt_alpha_init: must be positive for a calibrated DyT init, got " + std::to_string(c));
-  const std::set<std::string> wanted(names.begin(), names.end());
   std::vector<NormInfo> norms;
   for (const auto& n : find_norms(model)) {
-    if (!wanted.empty() && !wanted.count(n.name)) continue;
     if (!n.module->alpha.defined()) throw Error("DyT calibration: " + n.name + " is not a DyT norm");
     norms.push_back(n);
   }
@@ -54,7 +50,7 @@ DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std
   };
 
   // Stage 1: alpha puts a one-sigma input at tanh argument c.
-  for (auto& n : norms) n.module->calib.mean_sum = n.module->calib.std_sum = 0;
+  for (auto& n : norms) n.module->calib.std_sum = 0;
   pass(1);
   r.rows = norms.front().module->calib.rows;
   for (auto& n : norms) {

@@ -35,11 +35,10 @@ struct DytCalibrationReport {
   std::string describe() const;        // one line for the log
 };
 
-// Calibrates the DyT norms named in `names` (find_norms names; all DyT norms when empty).
+// Calibrates every norm of `model` (all DyT: a checkpoint is converted whole).
 // `forward_batches` runs the model's forward on the caller's batches, the same each time; it is
 // called twice, under NoGradGuard with the model in eval mode (restored after). Throws Error when
-// a named norm saw no rows or is not DyT, leaving every norm as it was.
-DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std::function<void()>& forward_batches,
-                                   const std::vector<std::string>& names = {});
+// a norm saw no rows or is not DyT, leaving every norm as it was.
+DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std::function<void()>& forward_batches);
 
 }  // namespace lntune

@@ -33,7 +33,6 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
     auto sd = (var + options.eps()).sqrt();
     calib.rows += xf.size(0);
     if (calib.stage == 1) {
-      calib.mean_sum += mean.sum().item<double>();
       calib.std_sum += sd.sum().item<double>();
     } else {
       auto t = (xf - mean.unsqueeze(1)) / sd.unsqueeze(1);

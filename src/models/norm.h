@@ -38,10 +38,10 @@ class NormImpl : public torch::nn::Module {
   // LayerNorm this norm stands for (its own gamma/beta), so every later norm sees the LayerNorm
   // model's activations, and accumulates statistics of its input rows.
   struct Calibration {
-    int stage = 0;       // 0 off; 1: each row's mean and std; 2: the per-feature fit's sums
+    int stage = 0;       // 0 off; 1: the sum of the rows' std; 2: the per-feature fit's sums
     double alpha = 0;    // stage 2: the alpha that stage 1 chose
     int64_t rows = 0;
-    double mean_sum = 0, std_sum = 0;
+    double std_sum = 0;
     torch::Tensor u, uu, t, ut;  // stage 2, per feature (float64): u = tanh(alpha x), t = (x - mean) / std
   } calib;
 };

@@ -174,5 +174,6 @@ TEST(DytCalibration, BadUseIsAnErrorAndLeavesTheNormsAsTheyWere) {
   auto ln_holder = std::make_shared<OneNorm>(NormOptions(8).type("layernorm"));
   auto& ln = *ln_holder;
   expect_error([&] { calibrate_dyt(ln, 0.5, [] {}); }, "norm is not a DyT norm");
-  EXPECT_EQ(calibrate_dyt(ln, 0.5, [] {}, {"other"}).describe(), "no DyT norm to calibrate");
+  auto no_norms = std::make_shared<torch::nn::Module>();
+  EXPECT_EQ(calibrate_dyt(*no_norms, 0.5, [] {}).describe(), "no DyT norm to calibrate");
 }

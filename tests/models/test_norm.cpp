@@ -134,8 +134,8 @@ TEST(Norm, DytCheckpointLoadsAsDytByDefault) {
   }
   const std::string dir = ::testing::TempDir() + "/norm_dyt_folder";
   write_model_folder(dir, *src.model, "");
-  EXPECT_EQ(open_checkpoint(test::fixtures() + "/bert_seq_cls").norm_type, "layernorm");
-  EXPECT_EQ(open_checkpoint(dir).norm_type, "dyt");
+  EXPECT_EQ(open_checkpoint(test::fixtures() + "/bert_seq_cls").norm_type(), "layernorm");
+  EXPECT_EQ(open_checkpoint(dir).norm_type(), "dyt");
 
   auto back = load_model(dir);  // norm type "auto"
   EXPECT_TRUE(back.report.unexpected.empty());

@@ -7,6 +7,13 @@
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// NCCL only where cmake/nccl.cmake found that its header builds against this LibTorch (it then
+// defines USE_C10D_NCCL, which un-guards the header, and LNTUNE_WITH_NCCL for this file alone).
+#ifdef LNTUNE_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 #include <string>
@@ -17,7 +24,30 @@ namespace lntune {
 
 struct DataParallel::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  // Always there: the barrier, and every collective unless NCCL carries them.
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef LNTUNE_WITH_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  torch::Device device = torch::kCPU;  // where average()'s scalar lives: the GPU under NCCL
+
+  // Sum over the processes, in place.
+  void allreduce(std::vector<torch::Tensor>& tensors) {
+#ifdef LNTUNE_WITH_NCCL
+    // wait() makes the current CUDA stream wait for NCCL's: what follows on it sees the sum.
+    if (nccl) {
+      nccl->allreduce(tensors)->wait();
+      return;
+    }
+#endif
+    gloo->allreduce(tensors)->wait();
+  }
+  ~Impl() {
+#ifdef LNTUNE_WITH_NCCL
+    // An orderly end: without it PyTorch's NCCL group warns at exit that it was never shut down.
+    if (nccl) nccl->shutdown();
+#endif
+  }
 };
 
 namespace {
@@ -50,10 +80,17 @@ std::unique_ptr<DataParallel> DataParallel::from_env() {
   std::string addr = env("MASTER_ADDR", "127.0.0.1");
   int port = env_int("MASTER_PORT", "29500");
   if (port <= 0 || port > 65535) throw Error("environment: MASTER_PORT: " + std::to_string(port) + " is not a port");
+  int local_rank = env_int("LOCAL_RANK", std::getenv("SLURM_LOCALID") ? std::getenv("SLURM_LOCALID") : "0");
+  return connect(rank, world, addr, port, local_rank);
+}
+
+std::unique_ptr<DataParallel> DataParallel::connect(int rank, int world, const std::string& addr, int port, int local_rank) {
+  TORCH_CHECK(world >= 1 && rank >= 0 && rank < world, "data parallel: rank ", rank, " of ", world);
+  TORCH_CHECK(port > 0 && port <= 65535, "data parallel: port ", port, " is not a port");
   std::unique_ptr<DataParallel> dp(new DataParallel());
   dp->rank_ = rank;
   dp->world_ = world;
-  dp->local_rank_ = env_int("LOCAL_RANK", std::getenv("SLURM_LOCALID") ? std::getenv("SLURM_LOCALID") : "0");
+  dp->local_rank_ = local_rank;
   dp->impl_ = std::make_unique<Impl>();
   c10d::TCPStoreOptions so;
   so.port = static_cast<uint16_t>(port);
@@ -68,8 +105,45 @@ std::unique_ptr<DataParallel> DataParallel::from_env() {
   else
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
   opts->threads = 1;
-  dp->impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(dp->impl_->store, rank, world, opts);
+  dp->impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(dp->impl_->store, rank, world, opts);
   return dp;
+}
+
+bool DataParallel::nccl_built() {
+#ifdef LNTUNE_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string DataParallel::resolve_backend(const std::string& requested, bool cuda, bool nccl_available,
+                                          const std::string& source, const std::string& key) {
+  if (requested == "auto") return cuda && nccl_available ? "nccl" : "gloo";
+  if (requested == "gloo") return "gloo";
+  if (requested != "nccl") fail(source, key, "'" + requested + "' is not one of auto, gloo, nccl");
+  if (!cuda) fail(source, key, "nccl needs the run on a GPU (train.device), this one is on the CPU");
+  if (!nccl_available)
+    fail(source, key, "nccl: this build has no NCCL (its LibTorch lacks it, or nccl.h was not found at configure time); use gloo");
+  return "nccl";
+}
+
+void DataParallel::start(const torch::Device& device, const std::string& backend) {
+  backend_ = backend;
+  if (backend != "nccl") return;
+#ifdef LNTUNE_WITH_NCCL
+  impl_->device = device;
+  TORCH_CHECK(device.is_cuda() && device.has_index(), "data parallel: nccl needs a CUDA device with an index, got ", device.str());
+  // NCCL binds each communicator to the current device: this process's GPU, before the first one.
+  c10::cuda::set_device(device.index());
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = std::chrono::milliseconds(600 * 1000);
+  // Its own key space in the store Gloo already uses, as torch.distributed does per backend.
+  impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("nccl", impl_->store),
+                                                            rank_, world_, opts);
+#else
+  TORCH_CHECK(false, "data parallel: this build has no NCCL");
+#endif
 }
 
 DataParallel::~DataParallel() = default;
@@ -90,7 +164,7 @@ void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
     for (const auto& g : grads) flat.push_back(g.reshape({-1}));
     return flat;
   }())};
-  impl_->pg->allreduce(bucket)->wait();
+  impl_->allreduce(bucket);
   bucket[0].div_(world_);
   int64_t off = 0;
   for (auto& g : grads) {
@@ -100,11 +174,12 @@ void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
 }
 
 double DataParallel::average(double value) {
-  std::vector<torch::Tensor> t = {torch::full({1}, value, torch::kDouble)};
-  impl_->pg->allreduce(t)->wait();
+  std::vector<torch::Tensor> t = {torch::full({1}, value, torch::TensorOptions().dtype(torch::kDouble).device(impl_->device))};
+  impl_->allreduce(t);
   return t[0].item<double>() / world_;
 }
 
-void DataParallel::barrier() { impl_->pg->barrier()->wait(); }
+// On Gloo even under NCCL: a host-side rendezvous (the end of training, before rank 0 writes).
+void DataParallel::barrier() { impl_->gloo->barrier()->wait(); }
 
 }  // namespace lntune

@@ -1,11 +1,13 @@
-// Multi-process data parallel on LibTorch's c10d (Gloo over TCP; on GPUs Gloo reduces the CUDA
-// tensors through host memory — NCCL is not wired in yet), configured by the usual
-// torchrun/Slurm environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (LOCAL_RANK picks the
-// GPU when there is one). Only trainable gradients travel: one flattened bucket per step.
+// Multi-process data parallel on LibTorch's c10d, configured by the usual torchrun/Slurm
+// environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (LOCAL_RANK picks the GPU when there is
+// one). Collectives run on Gloo (TCP; CPU tensors, and CUDA ones through host memory) or, for a
+// run on GPUs where LibTorch has it, NCCL (`train.dist_backend`). Only trainable gradients
+// travel: one flattened bucket per step.
 #pragma once
 #include <torch/torch.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace lntune {
@@ -14,7 +16,24 @@ class DataParallel {
  public:
   // nullptr when WORLD_SIZE is unset or 1. Errors name the variable that is missing or wrong.
   static std::unique_ptr<DataParallel> from_env();
+  // The same with explicit settings (from_env's; tests): rank 0 serves the rendezvous store on
+  // addr:port, the others connect to it.
+  static std::unique_ptr<DataParallel> connect(int rank, int world, const std::string& addr, int port, int local_rank);
   ~DataParallel();
+
+  // Which backend carries the collectives of a run on `cuda` (or CPU) tensors, for
+  // `train.dist_backend` = auto | gloo | nccl: auto takes NCCL for CUDA tensors when this build has
+  // it, else Gloo. Asking for nccl on a CPU run or in a build without it is an error naming
+  // `source` and `key`.
+  static std::string resolve_backend(const std::string& requested, bool cuda, bool nccl_available,
+                                     const std::string& source, const std::string& key);
+  // Whether this build has ProcessGroupNCCL (LibTorch with CUDA and NCCL; see cmake/nccl.cmake).
+  static bool nccl_built();
+  // Puts the collectives on `device` over `backend` (resolve_backend's answer). Call once, after
+  // the run's device is known and before the first collective; until then Gloo on the CPU.
+  void start(const torch::Device& device, const std::string& backend);
+  const std::string& backend() const { return backend_; }
+
   int rank() const { return rank_; }
   int world() const { return world_; }
   // This process's GPU on its node: LOCAL_RANK (torchrun), else SLURM_LOCALID, else 0.
@@ -32,6 +51,7 @@ class DataParallel {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int rank_ = 0, world_ = 1, local_rank_ = 0;
+  std::string backend_ = "gloo";
 };
 
 }  // namespace lntune

@@ -243,6 +243,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   Placement at;
   at.device = resolve_device(tc["device"].get<std::string>(), source, "train.device");
   if (at.device.is_cuda() && dp) at.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp->local_rank()));
+  if (dp) {
+    dp->start(at.device, DataParallel::resolve_backend(tc["dist_backend"].get<std::string>(), at.device.is_cuda(),
+                                                        DataParallel::nccl_built(), source, "train.dist_backend"));
+  }
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
                summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
@@ -311,12 +315,13 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {} x {} processes",
                data.task.name, data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum, world);
   if (dp)
-    spdlog::info("rank {} of {}: {} trainable elements all-reduced per step", dp->rank(), world,
+    spdlog::info("rank {} of {}: {} trainable elements all-reduced per step over {}", dp->rank(), world,
                  DataParallel::bucket_elements([&] {
                    std::vector<torch::Tensor> v;
                    for (auto& p : opt.params()) v.push_back(p.value);
                    return v;
-                 }()));
+                 }()),
+                 dp->backend());
 
   ResumeState st;
   if (resume) {

@@ -49,6 +49,7 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
             "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
   EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
   EXPECT_EQ(error_of(base(), {"train.device=\"gpu\""}), "run.json: train.device: 'gpu' is not one of auto, cpu, cuda");
+  EXPECT_EQ(error_of(base(), {"train.dist_backend=mpi"}), "run.json: train.dist_backend: 'mpi' is not one of auto, gloo, nccl");
   EXPECT_EQ(error_of(base(), {"model.norm.type=rmsnorm"}), "run.json: model.norm.type: 'rmsnorm' is not one of auto, layernorm, dyt");
   EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),

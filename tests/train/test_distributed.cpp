@@ -1,0 +1,93 @@
+// DataParallel: the backend choice (and its errors) for every case; two ranks in one process
+// (threads, Gloo over loopback) average gradients and scalars to the hand-computed means; on a
+// GPU with NCCL built in, a one-process NCCL group runs the same calls (skipped elsewhere).
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <future>
+
+#include "train/distributed.h"
+#include "util/error.h"
+
+using namespace lntune;
+
+namespace {
+
+std::string backend_error(const std::string& requested, bool cuda, bool nccl) {
+  try {
+    DataParallel::resolve_backend(requested, cuda, nccl, "run.json", "train.dist_backend");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A TCP port nobody listens on now (bound to 0, read back, released).
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t n = sizeof(a);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n) != 0)
+    throw std::runtime_error("no free port");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// One rank's share: a parameter whose gradient is (rank + 1) * [1, 2, 3], one without a gradient,
+// and the scalar rank; returns the averaged gradient and scalar.
+std::pair<torch::Tensor, double> run_rank(int rank, int world, int port, const torch::Device& device,
+                                          const std::string& backend) {
+  auto dp = DataParallel::connect(rank, world, "127.0.0.1", port, 0);
+  dp->start(device, backend);
+  auto with_grad = torch::zeros({3}, torch::TensorOptions().device(device).requires_grad(true));
+  with_grad.mutable_grad() = torch::tensor({1.0f, 2.0f, 3.0f}).to(device) * static_cast<float>(rank + 1);
+  auto without_grad = torch::zeros({2}, torch::TensorOptions().device(device).requires_grad(true));
+  dp->average_gradients({with_grad, without_grad});
+  EXPECT_FALSE(without_grad.grad().defined());
+  double mean = dp->average(static_cast<double>(rank));
+  dp->barrier();
+  return {with_grad.grad().cpu(), mean};
+}
+
+}  // namespace
+
+TEST(Distributed, ResolveBackend) {
+  EXPECT_EQ(DataParallel::resolve_backend("auto", false, false, "r", "k"), "gloo");
+  EXPECT_EQ(DataParallel::resolve_backend("auto", false, true, "r", "k"), "gloo");  // CPU tensors: Gloo
+  EXPECT_EQ(DataParallel::resolve_backend("auto", true, false, "r", "k"), "gloo");  // GPU, no NCCL here
+  EXPECT_EQ(DataParallel::resolve_backend("auto", true, true, "r", "k"), "nccl");
+  EXPECT_EQ(DataParallel::resolve_backend("gloo", true, true, "r", "k"), "gloo");
+  EXPECT_EQ(DataParallel::resolve_backend("nccl", true, true, "r", "k"), "nccl");
+  EXPECT_EQ(backend_error("nccl", false, true),
+            "run.json: train.dist_backend: nccl needs the run on a GPU (train.device), this one is on the CPU");
+  EXPECT_NE(backend_error("nccl", true, false).find("run.json: train.dist_backend: nccl: this build has no NCCL"), std::string::npos);
+  EXPECT_EQ(backend_error("mpi", true, true), "run.json: train.dist_backend: 'mpi' is not one of auto, gloo, nccl");
+}
+
+TEST(Distributed, TwoRanksAverageOverGloo) {
+  const int port = free_port();
+  auto r1 = std::async(std::launch::async, run_rank, 1, 2, port, torch::Device(torch::kCPU), "gloo");
+  auto [g0, m0] = run_rank(0, 2, port, torch::kCPU, "gloo");
+  auto [g1, m1] = r1.get();
+  // Gradients 1x and 2x [1, 2, 3]: the mean is 1.5x; the ranks' scalars 0 and 1: 0.5.
+  auto want = torch::tensor({1.5f, 3.0f, 4.5f});
+  EXPECT_TRUE(torch::equal(g0, want)) << g0;
+  EXPECT_TRUE(torch::equal(g1, want)) << g1;
+  EXPECT_EQ(m0, 0.5);
+  EXPECT_EQ(m1, 0.5);
+}
+
+TEST(Distributed, OneGpuNccl) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the NCCL path runs on the GPU machine";
+  if (!DataParallel::nccl_built()) GTEST_SKIP() << "this build has no NCCL (cmake/nccl.cmake said why)";
+  // One GPU holds one NCCL rank: a world of 1 runs the calls; the averages are the inputs.
+  auto [g, m] = run_rank(0, 1, free_port(), torch::Device(torch::kCUDA, 0), "nccl");
+  EXPECT_TRUE(torch::equal(g, torch::tensor({1.0f, 2.0f, 3.0f}))) << g;
+  EXPECT_EQ(m, 0.0);
+}

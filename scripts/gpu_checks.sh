@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Every check that needs the GPU machine, in stages, each logging to one file under OUT (the
+# device tool's $OUT, else out/gpu/): few files, since the device tool returns at most 8.
+#
+#   scripts/gpu_checks.sh STAGE...        stages, in the order a session should run them:
+#     build     configure + build against PyTorch's LibTorch (CUDA kernels + binding, NCCL when
+#               cmake/nccl.cmake finds it) into build-gpu/            (~3-5 min on 16 cores)
+#     tests     the GPU tests (CUDA kernels vs torch, determinism, NCCL, bf16), then the whole suite
+#     fixtures  HF parity fixtures (scripts/make_hf_fixtures.py) into tests/fixtures/hf, the parity
+#               tests on them, and hf_fixtures.tar.gz to commit
+#     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
+#     train     bench-train on CUDA, bf16, with and without --frozen-fp32; scripts/bench_hf_peft.py
+#     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora
+#     export    a short LoRA and LN run on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
+#               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
+#
+# What must travel (the device tool's carry): .deps (scripts/stage_deps.sh), shared (a copy of
+# ../shared's data/glue and tokenizers: `mkdir -p shared && cp -r ../shared/data ../shared/tokenizers shared/`,
+# git-ignored), and for `export`'s folder check runs/pretrain/bert-mini/model (43 MB: a call of its
+# own). Build outputs stay on the machine between calls only while it is warm (30 s).
+# Each stage runs under a time limit; the script goes on after a failed stage and exits non-zero.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/out/gpu}
+mkdir -p "$out"
+build=$root/build-gpu
+lntune=$build/lntune
+shared=$root/shared
+[ -d "$shared/data/glue" ] || shared=$root/../shared
+export PYTHONUNBUFFERED=1
+py=python3
+
+stage_build() {
+  local prefix gen=()
+  prefix=$($py -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
+  command -v ninja > /dev/null && gen=(-G Ninja)
+  [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  $py -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+  cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+    -DLNTUNE_DEPS_DIR="$root/.deps" -DLNTUNE_SHARED_DIR="$shared" -DCMAKE_CUDA_ARCHITECTURES=90 || return 1
+  cmake --build "$build" -j "$(nproc)" --target lntune lntune_tests lntune_core_tests
+}
+
+stage_tests() {
+  # The CUDA-only cases first: they have never run before a GPU was lent.
+  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*' || return 1
+  # The rest, less what needs this machine's npm (HF tokenizers oracle) or clang (fuzzers).
+  ctest --test-dir "$build" -j 8 --output-on-failure --timeout 600 -E 'tokenizer_parity|fuzz_smoke' 
+}
+
+stage_fixtures() {
+  $py scripts/make_hf_fixtures.py tests/fixtures/hf || return 1
+  "$build/tests/lntune_tests" --gtest_filter='HfParity*' || return 1
+  tar -czf "$out/hf_fixtures.tar.gz" -C tests/fixtures hf
+}
+
+stage_kernels() {
+  "$lntune" bench-norm --device cuda || return 1
+  $py scripts/bench_norm.py --lntune "$lntune" --device cuda
+}
+
+stage_train() {
+  local args=(bench-train --preset bert-base --device cuda --bf16 --methods full,ln,bitfit,lora,adapter,prefix
+              --batch 32 --seq 128 --steps 20 --warmup 3)
+  # What lntune train does (fused norms, frozen projections in bf16); the same with torch's norms;
+  # the same with frozen weights in fp32, cast at every use (as HF PEFT under autocast).
+  for v in "--norm-impl fused" "--norm-impl torch" "--norm-impl fused --frozen-fp32"; do
+    echo "== bench-train $v"
+    "$lntune" "${args[@]}" $v || return 1
+  done
+  $py scripts/bench_hf_peft.py --lntune "$lntune"
+}
+
+stage_parity() {
+  local base=runs/pretrain/bert-mini/model rc=0
+  [ -f "$base/config.json" ] || base=tests/fixtures/bert_seq_cls
+  echo "base model: $base"
+  for m in full ln bitfit lora; do
+    $py scripts/hf_peft_parity.py "$base" $m --steps 50 --glue "$shared/data/glue" --lntune "$lntune" \
+      --out "$root/runs/parity" | tee -a "$out/parity.jsonl" || rc=1
+  done
+  return $rc
+}
+
+stage_export() {
+  local base=runs/pretrain/bert-mini/model rc=0
+  [ -f "$base/config.json" ] || base=tests/fixtures/bert_seq_cls
+  for m in lora ln; do
+    rm -rf "runs/gpu-export-$m"
+    "$lntune" train --config configs/rte/$m.json --set model.path="$base" --set task.data_dir="$shared/data/glue/RTE" \
+      --set train.epochs=1 --set train.bf16=false --set output_dir="runs/gpu-export-$m" > /dev/null || { rc=1; continue; }
+    $py scripts/check_peft_export.py "runs/gpu-export-$m" "$shared/data/glue" || rc=1
+  done
+  if [ -f runs/pretrain/bert-mini/model/config.json ]; then
+    "$lntune" forward --model runs/pretrain/bert-mini/model --text "The capital of France is [MASK]." \
+      --out runs/pretrain/bert-mini/forward.safetensors > /dev/null &&
+      $py scripts/check_hf_folder.py runs/pretrain/bert-mini/model runs/pretrain/bert-mini/forward.safetensors || rc=1
+  fi
+  return $rc
+}
+
+limit() {  # seconds each stage may take
+  case $1 in build) echo 420 ;; tests) echo 540 ;; train) echo 420 ;; *) echo 300 ;; esac
+}
+
+[ $# -gt 0 ] || { sed -n 2,22p "$0"; exit 2; }
+for s in "$@"; do
+  declare -F "stage_$s" > /dev/null || { echo "gpu_checks: unknown stage '$s' (see: scripts/gpu_checks.sh)" >&2; exit 2; }
+done
+status=0
+for s in "$@"; do
+  log=$out/$s.log
+  start=$(date +%s)
+  # A stage runs in a subshell under its time limit, its output in its log and on the terminal.
+  timeout "$(limit "$s")" bash -c "$(declare -f); $(declare -p root out build lntune shared py 2> /dev/null); stage_$s" \
+    > >(tee "$log") 2>&1
+  rc=$?
+  echo "stage $s: exit $rc after $(($(date +%s) - start)) s" | tee -a "$out/summary.txt"
+  [ $rc = 0 ] || status=1
+done
+exit $status

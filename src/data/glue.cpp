@@ -97,29 +97,68 @@ float parse_label(const std::string& s, const std::vector<std::string>& names, b
 
 TaskInfo glue_task(const std::string& name) { return layout(name).info; }
 
-std::vector<Example> read_glue(const TaskInfo& task, const std::string& dir, const std::string& split) {
+namespace {
+
+// Columns of the official test.tsv files (a header whose first column is the row id, no label),
+// where they differ from train/dev.
+struct TestColumns {
+  int a, b;
+};
+TestColumns test_columns(const std::string& task, const Layout& l) {
+  if (task == "cola" || task == "sst2") return {1, -100};
+  if (task == "qqp") return {1, 2};
+  return {l.a, l.b};  // mrpc, stsb, mnli, qnli, rte, wnli: same columns as train/dev
+}
+
+std::vector<Example> read_glue_layout(const TaskInfo& task, const std::string& file, bool* labeled) {
   const Layout& l = layout(task.name);
-  std::string file = dir + "/" + (split == "train" ? std::string("train.tsv") : split == "dev" ? l.dev_file : split + ".tsv");
   std::string text = read_file(file);
   if (starts_with(text, "\xEF\xBB\xBF")) text = text.substr(3);  // MRPC ships with a UTF-8 BOM
+  auto lines = split_lines(text);
+  // A test file: a header that starts with the id column ("index"; QQP's "id") and names no
+  // label column. (Dev headers of RTE, QNLI, MNLI and QQP start with the id column too.)
+  bool test = false;
+  if (labeled != nullptr && !lines.empty()) {
+    auto head = split_tabs(std::string(lines[0]));
+    test = head[0] == "index" || head[0] == "id";
+    for (const auto& c : head) test = test && c != "label" && c != "is_duplicate" && c != "gold_label" && c != "score";
+    *labeled = !test;
+  }
+  const TestColumns tc = test ? test_columns(norm_name(task.name), l) : TestColumns{l.a, l.b};
   std::vector<Example> out;
   size_t line_no = 0;
-  for (std::string_view sv : split_lines(text)) {
+  for (std::string_view sv : lines) {
     std::string line(sv);
     ++line_no;
-    if ((l.header && line_no == 1) || line.empty()) continue;
+    if (((l.header || test) && line_no == 1) || line.empty()) continue;
     std::string where = file + ":" + std::to_string(line_no);
     auto cols = split_tabs(line);
     Example e;
-    e.text = column(cols, l.a, where);
-    if (l.b != -100) e.text_pair = column(cols, l.b, where);
-    e.label = parse_label(column(cols, l.label, where), l.names, task.num_labels == 1, where);
-    if (task.num_labels > 1 && e.label >= static_cast<float>(task.num_labels))
-      throw Error(where + ": label " + std::to_string(static_cast<int>(e.label)) + " out of range for " + task.name);
+    e.text = column(cols, tc.a, where);
+    if (tc.b != -100) e.text_pair = column(cols, tc.b, where);
+    if (test) {
+      e.label = kNoLabel;
+    } else {
+      e.label = parse_label(column(cols, l.label, where), l.names, task.num_labels == 1, where);
+      if (task.num_labels > 1 && e.label >= static_cast<float>(task.num_labels))
+        throw Error(where + ": label " + std::to_string(static_cast<int>(e.label)) + " out of range for " + task.name);
+    }
     out.push_back(std::move(e));
   }
   if (out.empty()) fail(file, "", "holds no examples");
   return out;
+}
+
+}  // namespace
+
+std::vector<Example> read_glue(const TaskInfo& task, const std::string& dir, const std::string& split) {
+  const Layout& l = layout(task.name);
+  return read_glue_layout(task, dir + "/" + (split == "train" ? std::string("train.tsv") : split == "dev" ? l.dev_file : split + ".tsv"),
+                          nullptr);
+}
+
+std::vector<Example> read_glue_file(const TaskInfo& task, const std::string& path, bool& labeled) {
+  return read_glue_layout(task, path, &labeled);
 }
 
 std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& source) {
@@ -152,7 +191,8 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text, const s
   return rows;
 }
 
-std::vector<Example> read_generic(const std::string& path, std::vector<std::string>& labels, bool regression) {
+std::vector<Example> read_generic(const std::string& path, std::vector<std::string>& labels, bool regression,
+                                  bool labels_optional) {
   std::string text = read_file(path);
   std::vector<Example> out;
   auto label_of = [&](const nlohmann::json& v, const std::string& where) -> float {
@@ -181,12 +221,12 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
       } catch (const nlohmann::json::exception&) {
         throw Error(where + ": invalid JSON");
       }
-      if (!j.is_object() || !j.contains("text") || !j["text"].is_string() || !j.contains("label"))
+      if (!j.is_object() || !j.contains("text") || !j["text"].is_string() || (!j.contains("label") && !labels_optional))
         throw Error(where + ": needs string 'text' and 'label'");
       Example e;
       e.text = j["text"].get<std::string>();
       if (j.contains("text_pair") && j["text_pair"].is_string()) e.text_pair = j["text_pair"].get<std::string>();
-      e.label = label_of(j["label"], where + ": label");
+      e.label = j.contains("label") ? label_of(j["label"], where + ": label") : kNoLabel;
       out.push_back(std::move(e));
     }
   } else if (ends_with(path, ".csv")) {
@@ -198,7 +238,7 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
       return it == h.end() ? -1 : static_cast<int>(it - h.begin());
     };
     int ct = col("text"), cp = col("text_pair"), cl = col("label");
-    if (ct < 0 || cl < 0) fail(path, "header", "needs columns 'text' and 'label'");
+    if (ct < 0 || (cl < 0 && !labels_optional)) fail(path, "header", "needs columns 'text' and 'label'");
     for (size_t r = 1; r < rows.size(); ++r) {
       std::string where = path + ":" + std::to_string(r + 1);
       const auto& row = rows[r];
@@ -206,7 +246,7 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
       Example e;
       e.text = row[static_cast<size_t>(ct)];
       if (cp >= 0) e.text_pair = row[static_cast<size_t>(cp)];
-      e.label = label_of(nlohmann::json(row[static_cast<size_t>(cl)]), where + ": label");
+      e.label = cl >= 0 ? label_of(nlohmann::json(row[static_cast<size_t>(cl)]), where + ": label") : kNoLabel;
       out.push_back(std::move(e));
     }
   } else {

@@ -1,14 +1,18 @@
 // GLUE tasks from the official TSV layout, and generic CSV / JSONL files (text, text_pair,
 // label). Torch-free.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace lntune {
 
+// The label of an example read without one (a GLUE test file, a file to predict on).
+constexpr float kNoLabel = std::numeric_limits<float>::quiet_NaN();
+
 struct Example {
   std::string text, text_pair;  // text_pair empty for single-sentence tasks
-  float label = 0;              // class index, or the score for regression
+  float label = 0;              // class index, or the score for regression; kNoLabel: none
 };
 
 struct TaskInfo {
@@ -23,10 +27,15 @@ struct TaskInfo {
 TaskInfo glue_task(const std::string& name);
 // Reads `split` ("train", "dev"; MNLI dev is dev_matched, mnli-mm dev_mismatched) from `dir`.
 std::vector<Example> read_glue(const TaskInfo& task, const std::string& dir, const std::string& split);
+// Reads one file of `task` in the train/dev layout, or in the official test.tsv layout (a header
+// whose first column is "index" — QQP's "id" — and no label column): `labeled` says which.
+std::vector<Example> read_glue_file(const TaskInfo& task, const std::string& path, bool& labeled);
 
 // Generic files: .csv (header with text[, text_pair], label) or .jsonl (objects with those keys).
 // Labels may be numbers or names; names are numbered in order of first appearance into `labels`.
-std::vector<Example> read_generic(const std::string& path, std::vector<std::string>& labels, bool regression);
+// With `labels_optional`, a file without a label column (keys) reads with kNoLabel.
+std::vector<Example> read_generic(const std::string& path, std::vector<std::string>& labels, bool regression,
+                                  bool labels_optional = false);
 
 // RFC 4180 CSV line splitting (quotes, doubled quotes, embedded separators); exposed for tests.
 std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& source);

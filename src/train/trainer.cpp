@@ -6,17 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "config/norm_config.h"
 #include "data/batch.h"
-#include "data/token_cache.h"
-#include "io/checkpoint.h"
-#include "models/dyt_calibration.h"
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
 #include "train/metrics.h"
 #include "train/precision.h"
 #include "train/prefetch.h"
+#include "train/run_model.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -28,106 +25,7 @@ namespace lntune {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-// Examples the calibrated DyT init fits on (models/dyt_calibration.h): a few thousand rows.
-constexpr int64_t kDytCalibrationExamples = 64;
 using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
-
-struct Data {
-  TaskInfo task;
-  std::vector<Encoded> train, dev;
-};
-
-TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
-  std::string name = t["name"].get<std::string>();
-  if (name == "csv" || name == "jsonl") {
-    int64_t k = t["num_labels"].get<int64_t>();
-    if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
-    TaskInfo task;
-    task.name = name;
-    task.num_labels = static_cast<int>(k);
-    task.metrics = k == 1 ? std::vector<std::string>{"pearson", "spearman"} : std::vector<std::string>{"accuracy"};
-    if (k == 2) task.metrics.push_back("f1");
-    return task;
-  }
-  try {
-    return glue_task(name);
-  } catch (const Error& e) {
-    fail(source, "task.name", e.what());
-  }
-}
-
-// Reads and tokenises the task's train and dev files, or takes both from the token cache when
-// the files, the tokenizer folder and every setting that shapes the result are unchanged.
-Data load_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& tok_dir,
-               const std::string& source) {
-  Data d;
-  d.task = task;
-  const bool generic = task.name == "csv" || task.name == "jsonl";
-  const int64_t L = t["max_length"].get<int64_t>();
-  nlohmann::json id = {{"format", 1}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
-                       {"max_train_examples", t["max_train_examples"]}, {"max_eval_examples", t["max_eval_examples"]},
-                       {"tokenizer", folder_identity(tok_dir)}, {"tokenizer_kind", tok.kind()}};
-  std::string dir = t["data_dir"].get<std::string>();
-  if (generic) {
-    id["train_file"] = file_identity(t["train_file"].get<std::string>());
-    id["dev_file"] = file_identity(t["dev_file"].get<std::string>());
-  } else {
-    if (dir.empty()) fail(source, "task.data_dir", "missing");
-    id["data_dir"] = folder_identity(dir);
-  }
-  const bool cached = t["token_cache"].get<bool>();
-  const std::string key = id.dump(), cache = token_cache_path(token_cache_dir(), task.name, key);
-  EncodedSplits splits;
-  if (cached && read_encoded_cache(cache, key, splits)) {
-    spdlog::info("{}: {} train / {} dev examples from the token cache {}", task.name, splits.train.size(), splits.dev.size(), cache);
-    d.train = std::move(splits.train);
-    d.dev = std::move(splits.dev);
-    return d;
-  }
-  std::vector<Example> train, dev;
-  if (generic) {
-    std::vector<std::string> labels;
-    train = read_generic(t["train_file"].get<std::string>(), labels, task.num_labels == 1);
-    dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
-    if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
-      fail(source, "task.num_labels", "the data has more labels");
-  } else {
-    train = read_glue(d.task, dir, "train");
-    dev = read_glue(d.task, dir, "dev");
-  }
-  auto cap = [](std::vector<Example>& v, int64_t n) {
-    if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(n));
-  };
-  cap(train, t["max_train_examples"].get<int64_t>());
-  cap(dev, t["max_eval_examples"].get<int64_t>());
-  splits.train = encode_examples(tok, train, L);
-  splits.dev = encode_examples(tok, dev, L);
-  if (cached) {
-    try {
-      write_encoded_cache(cache, key, splits);
-    } catch (const Error& e) {
-      spdlog::warn("token cache not written (the run goes on): {}", e.what());
-    }
-  }
-  d.train = std::move(splits.train);
-  d.dev = std::move(splits.dev);
-  return d;
-}
-
-// Where the model runs and whether its matmuls run in bf16 (CUDA autocast).
-struct Placement {
-  torch::Device device = torch::kCPU;
-  bool bf16 = false;
-};
-
-LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad, bool regression,
-                          const Placement& at) {
-  auto b = make_batch(data, rows, pad, regression);
-  if (at.device.is_cpu()) return b;
-  for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.labels})
-    if (t->defined()) *t = t->to(at.device, /*non_blocking=*/true);
-  return b;
-}
 
 // The loss in fp32 whatever precision the logits come in.
 torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
@@ -136,26 +34,10 @@ torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, 
   return torch::cross_entropy_loss(x, labels);
 }
 
-std::map<std::string, double> evaluate(TaskModelImpl& model, const Data& d, int64_t bs, int64_t pad, const Placement& at) {
-  bool reg = d.task.num_labels == 1;
-  model.eval();
-  torch::NoGradGuard g;
-  std::vector<double> pred(d.dev.size()), gold(d.dev.size());
-  for (const auto& rows : eval_batches(d.dev, bs)) {
-    auto b = padded_batch(d.dev, rows, pad, reg, at);
-    torch::Tensor logits;
-    {
-      AutocastGuard ac(at.bf16, at.device);
-      logits = model.forward(b.inputs).logits;
-    }
-    logits = logits.to(torch::kFloat);
-    auto p = (reg ? logits.squeeze(-1) : logits.argmax(-1)).to(torch::kCPU, torch::kDouble);
-    auto acc = p.accessor<double, 1>();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      pred[rows[i]] = acc[static_cast<int64_t>(i)];
-      gold[rows[i]] = d.dev[rows[i]].label;
-    }
-  }
+std::map<std::string, double> evaluate(TaskModelImpl& model, const TaskData& d, int64_t bs, int64_t pad, const Placement& at) {
+  const bool reg = d.task.num_labels == 1;
+  std::vector<double> pred = predict_rows(model, d.dev, reg, bs, pad, at), gold(d.dev.size());
+  for (size_t i = 0; i < d.dev.size(); ++i) gold[i] = d.dev[i].label;
   model.train();
   return compute_metrics(d.task.metrics, pred, gold);
 }
@@ -215,31 +97,12 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   torch::manual_seed(seed);
 
   // Model, tokenizer, data.
-  Checkpoint ck = open_checkpoint(cfg["model"]["path"].get<std::string>());
-  std::string tok_dir = cfg["tokenizer"].get<std::string>();
-  if (tok_dir.empty()) tok_dir = ck.tokenizer_dir;
-  if (tok_dir.empty()) fail(source, "tokenizer", "missing, and the model folder holds no tokenizer files");
-  auto tok = Tokenizer::from_dir(tok_dir);
-  const TaskInfo task = task_info(cfg["task"], source);
-  ck.config.num_labels = task.num_labels;
-  if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
-    // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
-    ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;
-    ck.config.classifier_dropout = p;
-  }
-  const NormOptions norm = resolve_norm(norm_options(cfg["model"]["norm"]), ck, source + ": model.norm.type");
-  auto model = build_model(ck.config, Head::SequenceClassification, norm);
-  LoadOptions lo;
-  lo.reinit_mismatched_head = true;
-  auto report = load_weights(*model, ck.state, lo);
-  for (const auto& l : report.lines()) spdlog::info("{}", l);
-  // Only the head keys the checkpoint lacks start fresh. (init_weights with an empty list means
-  // every parameter: a checkpoint that brings its whole head must not be re-initialised.)
-  if (!report.new_head.empty()) init_weights(*model, 0.02, report.new_head);
-  const int64_t backbone = count_backbone_parameters(*model);  // before methods add modules
-
-  auto applied = peft::apply_methods(*model, cfg["method"], source);
-  auto summary = peft::summarize(*model, backbone);
+  RunModel rm = build_run_model(cfg, source);
+  auto& model = rm.model;
+  auto& applied = rm.applied;
+  const auto& summary = rm.summary;
+  const auto& tok = rm.tok;
+  const TaskInfo& task = rm.task;
   Placement at;
   at.device = resolve_device(tc["device"].get<std::string>(), source, "train.device");
   if (at.device.is_cuda() && dp) at.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp->local_rank()));
@@ -257,25 +120,12 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                  {"head_params", summary.head_params}};
     return r;
   }
-  Data data = load_data(cfg["task"], task, *tok, tok_dir, source);
+  TaskData data = load_task_data(cfg["task"], task, *tok, rm.tok_dir, source);
   const bool regression = data.task.num_labels == 1;
   // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
   model->to(at.device);
   spdlog::info("device {}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "");
-  if (norm.type() == "dyt" && norm.dyt_init() == "calibrated") {
-    if (report.dyt_alpha.empty()) {
-      spdlog::info("model.norm.dyt_init calibrated: nothing to fit, the checkpoint's DyT norms were loaded");
-    } else {
-      // The first training examples in file order, one per forward (no padding rows in the
-      // statistics): the same on every rank and on --resume, so the frozen norms match.
-      const int64_t n = std::min<int64_t>(kDytCalibrationExamples, static_cast<int64_t>(data.train.size()));
-      auto cal = calibrate_dyt(*model, norm.dyt_alpha_init(), [&] {
-        for (int64_t i = 0; i < n; ++i)
-          model->forward(padded_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression, at).inputs);
-      });
-      spdlog::info("dyt_init calibrated on {} training examples: {}", n, cal.describe());
-    }
-  }
+  calibrate_new_dyt_norms(rm, data.train, at);
   if (at.bf16 && tc["frozen_bf16"].get<bool>()) {
     const int64_t n = store_frozen_projections_bf16(*model);
     spdlog::info("frozen projections stored in bf16: {} elements ({:.1f} MB less)", n, 2.0 * static_cast<double>(n) / 1e6);

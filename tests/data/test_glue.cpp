@@ -1,8 +1,11 @@
 // GLUE readers on the real files in ../shared (row counts of the official release) and on small
-// files written here in the official QNLI / MNLI / QQP layouts; CSV/JSONL readers.
+// files written here in the official QNLI / MNLI / QQP layouts and every task's test.tsv layout;
+// CSV/JSONL readers, labels required or optional.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <tuple>
 
 #include "data/glue.h"
 #include "test_paths.h"
@@ -71,6 +74,57 @@ TEST(Glue, OfficialLayoutsOfQnliMnliQqp) {
   EXPECT_EQ(qqp[0].label, 1);
 }
 
+// read_glue_file tells the official test.tsv layout (id column first, no label column) from
+// train/dev files, whose headers may start with the id column too, and reads each test layout's
+// text columns (headers as in the GLUE release).
+TEST(Glue, TestLayoutsOfEveryTask) {
+  auto d = tmpdir("test_layouts");
+  struct Case {
+    std::string task, file, text, pair;
+  };
+  const std::vector<Case> cases = {
+      {"cola", "index\tsentence\n0\tBill sang.\n", "Bill sang.", ""},
+      {"sst2", "index\tsentence\n0\tuneasy mishmash\n", "uneasy mishmash", ""},
+      {"mrpc", "index\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1\t2\tA said.\tB said.\n", "A said.", "B said."},
+      {"stsb", "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\n"
+               "0\tnews\tf\t2012\t1\tnone\tnone\tA girl sings.\tA girl is singing.\n", "A girl sings.", "A girl is singing."},
+      {"qqp", "id\tquestion1\tquestion2\n0\tHow?\tWhy?\n", "How?", "Why?"},
+      {"mnli", "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
+               "sentence2_parse\tsentence1\tsentence2\n0\t1\t1n\tgov\t(a)\t(b)\t(A)\t(B)\tThe cat sat.\tA cat.\n",
+       "The cat sat.", "A cat."},
+      {"qnli", "index\tquestion\tsentence\n0\tWhat?\tThis.\n", "What?", "This."},
+      {"rte", "index\tsentence1\tsentence2\n0\tIt rains.\tIt is wet.\n", "It rains.", "It is wet."},
+      {"wnli", "index\tsentence1\tsentence2\n0\tHe left.\tSomeone left.\n", "He left.", "Someone left."},
+  };
+  for (const auto& c : cases) {
+    write_file_atomic(d + "/" + c.task + ".tsv", c.file);
+    bool labeled = true;
+    auto ex = read_glue_file(glue_task(c.task), d + "/" + c.task + ".tsv", labeled);
+    EXPECT_FALSE(labeled) << c.task;
+    ASSERT_EQ(ex.size(), 1u) << c.task;
+    EXPECT_EQ(ex[0].text, c.text) << c.task;
+    EXPECT_EQ(ex[0].text_pair, c.pair) << c.task;
+    EXPECT_TRUE(std::isnan(ex[0].label)) << c.task;
+  }
+  // Dev files whose header starts with the id column are still dev files.
+  write_file_atomic(d + "/qqp_dev.tsv", "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n5\t1\t2\tHow?\tIn what way?\t1\n");
+  write_file_atomic(d + "/rte_dev.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tnot_entailment\n");
+  for (auto [task, file, label] : {std::tuple<std::string, std::string, float>{"qqp", "qqp_dev.tsv", 1.0f}, {"rte", "rte_dev.tsv", 1.0f}}) {
+    bool labeled = false;
+    auto ex = read_glue_file(glue_task(task), d + "/" + file, labeled);
+    EXPECT_TRUE(labeled) << task;
+    EXPECT_EQ(ex[0].label, label) << task;
+  }
+  // The real dev files read as they do through read_glue.
+  bool labeled = false;
+  auto a = read_glue_file(glue_task("cola"), glue("CoLA/dev.tsv"), labeled);
+  auto b = read_glue(glue_task("cola"), glue("CoLA"), "dev");
+  EXPECT_TRUE(labeled);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(a[5].text, b[5].text);
+  EXPECT_EQ(a[5].label, b[5].label);
+}
+
 TEST(Glue, BadRowsNameFileAndLine) {
   auto d = tmpdir("bad");
   write_file_atomic(d + "/dev.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\tonly two\tcolumns\n");
@@ -105,4 +159,14 @@ TEST(Generic, CsvAndJsonl) {
   write_file_atomic(d + "/bad.jsonl", "{\"text\": \"a\"}\n");
   EXPECT_THROW(read_generic(d + "/bad.jsonl", labels, false), Error);
   EXPECT_THROW(parse_csv("\"open", "x.csv"), Error);
+  // Files to predict on may leave the label out (each row, or the column): kNoLabel.
+  auto unl = read_generic(d + "/bad.jsonl", labels, false, /*labels_optional=*/true);
+  ASSERT_EQ(unl.size(), 1u);
+  EXPECT_TRUE(std::isnan(unl[0].label));
+  write_file_atomic(d + "/nolabel.csv", "text,text_pair\nx,y\n");
+  EXPECT_THROW(read_generic(d + "/nolabel.csv", labels, false), Error);
+  auto unc = read_generic(d + "/nolabel.csv", labels, false, true);
+  ASSERT_EQ(unc.size(), 1u);
+  EXPECT_EQ(unc[0].text_pair, "y");
+  EXPECT_TRUE(std::isnan(unc[0].label));
 }

@@ -1,0 +1,34 @@
+// lntune predict --run DIR [--file F] [--out F.tsv] [--device D] [--batch N]
+#include <cxxopts.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "train/predict.h"
+
+namespace lntune::cli {
+
+int cmd_predict(int argc, char** argv) {
+  cxxopts::Options o("lntune predict", "Predict with a finished run's best weights: its dev set, or a file of new examples");
+  o.add_options()("run", "run folder written by lntune train", cxxopts::value<std::string>())(
+      "file", "examples: a GLUE .tsv (dev or test layout) for GLUE runs, .csv/.jsonl for csv/jsonl runs "
+              "(labels optional); default: the run's dev set",
+      cxxopts::value<std::string>()->default_value(""))(
+      "out", "predictions TSV (index, prediction)", cxxopts::value<std::string>()->default_value("RUN/predictions.tsv"))(
+      "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
+      "batch", "batch size (0: the run's train.eval_batch_size)", cxxopts::value<int64_t>()->default_value("0"))(
+      "h,help", "show help");
+  auto a = o.parse(argc, argv);
+  if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
+  if (!a.count("run")) throw UsageError{"--run DIR is required"};
+  PredictOptions p;
+  p.run_dir = a["run"].as<std::string>();
+  p.file = a["file"].as<std::string>();
+  p.out = a.count("out") ? a["out"].as<std::string>() : "";
+  p.device = a["device"].as<std::string>();
+  p.batch_size = a["batch"].as<int64_t>();
+  std::cout << predict(p).dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace lntune::cli

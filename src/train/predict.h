@@ -1,0 +1,27 @@
+// `lntune predict`: a finished run's best weights (RUN/trainable.safetensors) on its dev set, or
+// on a file of new examples (a GLUE dev/test .tsv for GLUE runs; .csv/.jsonl for csv/jsonl runs,
+// labels optional). The model is rebuilt from RUN/config.json exactly as training built it.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace lntune {
+
+struct PredictOptions {
+  std::string run_dir;
+  std::string file;            // empty: the run's dev set
+  std::string out;             // predictions TSV; empty: RUN/predictions.tsv
+  std::string device = "auto";
+  int64_t batch_size = 0;      // 0: the run's train.eval_batch_size
+};
+
+// Writes `out` (atomically): a header "index<TAB>prediction", then one row per example in file
+// order — the label name for GLUE classification and for named csv/jsonl labels, else the class
+// index, or the score for regression (GLUE's submission layout). Returns {"run", "file",
+// "examples", "predictions", "metrics"} with the task's metrics when every example has a label
+// (null otherwise).
+nlohmann::json predict(const PredictOptions& options);
+
+}  // namespace lntune

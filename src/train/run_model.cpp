@@ -1,0 +1,167 @@
+#include "train/run_model.h"
+
+#include <spdlog/spdlog.h>
+
+#include "config/norm_config.h"
+#include "data/token_cache.h"
+#include "models/dyt_calibration.h"
+#include "train/precision.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace lntune {
+
+namespace {
+// Examples the calibrated DyT init fits on (models/dyt_calibration.h): a few thousand rows.
+constexpr int64_t kDytCalibrationExamples = 64;
+}  // namespace
+
+TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
+  std::string name = t["name"].get<std::string>();
+  if (name == "csv" || name == "jsonl") {
+    int64_t k = t["num_labels"].get<int64_t>();
+    if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
+    TaskInfo task;
+    task.name = name;
+    task.num_labels = static_cast<int>(k);
+    task.metrics = k == 1 ? std::vector<std::string>{"pearson", "spearman"} : std::vector<std::string>{"accuracy"};
+    if (k == 2) task.metrics.push_back("f1");
+    return task;
+  }
+  try {
+    return glue_task(name);
+  } catch (const Error& e) {
+    fail(source, "task.name", e.what());
+  }
+}
+
+TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& tok_dir,
+                        const std::string& source) {
+  TaskData d;
+  d.task = task;
+  const bool generic = task.name == "csv" || task.name == "jsonl";
+  const int64_t L = t["max_length"].get<int64_t>();
+  nlohmann::json id = {{"format", 1}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
+                       {"max_train_examples", t["max_train_examples"]}, {"max_eval_examples", t["max_eval_examples"]},
+                       {"tokenizer", folder_identity(tok_dir)}, {"tokenizer_kind", tok.kind()}};
+  std::string dir = t["data_dir"].get<std::string>();
+  if (generic) {
+    id["train_file"] = file_identity(t["train_file"].get<std::string>());
+    id["dev_file"] = file_identity(t["dev_file"].get<std::string>());
+  } else {
+    if (dir.empty()) fail(source, "task.data_dir", "missing");
+    id["data_dir"] = folder_identity(dir);
+  }
+  const bool cached = t["token_cache"].get<bool>();
+  const std::string key = id.dump(), cache = token_cache_path(token_cache_dir(), task.name, key);
+  EncodedSplits splits;
+  if (cached && read_encoded_cache(cache, key, splits)) {
+    spdlog::info("{}: {} train / {} dev examples from the token cache {}", task.name, splits.train.size(), splits.dev.size(), cache);
+    d.train = std::move(splits.train);
+    d.dev = std::move(splits.dev);
+    return d;
+  }
+  std::vector<Example> train, dev;
+  if (generic) {
+    std::vector<std::string> labels;
+    train = read_generic(t["train_file"].get<std::string>(), labels, task.num_labels == 1);
+    dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
+    if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
+      fail(source, "task.num_labels", "the data has more labels");
+  } else {
+    train = read_glue(d.task, dir, "train");
+    dev = read_glue(d.task, dir, "dev");
+  }
+  auto cap = [](std::vector<Example>& v, int64_t n) {
+    if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(n));
+  };
+  cap(train, t["max_train_examples"].get<int64_t>());
+  cap(dev, t["max_eval_examples"].get<int64_t>());
+  splits.train = encode_examples(tok, train, L);
+  splits.dev = encode_examples(tok, dev, L);
+  if (cached) {
+    try {
+      write_encoded_cache(cache, key, splits);
+    } catch (const Error& e) {
+      spdlog::warn("token cache not written (the run goes on): {}", e.what());
+    }
+  }
+  d.train = std::move(splits.train);
+  d.dev = std::move(splits.dev);
+  return d;
+}
+
+LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad, bool regression,
+                          const Placement& at) {
+  auto b = make_batch(data, rows, pad, regression);
+  if (at.device.is_cpu()) return b;
+  for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.labels})
+    if (t->defined()) *t = t->to(at.device, /*non_blocking=*/true);
+  return b;
+}
+
+RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
+  RunModel rm;
+  Checkpoint ck = open_checkpoint(cfg["model"]["path"].get<std::string>());
+  rm.tok_dir = cfg["tokenizer"].get<std::string>();
+  if (rm.tok_dir.empty()) rm.tok_dir = ck.tokenizer_dir;
+  if (rm.tok_dir.empty()) fail(source, "tokenizer", "missing, and the model folder holds no tokenizer files");
+  rm.tok = Tokenizer::from_dir(rm.tok_dir);
+  rm.task = task_info(cfg["task"], source);
+  ck.config.num_labels = rm.task.num_labels;
+  if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
+    // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
+    ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;
+    ck.config.classifier_dropout = p;
+  }
+  rm.norm = resolve_norm(norm_options(cfg["model"]["norm"]), ck, source + ": model.norm.type");
+  rm.model = build_model(ck.config, Head::SequenceClassification, rm.norm);
+  LoadOptions lo;
+  lo.reinit_mismatched_head = true;
+  rm.report = load_weights(*rm.model, ck.state, lo);
+  for (const auto& l : rm.report.lines()) spdlog::info("{}", l);
+  // Only the head keys the checkpoint lacks start fresh. (init_weights with an empty list means
+  // every parameter: a checkpoint that brings its whole head must not be re-initialised.)
+  if (!rm.report.new_head.empty()) init_weights(*rm.model, 0.02, rm.report.new_head);
+  const int64_t backbone = count_backbone_parameters(*rm.model);  // before methods add modules
+  rm.applied = peft::apply_methods(*rm.model, cfg["method"], source);
+  rm.summary = peft::summarize(*rm.model, backbone);
+  return rm;
+}
+
+void calibrate_new_dyt_norms(RunModel& rm, const std::vector<Encoded>& train, const Placement& at) {
+  if (rm.norm.type() != "dyt" || rm.norm.dyt_init() != "calibrated") return;
+  if (rm.report.dyt_alpha.empty()) {
+    spdlog::info("model.norm.dyt_init calibrated: nothing to fit, the checkpoint's DyT norms were loaded");
+    return;
+  }
+  const bool regression = rm.task.num_labels == 1;
+  const int64_t n = std::min<int64_t>(kDytCalibrationExamples, static_cast<int64_t>(train.size()));
+  auto cal = calibrate_dyt(*rm.model, rm.norm.dyt_alpha_init(), [&] {
+    for (int64_t i = 0; i < n; ++i)
+      rm.model->forward(padded_batch(train, {static_cast<size_t>(i)}, rm.tok->pad_id(), regression, at).inputs);
+  });
+  spdlog::info("dyt_init calibrated on {} training examples: {}", n, cal.describe());
+}
+
+std::vector<double> predict_rows(TaskModelImpl& model, const std::vector<Encoded>& data, bool regression, int64_t batch_size,
+                                 int64_t pad, const Placement& at) {
+  model.eval();
+  torch::NoGradGuard g;
+  std::vector<double> pred(data.size());
+  for (const auto& rows : eval_batches(data, batch_size)) {
+    auto b = padded_batch(data, rows, pad, regression, at);
+    torch::Tensor logits;
+    {
+      AutocastGuard ac(at.bf16, at.device);
+      logits = model.forward(b.inputs).logits;
+    }
+    logits = logits.to(torch::kFloat);
+    auto p = (regression ? logits.squeeze(-1) : logits.argmax(-1)).to(torch::kCPU, torch::kDouble);
+    auto acc = p.accessor<double, 1>();
+    for (size_t i = 0; i < rows.size(); ++i) pred[rows[i]] = acc[static_cast<int64_t>(i)];
+  }
+  return pred;
+}
+
+}  // namespace lntune

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# lntune predict on finished runs: the dev set gives exactly the metrics training recorded for the
+# best weights; the same examples in a file without labels (csv, and GLUE's test.tsv layout) give
+# the same predictions, written with the run's label names; bad use is one error line.
+# usage: test_predict.sh <lntune binary> <fixtures dir> <shared dir>
+source "$(dirname "$0")/lib.sh"
+shared=$3
+export OMP_NUM_THREADS=1
+# Sentences whose label follows from one word, so that the tiny model learns to vary its answers.
+gen() {
+  awk -v n="$1" -v s="$2" -v lab="$3" 'BEGIN { srand(s); print "text" (lab ? ",label" : "");
+    split("the film movie plot is very not an", w, " ");
+    for (i = 0; i < n; i++) { t = ""; for (k = 0; k < 5; k++) t = t w[1 + int(rand() * 8)] " ";
+      y = rand() < 0.5; print t (y ? "good" : "bad") " " w[1 + int(rand() * 8)] (lab ? "," (y ? "pos" : "neg") : "") } }'
+}
+gen 96 1 1 > "$work/train.csv"
+gen 40 2 1 > "$work/dev.csv"
+gen 40 2 0 > "$work/dev_nolabel.csv"   # the same sentences (same seed), no label column
+cat > "$work/csv.json" <<JSON
+{"model": {"path": "$fx/bert_seq_cls"},
+ "task": {"name": "csv", "train_file": "$work/train.csv", "dev_file": "$work/dev.csv", "num_labels": 2, "max_length": 16},
+ "method": {"name": "lora", "r": 4}, "train": {"epochs": 3, "batch_size": 8, "lr": 0.01, "seed": 5}}
+JSON
+"$lntune" train --config "$work/csv.json" --set output_dir="$work/csv" > /dev/null 2> "$work/csv.err" || bad "csv run failed: $(tail -1 "$work/csv.err")"
+"$lntune" predict --run "$work/csv" > "$work/p1.json" 2> "$work/p1.err" || bad "predict failed: $(tail -1 "$work/p1.err")"
+# 1. The dev set: the metrics results.json recorded for the best weights, to the last digit.
+py=/usr/bin/python3
+$py - "$work/csv/results.json" "$work/p1.json" <<'PY' && ok || bad "dev metrics differ from the run's best"
+import json, sys
+best = json.load(open(sys.argv[1]))["best"]
+got = json.load(open(sys.argv[2]))["metrics"]
+assert got == {k: v for k, v in best.items() if k in got} and set(got) == {"accuracy", "f1"}, (best, got)
+PY
+p1=$work/csv/predictions.tsv
+[ "$(head -1 "$p1")" = "$(printf 'index\tprediction')" ] && [ "$(tail -n +2 "$p1" | wc -l)" = 40 ] && ok || bad "predictions.tsv: header and 40 rows expected"
+[ "$(tail -n +2 "$p1" | cut -f2 | sort -u | tr '\n' ' ')" = "neg pos " ] && ok || bad "expected both label names among the predictions: $(tail -n +2 "$p1" | cut -f2 | sort | uniq -c | tr '\n' ' ')"
+# 2. The same sentences without labels: the same predictions, no metrics.
+"$lntune" predict --run "$work/csv" --file "$work/dev_nolabel.csv" --out "$work/p2.tsv" > "$work/p2.json" 2> /dev/null &&
+  cmp -s "$p1" "$work/p2.tsv" && grep -q '"metrics": null' "$work/p2.json" && ok || bad "unlabelled file: other predictions or metrics"
+# 3. A label the run never saw is an error naming it.
+printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
+"$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"
+[ $? = 1 ] && grep -q "new_label.csv: label: 'maybe' is not a label the run was trained on" "$work/nl.err" && ok || bad "new label: $(cat "$work/nl.err")"
+
+# 4. A GLUE run (RTE, real dev file): dev metrics as recorded; the dev sentences in the official
+#    test.tsv layout (index, sentence1, sentence2) give the same predictions, as label names.
+cat > "$work/rte.json" <<JSON
+{"model": {"path": "$fx/bert_seq_cls"},
+ "task": {"name": "rte", "data_dir": "$shared/data/glue/RTE", "max_train_examples": 64, "max_length": 48},
+ "method": {"name": "ln"}, "train": {"epochs": 1, "batch_size": 16, "lr": 0.01}}
+JSON
+"$lntune" train --config "$work/rte.json" --set output_dir="$work/rte" > /dev/null 2> "$work/rte.err" || bad "rte run failed: $(tail -1 "$work/rte.err")"
+"$lntune" predict --run "$work/rte" --out "$work/rte_dev.tsv" > "$work/r1.json" 2> /dev/null || bad "predict on rte failed"
+$py - "$work/rte/results.json" "$work/r1.json" <<'PY' && ok || bad "rte dev accuracy differs from the run's best"
+import json, sys
+assert json.load(open(sys.argv[2]))["metrics"]["accuracy"] == json.load(open(sys.argv[1]))["best"]["accuracy"]
+PY
+{ printf 'index\tsentence1\tsentence2\n'; tail -n +2 "$shared/data/glue/RTE/dev.tsv" | cut -f1-3; } > "$work/test.tsv"
+"$lntune" predict --run "$work/rte" --file "$work/test.tsv" --out "$work/rte_test.tsv" > "$work/r2.json" 2> /dev/null &&
+  cmp -s "$work/rte_dev.tsv" "$work/rte_test.tsv" && grep -q '"metrics": null' "$work/r2.json" && ok ||
+  bad "rte test layout: other predictions than on dev"
+[ "$(tail -n +2 "$work/rte_test.tsv" | wc -l)" = 277 ] && tail -n +2 "$work/rte_test.tsv" | cut -f2 | grep -qvx -e entailment -e not_entailment; [ $? = 1 ] && ok ||
+  bad "rte predictions: 277 rows of entailment / not_entailment expected"
+
+# 5. Bad use: one error line naming the folder or file.
+"$lntune" predict --run "$work/nowhere" > /dev/null 2> "$work/b1.err"
+[ $? = 1 ] && grep -q "nowhere: no config.json" "$work/b1.err" && ok || bad "missing run: $(cat "$work/b1.err")"
+"$lntune" predict --run "$work/rte" --file "$work/train.csv" > /dev/null 2> "$work/b2.err"
+[ $? = 1 ] && grep -q "train.csv: a GLUE run predicts on a .tsv file" "$work/b2.err" && ok || bad "csv for a GLUE run: $(cat "$work/b2.err")"
+mkdir -p "$work/half" && cp "$work/rte/config.json" "$work/half/" && cp "$work/csv/trainable.safetensors" "$work/half/"
+"$lntune" predict --run "$work/half" > /dev/null 2> "$work/b3.err"
+[ $? = 1 ] && [ "$(wc -l < "$work/b3.err")" -ge 1 ] && grep -q "half/trainable.safetensors: .*: no such parameter\|half/trainable.safetensors: .*: missing" "$work/b3.err" && ok ||
+  bad "weights of another run: $(tail -1 "$work/b3.err")"
+finish

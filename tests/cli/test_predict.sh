@@ -42,6 +42,13 @@ printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
 "$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"
 [ $? = 1 ] && grep -q "new_label.csv: label: 'maybe' is not a label the run was trained on" "$work/nl.err" && ok || bad "new label: $(cat "$work/nl.err")"
 
+# 3b. LoRA over a calibrated DyT conversion: the frozen norms are not saved, predict fits them again
+#     on the same training examples, and the dev metrics still match.
+"$lntune" train --config "$work/csv.json" --set model.norm.type=dyt --set model.norm.dyt_init=calibrated \
+  --set output_dir="$work/csv_dyt" > /dev/null 2> /dev/null || bad "calibrated DyT run failed"
+"$lntune" predict --run "$work/csv_dyt" > "$work/p3.json" 2> "$work/p3.err" && grep -q "dyt_init calibrated on 64 training examples" "$work/p3.err" &&
+  $py -c "import json,sys; b=json.load(open(sys.argv[1]))['best']; g=json.load(open(sys.argv[2]))['metrics']; sys.exit(b != g)" \
+    "$work/csv_dyt/results.json" "$work/p3.json" && ok || bad "calibrated DyT: predict's metrics differ from the run's best"
 # 4. A GLUE run (RTE, real dev file): dev metrics as recorded; the dev sentences in the official
 #    test.tsv layout (index, sentence1, sentence2) give the same predictions, as label names.
 cat > "$work/rte.json" <<JSON

@@ -8,6 +8,7 @@ int cmd_info(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_predict(int argc, char** argv);
+int cmd_export(int argc, char** argv);
 int cmd_init(int argc, char** argv);
 int cmd_pretrain(int argc, char** argv);
 int cmd_forward(int argc, char** argv);

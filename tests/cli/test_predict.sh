@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lntune predict on finished runs: the dev set gives exactly the metrics training recorded for the
 # best weights; the same examples in a file without labels (csv, and GLUE's test.tsv layout) give
-# the same predictions, written with the run's label names; bad use is one error line.
+# the same predictions, written with the run's label names; `lntune export` writes the run as a
+# plain model folder; bad use is one error line.
 # usage: test_predict.sh <lntune binary> <fixtures dir> <shared dir>
 source "$(dirname "$0")/lib.sh"
 shared=$3
@@ -69,7 +70,17 @@ PY
 [ "$(tail -n +2 "$work/rte_test.tsv" | wc -l)" = 277 ] && tail -n +2 "$work/rte_test.tsv" | cut -f2 | grep -qvx -e entailment -e not_entailment; [ $? = 1 ] && ok ||
   bad "rte predictions: 277 rows of entailment / not_entailment expected"
 
-# 5. Bad use: one error line naming the folder or file.
+# 5. lntune export: the LoRA run as a plain model folder (4 deltas merged), which `info` reads as
+#    as a 2-label sequence classifier; an adapter run is one error line (tests/train/test_export_run.cpp
+#    checks the folder's outputs).
+"$lntune" export --run "$work/csv" --out "$work/merged" > "$work/e1.json" 2> /dev/null && grep -q '"merged_lora": 4' "$work/e1.json" &&
+  "$lntune" info --model "$work/merged" 2> /dev/null | grep -q "seq_cls (2 labels)" && ok || bad "export of the LoRA run: $(cat "$work/e1.json")"
+"$lntune" train --config "$work/csv.json" --set method='{"name": "adapter"}' --set output_dir="$work/csv_adapter" > /dev/null 2>&1
+"$lntune" export --run "$work/csv_adapter" --out "$work/merged2" > /dev/null 2> "$work/e2.err"
+[ $? = 1 ] && [ "$(grep -c 'error' "$work/e2.err")" = 1 ] && grep -q "csv_adapter: bert.*added by the run's method" "$work/e2.err" && [ ! -e "$work/merged2" ] && ok ||
+  bad "export of an adapter run: $(cat "$work/e2.err")"
+
+# 6. Bad use: one error line naming the folder or file.
 "$lntune" predict --run "$work/nowhere" > /dev/null 2> "$work/b1.err"
 [ $? = 1 ] && grep -q "nowhere: no config.json" "$work/b1.err" && ok || bad "missing run: $(cat "$work/b1.err")"
 "$lntune" predict --run "$work/rte" --file "$work/train.csv" > /dev/null 2> "$work/b2.err"

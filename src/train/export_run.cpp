@@ -1,0 +1,41 @@
+#include "train/export_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include "io/model_folder.h"
+#include "train/finished_run.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace lntune {
+
+nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
+  FinishedRun run = open_finished_run(run_dir, "cpu", /*with_data=*/false);
+  TaskModelImpl& model = *run.rm.model;
+  peft::merge_all(model);
+  // The same architecture without any method: its parameter names are the checkpoint's keys.
+  auto plain = build_model(model.config, Head::SequenceClassification, run.rm.norm);
+  torch::NoGradGuard g;
+  auto dst = plain->named_parameters();
+  int64_t merged = 0, copied = 0;
+  for (const auto& p : model.named_parameters()) {
+    if (auto* d = dst.find(p.key())) {
+      d->copy_(p.value());
+      ++copied;
+    } else if (p.key().find(".lora_A.") != std::string::npos || p.key().find(".lora_B.") != std::string::npos) {
+      ++merged;  // folded into its projection's weight by merge_all
+    } else {
+      fail(run_dir, p.key(),
+           "added by the run's method: a plain model has no place for it (adapters, prefixes and prompts do not "
+           "merge; use `lntune predict` on the run, or its peft/ export)");
+    }
+  }
+  // Every plain parameter came from the run (a model config and its methods never drop one).
+  if (copied != static_cast<int64_t>(dst.size())) fail(run_dir, "", "the rebuilt model lacks parameters of the plain one");
+  write_model_folder(out, *plain, run.rm.tok_dir, {{"lntune_export_of", run_dir}});
+  spdlog::info("{}: {} tensors written to {} ({} LoRA tensors merged)", run_dir, copied, out, merged);
+  return {{"run", run_dir}, {"folder", out}, {"merged_lora", merged / 2}, {"parameters", count_parameters(*plain)},
+          {"norm", run.rm.norm.type()}};
+}
+
+}  // namespace lntune

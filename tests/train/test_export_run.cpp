@@ -1,0 +1,96 @@
+// export_run (lntune export) on runs trained here on the seeded fixture: the plain folder it
+// writes computes what the run's own model (methods applied, LoRA unmerged) computes on the dev
+// rows; LoRA's deltas are really in the merged weights; a method that adds modules is an error
+// naming the tensor; open_finished_run rejects a folder without weights.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "config/run_config.h"
+#include "io/checkpoint.h"
+#include "test_paths.h"
+#include "train/export_run.h"
+#include "train/finished_run.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/file.h"
+
+using namespace lntune;
+
+namespace {
+
+std::string scratch() {
+  static const std::string d = [] {
+    std::string dir = ::testing::TempDir() + "/export_run";
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+    // The label follows one word, so a few steps change the weights in a way that shows.
+    std::string train = "text,label\n", dev = "text,label\n";
+    const char* words[] = {"the film", "a movie", "this plot", "an ending"};
+    for (int i = 0; i < 48; ++i) train += std::string(words[i % 4]) + (i % 3 ? " good" : " bad") + "," + (i % 3 ? "1" : "0") + "\n";
+    for (int i = 0; i < 8; ++i) dev += std::string(words[(i + 1) % 4]) + (i % 2 ? " good" : " bad") + "," + (i % 2 ? "1" : "0") + "\n";
+    write_file_atomic(dir + "/train.csv", train);
+    write_file_atomic(dir + "/dev.csv", dev);
+    return dir;
+  }();
+  return d;
+}
+
+// Trains `method` for one epoch into scratch()/run_<name>; returns the run folder.
+std::string trained_run(const std::string& name, const nlohmann::json& method) {
+  const std::string d = scratch(), out = d + "/run_" + name;
+  nlohmann::json user = {
+      {"model", {{"path", test::fixtures() + "/bert_seq_cls"}}},
+      {"task", {{"name", "csv"}, {"train_file", d + "/train.csv"}, {"dev_file", d + "/dev.csv"}, {"num_labels", 2}, {"max_length", 16}, {"token_cache", false}}},
+      {"method", method},
+      {"train", {{"epochs", 1}, {"batch_size", 8}, {"lr", 0.01}, {"log_every", 100}}},
+      {"output_dir", out}};
+  auto cfg = resolve_run_config(user, {}, "test.json");
+  EXPECT_EQ(train(cfg, "test.json", false).exit_code, 0);
+  return out;
+}
+
+torch::Tensor dev_logits(TaskModelImpl& model, const FinishedRun& run) {
+  model.eval();
+  torch::NoGradGuard g;
+  std::vector<size_t> rows(run.data.dev.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  return model.forward(make_batch(run.data.dev, rows, run.rm.tok->pad_id(), false).inputs).logits;
+}
+
+}  // namespace
+
+TEST(ExportRun, PlainFolderComputesWhatTheRunComputes) {
+  for (auto [name, method] : {std::pair<std::string, nlohmann::json>{"lora", {{"name", "lora"}, {"r", 4}}},
+                              {"ln", {{"name", "ln"}}}, {"bitfit", {{"name", "bitfit"}}}}) {
+    SCOPED_TRACE(name);
+    const std::string run_dir = trained_run(name, method), folder = scratch() + "/model_" + name;
+    auto r = export_run(run_dir, folder);
+    EXPECT_EQ(r["merged_lora"].get<int64_t>(), name == "lora" ? 4 : 0);  // query and value in each of 2 layers
+    FinishedRun run = open_finished_run(run_dir, "cpu", /*with_data=*/true);
+    auto plain = load_model(folder);
+    EXPECT_TRUE(plain.report.new_head.empty()) << "the head must come from the run";
+    auto want = dev_logits(*run.rm.model, run), got = dev_logits(*plain.model, run);
+    EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5)) << (got - want).abs().max();
+    // The trained tensors moved away from the base checkpoint's (LoRA: the merged query weight).
+    auto base = load_model(test::fixtures() + "/bert_seq_cls");
+    const std::string key = name == "lora" ? "bert.encoder.layer.0.attention.self.query.weight"
+                            : name == "ln" ? "bert.encoder.layer.0.output.LayerNorm.weight"
+                                           : "bert.encoder.layer.0.output.dense.bias";
+    EXPECT_FALSE(torch::equal(parameter_ending(*plain.model, key), parameter_ending(*base.model, key))) << key;
+  }
+}
+
+TEST(ExportRun, MethodsThatAddModulesAreAnError) {
+  const std::string run_dir = trained_run("adapter", {{"name", "adapter"}});
+  try {
+    export_run(run_dir, scratch() + "/model_adapter");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(run_dir + ": bert.", 0), 0u) << msg;
+    EXPECT_NE(msg.find("added by the run's method"), std::string::npos) << msg;
+  }
+  EXPECT_FALSE(file_exists(scratch() + "/model_adapter/config.json"));
+  std::system(("mkdir -p " + scratch() + "/empty_run && cp " + run_dir + "/config.json " + scratch() + "/empty_run/").c_str());
+  EXPECT_THROW(open_finished_run(scratch() + "/empty_run", "cpu", false), Error);
+}

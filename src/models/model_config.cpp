@@ -104,6 +104,17 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& src) {
   read(j, "num_labels", c.num_labels, src);
   positive(c.num_labels, "num_labels", src);
   read(j, "problem_type", c.problem_type, src);
+  if (j.contains("id2label") && j["id2label"].is_object()) {
+    const json& m = j["id2label"];
+    for (int64_t i = 0; i < c.num_labels; ++i) {
+      auto it = m.find(std::to_string(i));
+      if (it == m.end() || !it->is_string()) {
+        c.label_names.clear();
+        break;
+      }
+      c.label_names.push_back(it->get<std::string>());
+    }
+  }
   if (j.contains("architectures") && j["architectures"].is_array())
     for (const auto& a : j["architectures"])
       if (a.is_string()) c.architectures.push_back(a.get<std::string>());
@@ -155,6 +166,15 @@ json ModelConfig::to_json() const {
   if (classifier_dropout >= 0) j["classifier_dropout"] = classifier_dropout;
   if (pad_token_id >= 0) j["pad_token_id"] = pad_token_id;
   j["num_labels"] = num_labels;
+  if (static_cast<int64_t>(label_names.size()) == num_labels) {
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < label_names.size(); ++i) {
+      id2label[std::to_string(i)] = label_names[i];
+      label2id[label_names[i]] = static_cast<int64_t>(i);
+    }
+    j["id2label"] = id2label;
+    j["label2id"] = label2id;
+  }
   if (!problem_type.empty()) j["problem_type"] = problem_type;
   if (!architectures.empty()) j["architectures"] = architectures;
   return j;

@@ -25,6 +25,9 @@ struct ModelConfig {
   double classifier_dropout = -1;  // <0: use hidden_dropout (HF's null)
   int64_t pad_token_id = -1;       // -1: none
   int64_t num_labels = 2;
+  // Class names in id order (HF's id2label), when config.json has one for every label; written
+  // back as id2label / label2id only then, so HF pipelines name the classes.
+  std::vector<std::string> label_names;
   std::string problem_type;        // "", "regression", "single_label_classification", ...
   bool scale_attn_weights = true;  // GPT-2
   bool scale_attn_by_inverse_layer_idx = false;

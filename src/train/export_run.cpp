@@ -14,7 +14,11 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   TaskModelImpl& model = *run.rm.model;
   peft::merge_all(model);
   // The same architecture without any method: its parameter names are the checkpoint's keys.
-  auto plain = build_model(model.config, Head::SequenceClassification, run.rm.norm);
+  // Its config names the classes (HF pipelines show them) and says when the head regresses.
+  ModelConfig config = model.config;
+  config.label_names = run_label_names(run.config["task"], run.rm.task);
+  if (config.num_labels == 1) config.problem_type = "regression";
+  auto plain = build_model(config, Head::SequenceClassification, run.rm.norm);
   torch::NoGradGuard g;
   auto dst = plain->named_parameters();
   int64_t merged = 0, copied = 0;

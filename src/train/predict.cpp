@@ -35,14 +35,7 @@ nlohmann::json predict(const PredictOptions& o) {
   const TaskInfo& task = rm.task;
   const bool regression = task.num_labels == 1, generic = task.name == "csv" || task.name == "jsonl";
 
-  // Label names: GLUE's, or a csv/jsonl run's, numbered as training numbered them (train file,
-  // then dev file, in order of first appearance).
-  std::vector<std::string> names = task.label_names;
-  if (generic && !regression) {
-    names.clear();
-    read_generic(cfg["task"]["train_file"].get<std::string>(), names, false);
-    read_generic(cfg["task"]["dev_file"].get<std::string>(), names, false);
-  }
+  const std::vector<std::string> names = run_label_names(cfg["task"], task);
   std::vector<Encoded> rows;
   bool labeled = true;
   std::string source = o.file;

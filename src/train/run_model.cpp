@@ -100,6 +100,14 @@ LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<si
   return b;
 }
 
+std::vector<std::string> run_label_names(const nlohmann::json& t, const TaskInfo& task) {
+  if (task.num_labels == 1 || (task.name != "csv" && task.name != "jsonl")) return task.label_names;
+  std::vector<std::string> names;
+  read_generic(t["train_file"].get<std::string>(), names, false);
+  read_generic(t["dev_file"].get<std::string>(), names, false);
+  return names;
+}
+
 RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   RunModel rm;
   Checkpoint ck = open_checkpoint(cfg["model"]["path"].get<std::string>());
@@ -109,6 +117,7 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   rm.tok = Tokenizer::from_dir(rm.tok_dir);
   rm.task = task_info(cfg["task"], source);
   ck.config.num_labels = rm.task.num_labels;
+  ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
   if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
     // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
     ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;

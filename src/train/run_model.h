@@ -22,6 +22,11 @@ namespace lntune {
 // The task a run config names: a GLUE task, or csv/jsonl with task.num_labels. Errors name the key.
 TaskInfo task_info(const nlohmann::json& task, const std::string& source);
 
+// The class names of a run's task: GLUE's, or a csv/jsonl run's string labels numbered as
+// training numbered them (train file, then dev file, in order of first appearance); empty for
+// regression and for numeric labels.
+std::vector<std::string> run_label_names(const nlohmann::json& task_cfg, const TaskInfo& task);
+
 struct TaskData {
   TaskInfo task;
   std::vector<Encoded> train, dev;

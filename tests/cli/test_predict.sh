@@ -71,10 +71,14 @@ PY
   bad "rte predictions: 277 rows of entailment / not_entailment expected"
 
 # 5. lntune export: the LoRA run as a plain model folder (4 deltas merged), which `info` reads as
-#    as a 2-label sequence classifier; an adapter run is one error line (tests/train/test_export_run.cpp
+#    as a 2-label sequence classifier whose config names the run's labels; an adapter run is one error line (tests/train/test_export_run.cpp
 #    checks the folder's outputs).
 "$lntune" export --run "$work/csv" --out "$work/merged" > "$work/e1.json" 2> /dev/null && grep -q '"merged_lora": 4' "$work/e1.json" &&
-  "$lntune" info --model "$work/merged" 2> /dev/null | grep -q "seq_cls (2 labels)" && ok || bad "export of the LoRA run: $(cat "$work/e1.json")"
+  "$lntune" info --model "$work/merged" 2> /dev/null | grep -q "seq_cls (2 labels)" &&
+  $py -c "import json,sys; c=json.load(open(sys.argv[1])); seen=[]
+for f in sys.argv[2:]: seen += [l.rsplit(',', 1)[1].strip() for l in open(f).readlines()[1:]]
+names = list(dict.fromkeys(seen)); sys.exit(c['id2label'] != {str(i): n for i, n in enumerate(names)} or len(names) != 2)" \
+    "$work/merged/config.json" "$work/train.csv" "$work/dev.csv" && ok || bad "export of the LoRA run: $(cat "$work/e1.json")"
 "$lntune" train --config "$work/csv.json" --set method='{"name": "adapter"}' --set output_dir="$work/csv_adapter" > /dev/null 2>&1
 "$lntune" export --run "$work/csv_adapter" --out "$work/merged2" > /dev/null 2> "$work/e2.err"
 [ $? = 1 ] && [ "$(grep -c 'error' "$work/e2.err")" = 1 ] && grep -q "csv_adapter: bert.*added by the run's method" "$work/e2.err" && [ ! -e "$work/merged2" ] && ok ||

@@ -39,6 +39,22 @@ TEST(ModelConfig, ReadsBertAndGpt2Spellings) {
   auto r = ModelConfig::from_json(g.to_json(), "round-trip");
   EXPECT_EQ(r.hidden_size, 64);
   EXPECT_EQ(r.num_heads, 4);
+  EXPECT_TRUE(r.label_names.empty());
+  EXPECT_FALSE(g.to_json().contains("id2label"));  // no names: none written (HF fills LABEL_i)
+}
+
+TEST(ModelConfig, LabelNamesRoundTrip) {
+  auto c = ModelConfig::from_string(kBert, "config.json");
+  EXPECT_EQ(c.label_names, (std::vector<std::string>{"n", "p", "x"}));
+  auto j = c.to_json();
+  EXPECT_EQ(j["id2label"], nlohmann::json::parse(R"({"0":"n","1":"p","2":"x"})"));
+  EXPECT_EQ(j["label2id"], nlohmann::json::parse(R"({"n":0,"p":1,"x":2})"));
+  EXPECT_EQ(ModelConfig::from_json(j, "round-trip").label_names, c.label_names);
+  // Names for another number of labels (a head resized for a new task) are not written.
+  c.num_labels = 2;
+  EXPECT_FALSE(c.to_json().contains("id2label"));
+  // An id2label with a gap names nothing.
+  EXPECT_TRUE(ModelConfig::from_string(with("id2label", R"({"0":"a","2":"c","3":"d"})"), "c.json").label_names.empty());
 }
 
 TEST(ModelConfig, ErrorsNameTheFileAndField) {

@@ -10,7 +10,7 @@
 #               tests on them, and hf_fixtures.tar.gz to commit
 #     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
 #     train     bench-train on CUDA, bf16, with and without --frozen-fp32; scripts/bench_hf_peft.py
-#     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora
+#     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
 #     export    a short LoRA and LN run on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
 #
@@ -74,11 +74,12 @@ stage_train() {
 }
 
 stage_parity() {
-  local base=runs/pretrain/bert-mini/model rc=0
-  [ -f "$base/config.json" ] || base=tests/fixtures/bert_seq_cls
+  local base=runs/pretrain/bert-mini/model len=0 rc=0
+  # The seeded fixture has 64 positions: shorter rows, room for a 10-token prefix.
+  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=48; }
   echo "base model: $base"
-  for m in full ln bitfit lora; do
-    $py scripts/hf_peft_parity.py "$base" $m --steps 50 --glue "$shared/data/glue" --lntune "$lntune" \
+  for m in full ln bitfit lora prefix; do
+    $py scripts/hf_peft_parity.py "$base" $m --steps 50 --max-length $len --glue "$shared/data/glue" --lntune "$lntune" \
       --out "$root/runs/parity" | tee -a "$out/parity.jsonl" || rc=1
   done
   return $rc

@@ -3,12 +3,15 @@
 
 Run on the GPU machine (transformers, peft), on CPU in fp32, with lntune built there:
 
-  python3 scripts/hf_peft_parity.py BASE_MODEL_DIR METHOD [--steps 50] [--glue ../shared/data/glue]
+  python3 scripts/hf_peft_parity.py BASE_MODEL_DIR METHOD [--steps 50] [--max-length N] [--glue ../shared/data/glue]
                                     [--lntune build/lntune] [--out runs/parity]
 
-METHOD: full, ln, bitfit (exact parity expected: no random initialisation inside the method) or
-lora (PEFT initialises lora_A with its own generator, so only step 1, where B = 0 makes the
-model the base one, must agree; later steps are reported).
+METHOD: full, ln, bitfit (exact parity expected: no random initialisation inside the method),
+prefix (exact parity expected: lntune runs with method.reparam=false and method.positions=shifted,
+PEFT's PrefixTuningConfig without prefix_projection, and PEFT's prefix is set to the one lntune
+draws — read from a first lntune run of one step at a vanishing rate, since the same seed draws
+the same prefix) or lora (PEFT initialises lora_A with its own generator, so only step 1, where
+B = 0 makes the model the base one, must agree; later steps are reported).
 
 Both sides start from the same weights: the base folder is loaded once as
 BertForSequenceClassification (2 labels, every dropout 0, seeded head and pooler) and saved to
@@ -38,11 +41,18 @@ def rte_rows(glue):
     return [(r["sentence1"], r["sentence2"], 0 if r["label"] == "entailment" else 1) for r in rows]
 
 
-def lntune_losses(a, cfg_path, init_dir, out_dir):
+# lntune's prefix in the form PEFT computes: the prefixes themselves, tokens' positions after them.
+PREFIX_SETS = {"method.reparam": "false", "method.positions": '"shifted"'}
+
+
+def lntune_losses(a, cfg_path, init_dir, out_dir, extra=None, steps=None):
     shutil.rmtree(out_dir, ignore_errors=True)
-    sets = {"model.path": init_dir, "model.dropout": 0, "train.shuffle": "false", "train.max_steps": a.steps,
+    steps = steps or a.steps
+    sets = {"model.path": init_dir, "model.dropout": 0, "train.shuffle": "false", "train.max_steps": steps,
             "train.log_every": 1, "train.eval_every": 0, "train.seed": 0, "task.data_dir": os.path.join(a.glue, "RTE"),
-            "train.max_grad_norm": 1.0, "output_dir": out_dir}
+            "train.max_grad_norm": 1.0, "output_dir": out_dir, **(extra or {})}
+    if a.max_length:
+        sets["task.max_length"] = a.max_length
     cmd = [a.lntune, "train", "--config", cfg_path]
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]
@@ -52,10 +62,18 @@ def lntune_losses(a, cfg_path, init_dir, out_dir):
         j = json.loads(line)
         if "loss" in j:
             losses[j["step"]] = j["loss"]
-    return [losses[s] for s in range(1, a.steps + 1)], json.load(open(os.path.join(out_dir, "config.json")))
+    return [losses[s] for s in range(1, steps + 1)], json.load(open(os.path.join(out_dir, "config.json")))
 
 
-def hf_losses(a, init_dir, cfg):
+def lntune_initial(a, cfg_path, init_dir, out_dir, extra):
+    """The tensors lntune's method starts from (seeded, so the same in the real run): one step at a
+    vanishing rate without decay leaves them as drawn, and the run saves them as its best weights."""
+    from safetensors.torch import load_file
+    lntune_losses(a, cfg_path, init_dir, out_dir, {**extra, "train.lr": 1e-30, "train.weight_decay": 0}, steps=1)
+    return load_file(os.path.join(out_dir, "trainable.safetensors"))
+
+
+def hf_losses(a, init_dir, cfg, initial=None):
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(init_dir).float()
     method = cfg["method"][0]["name"] if isinstance(cfg["method"], list) else cfg["method"]["name"]
@@ -68,6 +86,13 @@ def hf_losses(a, init_dir, cfg):
         from peft import LNTuningConfig, get_peft_model
         names = sorted({n.rsplit(".", 1)[0] for n, _ in model.named_parameters() if "LayerNorm" in n and n.startswith("bert.")})
         model = get_peft_model(model, LNTuningConfig(task_type="SEQ_CLS", target_modules=names))
+    elif method == "prefix":
+        from peft import PrefixTuningConfig, get_peft_model
+        o = cfg["method"][0]
+        model = get_peft_model(model, PrefixTuningConfig(task_type="SEQ_CLS", num_virtual_tokens=o["length"],
+                                                         prefix_projection=False))
+        with torch.no_grad():  # [P, layers * 2 * H]: the layout lntune's prefix has
+            model.prompt_encoder["default"].embedding.weight.copy_(initial["bert.prefix_encoder.prefix"])
     elif method == "bitfit":
         for n, p in model.named_parameters():
             p.requires_grad = n.endswith(".bias") or not n.startswith("bert.")
@@ -103,8 +128,10 @@ def hf_losses(a, init_dir, cfg):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("base")
-    ap.add_argument("method", choices=["full", "ln", "bitfit", "lora"])
+    ap.add_argument("method", choices=["full", "ln", "bitfit", "lora", "prefix"])
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--max-length", type=int, default=0,
+                    help="task.max_length for both sides (0: the config's; a model with fewer positions needs less)")
     ap.add_argument("--glue", default=os.path.join(ROOT, "..", "shared", "data", "glue"))
     ap.add_argument("--lntune", default=os.path.join(ROOT, "build", "lntune"))
     ap.add_argument("--out", default=os.path.join(ROOT, "runs", "parity"))
@@ -115,9 +142,11 @@ def main():
         a.base, num_labels=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
     model.save_pretrained(init_dir, safe_serialization=True)
     AutoTokenizer.from_pretrained(a.base).save_pretrained(init_dir)
-    ours, cfg = lntune_losses(a, os.path.join(ROOT, "configs", "rte", f"{a.method}.json"), init_dir,
-                              os.path.join(a.out, f"lntune-{a.method}"))
-    theirs = hf_losses(a, init_dir, cfg)
+    cfg_path = os.path.join(ROOT, "configs", "rte", f"{a.method}.json")
+    extra = PREFIX_SETS if a.method == "prefix" else {}
+    initial = lntune_initial(a, cfg_path, init_dir, os.path.join(a.out, "lntune-initial"), extra) if a.method == "prefix" else None
+    ours, cfg = lntune_losses(a, cfg_path, init_dir, os.path.join(a.out, f"lntune-{a.method}"), extra)
+    theirs = hf_losses(a, init_dir, cfg, initial)
     rel = [abs(x - y) / max(abs(y), 1e-8) for x, y in zip(ours, theirs)]
     checked = rel[:1] if a.method == "lora" else rel
     ok = max(checked) <= 1e-4

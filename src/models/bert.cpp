@@ -23,7 +23,8 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& 
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
 }
 
-torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types, const torch::Tensor& prompt) {
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types, const torch::Tensor& prompt,
+                                          int64_t position_offset) {
   auto words = word_embeddings(ids);
   auto tt = types.defined() ? types : torch::zeros_like(ids);
   if (prompt.defined()) {
@@ -31,9 +32,10 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch:
     tt = torch::cat({torch::zeros({ids.size(0), prompt.size(1)}, tt.options()), tt}, 1);
   }
   int64_t T = words.size(1);
-  TORCH_CHECK(T <= position_embeddings->options.num_embeddings(), "sequence length ", T,
+  TORCH_CHECK(position_offset + T <= position_embeddings->options.num_embeddings(), "sequence length ", T,
+              position_offset ? " after " + std::to_string(position_offset) + " prefix positions" : std::string(),
               " exceeds max_position_embeddings ", position_embeddings->options.num_embeddings());
-  auto pos = torch::arange(T, ids.options().dtype(torch::kLong)).unsqueeze(0);
+  auto pos = torch::arange(position_offset, position_offset + T, ids.options().dtype(torch::kLong)).unsqueeze(0);
   auto e = words + token_type_embeddings(tt) + position_embeddings(pos);
   return dropout(LayerNorm(e));
 }
@@ -113,7 +115,8 @@ BertModelImpl::BertModelImpl(const ModelConfig& c, const NormOptions& norm, bool
 
 torch::Tensor BertModelImpl::forward(const Batch& b, std::vector<torch::Tensor>* hidden) {
   int64_t P = prompt_length();
-  auto h = embeddings(b.input_ids, b.token_type_ids, P ? prompt->embeds(b.input_ids.size(0)) : torch::Tensor());
+  auto h = embeddings(b.input_ids, b.token_type_ids, P ? prompt->embeds(b.input_ids.size(0)) : torch::Tensor(),
+                      position_offset);
   torch::Tensor ext;
   if (b.attention_mask.defined()) {
     ext = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), h.scalar_type());

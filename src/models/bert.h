@@ -11,8 +11,9 @@ class BertEmbeddingsImpl : public torch::nn::Module {
  public:
   BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& norm);
   // `prompt` ([B, P, H], may be undefined) is prepended to the word embeddings (type 0).
+  // Positions run from `position_offset` (see BertModelImpl::position_offset).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                        const torch::Tensor& prompt = {});
+                        const torch::Tensor& prompt = {}, int64_t position_offset = 0);
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
   Norm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
@@ -82,6 +83,9 @@ class BertModelImpl : public torch::nn::Module {
   torch::nn::ModuleList layers{nullptr};  // registered as encoder.layer
   torch::nn::Linear pooler{nullptr};      // registered as pooler.dense
   std::shared_ptr<InputPrompt> prompt;    // prompt tuning (registered as "prompt" when set)
+  // The first token's position: 0, or a prefix's length under prefix tuning with shifted
+  // positions (HF models count past_key_values — PEFT's prefixes — as earlier positions).
+  int64_t position_offset = 0;
 };
 TORCH_MODULE(BertModel);
 

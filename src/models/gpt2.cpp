@@ -77,9 +77,10 @@ torch::Tensor GPT2ModelImpl::forward(const Batch& b, std::vector<torch::Tensor>*
   auto words = wte(b.input_ids);
   if (P) words = torch::cat({prompt->embeds(b.input_ids.size(0)).to(words.dtype()), words}, 1);
   int64_t T = words.size(1);
-  TORCH_CHECK(T <= wpe->options.num_embeddings(), "sequence length ", T, " exceeds n_positions ",
-              wpe->options.num_embeddings());
-  auto pos = torch::arange(T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
+  TORCH_CHECK(position_offset + T <= wpe->options.num_embeddings(), "sequence length ", T,
+              position_offset ? " after " + std::to_string(position_offset) + " prefix positions" : std::string(),
+              " exceeds n_positions ", wpe->options.num_embeddings());
+  auto pos = torch::arange(position_offset, position_offset + T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
   auto x = drop(words + wpe(pos));
   torch::Tensor ext;
   if (b.attention_mask.defined()) {

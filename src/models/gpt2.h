@@ -50,6 +50,7 @@ class GPT2ModelImpl : public torch::nn::Module {
   torch::nn::Embedding wte{nullptr}, wpe{nullptr};
   torch::nn::Dropout drop{nullptr};
   std::shared_ptr<InputPrompt> prompt;  // prompt tuning (registered as "prompt" when set)
+  int64_t position_offset = 0;          // as BertModelImpl::position_offset
   torch::nn::ModuleList h{nullptr};
   Norm ln_f{nullptr};
 };

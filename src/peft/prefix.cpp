@@ -2,6 +2,11 @@
 // (the attention mask widened so every query sees them; GPT-2's causal mask too). With
 // `reparam`, the prefixes are produced by an MLP over a P x H embedding during training, as in
 // the paper; the PEFT export (peft_export) writes the prefixes it produces, without the MLP.
+// `positions`: "from_zero" (the tokens keep positions 0..T-1; what the recorded tables ran) or
+// "shifted" (they start at P, as in HF models given PEFT's prefixes as past_key_values, and in Li
+// & Liang's GPT-2 code): only "shifted" computes in HF PEFT what it computes here.
+#include <spdlog/spdlog.h>
+
 #include "models/bert.h"
 #include "models/gpt2.h"
 #include "peft/method.h"
@@ -56,10 +61,15 @@ class LayerPrefix : public AttentionPrefix {
 class Prefix : public Method {
  public:
   std::string name() const override { return "prefix"; }
-  nlohmann::json default_options() const override { return {{"length", 10}, {"reparam", true}, {"hidden", 512}}; }
+  nlohmann::json default_options() const override {
+    return {{"length", 10}, {"reparam", true}, {"hidden", 512}, {"positions", "from_zero"}};
+  }
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     int64_t P = o["length"].get<int64_t>();
     if (P < 0) throw Error("method.prefix.length: must be >= 0");
+    const std::string positions = o["positions"].get<std::string>();
+    if (positions != "from_zero" && positions != "shifted")
+      throw Error("method.prefix.positions: '" + positions + "' is not one of from_zero, shifted");
     const auto& c = model.config;
     auto enc = std::make_shared<PrefixEncoder>(c.num_layers, c.num_heads, c.hidden_size / c.num_heads, P,
                                                o["reparam"].get<bool>(), o["hidden"].get<int64_t>());
@@ -74,6 +84,12 @@ class Prefix : public Method {
     for (const auto& child : model.named_children())
       if (child.key() == backbone) child.value()->register_module("prefix_encoder", enc);
     for (size_t l = 0; l < slots.size(); ++l) *slots[l] = std::make_shared<LayerPrefix>(enc, static_cast<int64_t>(l));
+    if (positions == "shifted") {
+      for (const auto& item : model.named_modules()) {
+        if (auto b = std::dynamic_pointer_cast<BertModelImpl>(item.value())) b->position_offset = P;
+        else if (auto g = std::dynamic_pointer_cast<GPT2ModelImpl>(item.value())) g->position_offset = P;
+      }
+    }
     enc_ = enc;
   }
   // The prefixes themselves (the reparameterisation MLP evaluated and dropped), as PEFT's
@@ -84,6 +100,9 @@ class Prefix : public Method {
     ex.config = {{"peft_type", "PREFIX_TUNING"}, {"num_virtual_tokens", o["length"]}, {"token_dim", c.hidden_size},
                  {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers},
                  {"encoder_hidden_size", o["hidden"]}, {"prefix_projection", false}};
+    if (o["positions"].get<std::string>() != "shifted")
+      spdlog::warn("prefix trained with positions from 0: HF PEFT shifts the tokens' positions by the prefix length, "
+                   "so this adapter computes otherwise there (method.prefix.positions=shifted for an exact export)");
     torch::NoGradGuard g;
     ex.tensors.emplace_back("prompt_embeddings", enc_->flat().detach().clone());
     return ex;

@@ -110,6 +110,39 @@ TEST(Prefix, ZeroLengthIsTheBaseModelAndCountsByHand) {
             384 + 320);
 }
 
+// positions "shifted": the tokens' positions start at the prefix length, as in HF models fed
+// PEFT's prefixes as past_key_values. Same as positions from 0 over a position table moved up by P
+// rows; not the same as positions from 0 over the original table; past the table is an error.
+TEST(Prefix, ShiftedPositionsStartAtThePrefixLength) {
+  for (auto [fixture, table] : {std::pair<std::string, std::string>{"bert_seq_cls", "embeddings.position_embeddings.weight"},
+                                {"gpt2_lm", "transformer.wpe.weight"}}) {
+    SCOPED_TRACE(fixture);
+    const int64_t P = 3;
+    auto shifted = with(fixture, R"({"name": "prefix", "length": 3, "reparam": false, "positions": "shifted"})");
+    auto zero = with(fixture, R"({"name": "prefix", "length": 3, "reparam": false})");
+    {
+      torch::NoGradGuard g;
+      parameter_ending(*zero.model, "prefix_encoder.prefix").copy_(parameter_ending(*shifted.model, "prefix_encoder.prefix"));
+    }
+    EXPECT_FALSE(torch::allclose(logits(zero), logits(shifted)));
+    {
+      torch::NoGradGuard g;
+      auto w = parameter_ending(*zero.model, table);
+      const int64_t n = w.size(0);
+      w.narrow(0, 0, n - P).copy_(w.narrow(0, P, n - P).clone());
+    }
+    EXPECT_TRUE(torch::allclose(logits(zero), logits(shifted), 1e-6, 1e-6));
+    auto near_end = with(fixture, R"({"name": "prefix", "length": 60, "reparam": false, "positions": "shifted"})");
+    try {
+      logits(near_end);
+      ADD_FAILURE() << "expected an error: 8 tokens after 60 prefix positions exceed 64";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("after 60 prefix positions"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(with("bert_seq_cls", R"({"name": "prefix", "positions": "last"})"), std::exception);
+}
+
 TEST(Mam, IsPrefixPlusParallelAdapter) {
   auto m = with("bert_seq_cls", R"({"name": "mam", "prefix": {"length": 3, "reparam": false}, "adapter": {"size": 4}})");
   // prefix 3 x 2 layers x 2 x 32 = 384; parallel FFN adapter per layer 32*4 + 4 + 4*32 + 32 = 292.

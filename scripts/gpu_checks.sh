@@ -11,7 +11,7 @@
 #     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
 #     train     bench-train on CUDA, bf16, with and without --frozen-fp32; scripts/bench_hf_peft.py
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
-#     export    a short LoRA and LN run on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
+#     export    short LoRA, LN, prefix and prompt runs on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
 #
 # What must travel (the device tool's carry): .deps (scripts/stage_deps.sh), shared (a copy of
@@ -86,12 +86,14 @@ stage_parity() {
 }
 
 stage_export() {
-  local base=runs/pretrain/bert-mini/model rc=0
-  [ -f "$base/config.json" ] || base=tests/fixtures/bert_seq_cls
-  for m in lora ln; do
+  local base=runs/pretrain/bert-mini/model len=128 rc=0
+  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=40; }  # 64 positions, a 20-token prompt
+  for m in lora ln prefix prompt; do
     rm -rf "runs/gpu-export-$m"
+    # prefix with the positions HF PEFT computes with (a from_zero export only warns).
     "$lntune" train --config configs/rte/$m.json --set model.path="$base" --set task.data_dir="$shared/data/glue/RTE" \
-      --set train.epochs=1 --set train.bf16=false --set output_dir="runs/gpu-export-$m" > /dev/null || { rc=1; continue; }
+      --set task.max_length=$len --set train.epochs=1 --set train.bf16=false --set output_dir="runs/gpu-export-$m" \
+      $([ $m = prefix ] && echo "--set method.positions=shifted") > /dev/null || { rc=1; continue; }
     $py scripts/check_peft_export.py "runs/gpu-export-$m" "$shared/data/glue" || rc=1
   done
   if [ -f runs/pretrain/bert-mini/model/config.json ]; then

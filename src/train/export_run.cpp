@@ -5,7 +5,6 @@
 #include "io/model_folder.h"
 #include "train/finished_run.h"
 #include "util/error.h"
-#include "util/strings.h"
 
 namespace lntune {
 

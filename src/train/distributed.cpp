@@ -45,7 +45,13 @@ struct DataParallel::Impl {
   ~Impl() {
 #ifdef LNTUNE_WITH_NCCL
     // An orderly end: without it PyTorch's NCCL group warns at exit that it was never shut down.
-    if (nccl) nccl->shutdown();
+    // (A destructor must not throw: a failing shutdown is left to the process's exit.)
+    if (nccl) {
+      try {
+        nccl->shutdown();
+      } catch (const std::exception&) {
+      }
+    }
 #endif
   }
 };

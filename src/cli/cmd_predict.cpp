@@ -1,4 +1,4 @@
-// lntune predict --run DIR [--file F] [--out F.tsv] [--device D] [--batch N]
+// lntune predict --run DIR [--file F] [--out F.tsv] [--device D] [--batch N] [--probs]
 #include <cxxopts.hpp>
 
 #include <iostream>
@@ -17,6 +17,7 @@ int cmd_predict(int argc, char** argv) {
       "out", "predictions TSV (index, prediction)", cxxopts::value<std::string>()->default_value("RUN/predictions.tsv"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "batch", "batch size (0: the run's train.eval_batch_size)", cxxopts::value<int64_t>()->default_value("0"))(
+      "probs", "classification: add each class's probability (columns p_<label>)")(
       "h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -27,6 +28,7 @@ int cmd_predict(int argc, char** argv) {
   p.out = a.count("out") ? a["out"].as<std::string>() : "";
   p.device = a["device"].as<std::string>();
   p.batch_size = a["batch"].as<int64_t>();
+  p.probabilities = a.count("probs") > 0;
   std::cout << predict(p).dump(2) << "\n";
   return 0;
 }

@@ -60,10 +60,23 @@ nlohmann::json predict(const PredictOptions& o) {
       for (auto& r : rows) r.label = 0;
   }
   const int64_t bs = o.batch_size > 0 ? o.batch_size : tc["eval_batch_size"].get<int64_t>();
-  std::vector<double> pred = predict_rows(*rm.model, rows, regression, bs, rm.tok->pad_id(), run.at);
+  const bool probs = o.probabilities && !regression;
+  std::vector<std::vector<double>> p;
+  std::vector<double> pred = predict_rows(*rm.model, rows, regression, bs, rm.tok->pad_id(), run.at, probs ? &p : nullptr);
 
-  std::string tsv = "index\tprediction\n";
-  for (size_t i = 0; i < pred.size(); ++i) tsv += std::to_string(i) + "\t" + format_prediction(pred[i], task, names) + "\n";
+  std::string tsv = "index\tprediction";
+  for (int k = 0; probs && k < task.num_labels; ++k)
+    tsv += "\tp_" + (static_cast<size_t>(k) < names.size() ? names[k] : std::to_string(k));
+  tsv += "\n";
+  char buf[32];
+  for (size_t i = 0; i < pred.size(); ++i) {
+    tsv += std::to_string(i) + "\t" + format_prediction(pred[i], task, names);
+    for (size_t k = 0; probs && k < p[i].size(); ++k) {
+      std::snprintf(buf, sizeof buf, "\t%.6f", p[i][k]);
+      tsv += buf;
+    }
+    tsv += "\n";
+  }
   const std::string out = o.out.empty() ? o.run_dir + "/predictions.tsv" : o.out;
   write_file_atomic(out, tsv);
   nlohmann::json metrics;

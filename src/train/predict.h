@@ -15,11 +15,13 @@ struct PredictOptions {
   std::string out;             // predictions TSV; empty: RUN/predictions.tsv
   std::string device = "auto";
   int64_t batch_size = 0;      // 0: the run's train.eval_batch_size
+  bool probabilities = false;  // classification: a column per class with its softmax probability
 };
 
 // Writes `out` (atomically): a header "index<TAB>prediction", then one row per example in file
 // order — the label name for GLUE classification and for named csv/jsonl labels, else the class
-// index, or the score for regression (GLUE's submission layout). Returns {"run", "file",
+// index, or the score for regression (GLUE's submission layout); with `probabilities`, one more
+// column per class ("p_<name>", 6 decimals). Returns {"run", "file",
 // "examples", "predictions", "metrics"} with the task's metrics when every example has a label
 // (null otherwise).
 nlohmann::json predict(const PredictOptions& options);

@@ -154,10 +154,11 @@ void calibrate_new_dyt_norms(RunModel& rm, const std::vector<Encoded>& train, co
 }
 
 std::vector<double> predict_rows(TaskModelImpl& model, const std::vector<Encoded>& data, bool regression, int64_t batch_size,
-                                 int64_t pad, const Placement& at) {
+                                 int64_t pad, const Placement& at, std::vector<std::vector<double>>* probabilities) {
   model.eval();
   torch::NoGradGuard g;
   std::vector<double> pred(data.size());
+  if (probabilities) probabilities->assign(data.size(), {});
   for (const auto& rows : eval_batches(data, batch_size)) {
     auto b = padded_batch(data, rows, pad, regression, at);
     torch::Tensor logits;
@@ -169,6 +170,12 @@ std::vector<double> predict_rows(TaskModelImpl& model, const std::vector<Encoded
     auto p = (regression ? logits.squeeze(-1) : logits.argmax(-1)).to(torch::kCPU, torch::kDouble);
     auto acc = p.accessor<double, 1>();
     for (size_t i = 0; i < rows.size(); ++i) pred[rows[i]] = acc[static_cast<int64_t>(i)];
+    if (probabilities && !regression) {
+      auto pr = torch::softmax(logits, -1).to(torch::kCPU, torch::kDouble).contiguous();
+      const double* d = pr.data_ptr<double>();
+      const int64_t k = pr.size(1);
+      for (size_t i = 0; i < rows.size(); ++i) (*probabilities)[rows[i]].assign(d + i * k, d + (i + 1) * k);
+    }
   }
   return pred;
 }

@@ -66,8 +66,10 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source);
 void calibrate_new_dyt_norms(RunModel& rm, const std::vector<Encoded>& train, const Placement& at);
 
 // Per row of `data`: the predicted class index, or the score for regression (eval mode, no
-// gradient, length-sorted batches; the model is left in eval mode).
+// gradient, length-sorted batches; the model is left in eval mode). With `probabilities`, also
+// each row's softmax over the classes (classification only).
 std::vector<double> predict_rows(TaskModelImpl& model, const std::vector<Encoded>& data, bool regression, int64_t batch_size,
-                                 int64_t pad, const Placement& at);
+                                 int64_t pad, const Placement& at,
+                                 std::vector<std::vector<double>>* probabilities = nullptr);
 
 }  // namespace lntune

@@ -38,6 +38,20 @@ p1=$work/csv/predictions.tsv
 # 2. The same sentences without labels: the same predictions, no metrics.
 "$lntune" predict --run "$work/csv" --file "$work/dev_nolabel.csv" --out "$work/p2.tsv" > "$work/p2.json" 2> /dev/null &&
   cmp -s "$p1" "$work/p2.tsv" && grep -q '"metrics": null' "$work/p2.json" && ok || bad "unlabelled file: other predictions or metrics"
+# 2b. --probs: a probability column per label name, rows summing to 1, the argmax the prediction.
+"$lntune" predict --run "$work/csv" --probs --out "$work/p4.tsv" > /dev/null 2>&1 &&
+  $py - "$work/p4.tsv" "$p1" <<'PY' && ok || bad "--probs: columns, sums or argmax wrong"
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+plain = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
+head = rows[0]
+assert head[:2] == ["index", "prediction"] and sorted(head[2:]) == ["p_neg", "p_pos"], head
+for r, q in zip(rows[1:], plain[1:]):
+    p = [float(x) for x in r[2:]]
+    assert abs(sum(p) - 1) < 2e-6, r
+    assert head[2 + p.index(max(p))] == "p_" + r[1] and r[:2] == q, (r, q)
+assert len(rows) == len(plain) == 41
+PY
 # 3. A label the run never saw is an error naming it.
 printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
 "$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"

@@ -6,12 +6,12 @@ Run on the GPU machine (transformers, peft), on CPU in fp32, with lntune built t
   python3 scripts/hf_peft_parity.py BASE_MODEL_DIR METHOD [--steps 50] [--max-length N] [--glue ../shared/data/glue]
                                     [--lntune build/lntune] [--out runs/parity]
 
-METHOD: full, ln, bitfit (exact parity expected: no random initialisation inside the method),
-prefix (exact parity expected: lntune runs with method.reparam=false and method.positions=shifted,
-PEFT's PrefixTuningConfig without prefix_projection, and PEFT's prefix is set to the one lntune
-draws — read from a first lntune run of one step at a vanishing rate, since the same seed draws
-the same prefix) or lora (PEFT initialises lora_A with its own generator, so only step 1, where
-B = 0 makes the model the base one, must agree; later steps are reported).
+METHOD: full, ln, bitfit (no random initialisation inside the method), lora or prefix. Exact
+parity is expected for every one: for lora and prefix, PEFT's tensors are set to the ones lntune
+draws (read from a first lntune run of one step at a vanishing rate, which saves them unchanged;
+the same seed draws the same tensors in the real run). prefix runs lntune with
+method.reparam=false and method.positions=shifted, and PEFT's PrefixTuningConfig without
+prefix_projection.
 
 Both sides start from the same weights: the base folder is loaded once as
 BertForSequenceClassification (2 labels, every dropout 0, seeded head and pooler) and saved to
@@ -82,6 +82,13 @@ def hf_losses(a, init_dir, cfg, initial=None):
         o = cfg["method"][0]
         model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=o["r"], lora_alpha=o["alpha"],
                                                  lora_dropout=o["dropout"], target_modules=["query", "value"]))
+        hf = dict(model.named_parameters())
+        # lntune's A ([r, in], nn.Linear's layout on both sides); B starts at zero on both (the
+        # vanishing step moved lntune's saved B by ~1e-30: not copied).
+        with torch.no_grad():
+            for k, v in initial.items():
+                if ".lora_A." in k:
+                    hf["base_model.model." + k.replace(".weight", ".default.weight")].copy_(v)
     elif method == "ln":
         from peft import LNTuningConfig, get_peft_model
         names = sorted({n.rsplit(".", 1)[0] for n, _ in model.named_parameters() if "LayerNorm" in n and n.startswith("bert.")})
@@ -144,11 +151,12 @@ def main():
     AutoTokenizer.from_pretrained(a.base).save_pretrained(init_dir)
     cfg_path = os.path.join(ROOT, "configs", "rte", f"{a.method}.json")
     extra = PREFIX_SETS if a.method == "prefix" else {}
-    initial = lntune_initial(a, cfg_path, init_dir, os.path.join(a.out, "lntune-initial"), extra) if a.method == "prefix" else None
+    seeded = a.method in ("prefix", "lora")
+    initial = lntune_initial(a, cfg_path, init_dir, os.path.join(a.out, "lntune-initial"), extra) if seeded else None
     ours, cfg = lntune_losses(a, cfg_path, init_dir, os.path.join(a.out, f"lntune-{a.method}"), extra)
     theirs = hf_losses(a, init_dir, cfg, initial)
     rel = [abs(x - y) / max(abs(y), 1e-8) for x, y in zip(ours, theirs)]
-    checked = rel[:1] if a.method == "lora" else rel
+    checked = rel
     ok = max(checked) <= 1e-4
     print(json.dumps({"method": a.method, "steps": a.steps, "max_rel_diff_checked": max(checked),
                       "max_rel_diff_all": max(rel), "lntune": ours, "hf": theirs, "ok": ok}))

@@ -13,7 +13,7 @@ int cmd_predict(int argc, char** argv) {
   o.add_options()("run", "run folder written by lntune train", cxxopts::value<std::string>())(
       "file", "examples: a GLUE .tsv (dev or test layout) for GLUE runs, .csv/.jsonl for csv/jsonl runs "
               "(labels optional); default: the run's dev set",
-      cxxopts::value<std::string>()->default_value(""))(
+      cxxopts::value<std::string>())(
       "out", "predictions TSV (index, prediction)", cxxopts::value<std::string>()->default_value("RUN/predictions.tsv"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "batch", "batch size (0: the run's train.eval_batch_size)", cxxopts::value<int64_t>()->default_value("0"))(
@@ -24,7 +24,7 @@ int cmd_predict(int argc, char** argv) {
   if (!a.count("run")) throw UsageError{"--run DIR is required"};
   PredictOptions p;
   p.run_dir = a["run"].as<std::string>();
-  p.file = a["file"].as<std::string>();
+  p.file = a.count("file") ? a["file"].as<std::string>() : "";
   p.out = a.count("out") ? a["out"].as<std::string>() : "";
   p.device = a["device"].as<std::string>();
   p.batch_size = a["batch"].as<int64_t>();

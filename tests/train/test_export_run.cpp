@@ -19,9 +19,10 @@ using namespace lntune;
 
 namespace {
 
+// One folder per test: ctest runs the tests of this file as parallel processes.
 std::string scratch() {
   static const std::string d = [] {
-    std::string dir = ::testing::TempDir() + "/export_run";
+    std::string dir = ::testing::TempDir() + "/export_run_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
     // The label follows one word, so a few steps change the weights in a way that shows.
     std::string train = "text,label\n", dev = "text,label\n";

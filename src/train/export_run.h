@@ -1,8 +1,9 @@
 // `lntune export`: a finished run as a plain model folder in HF's layout — the run's best
 // weights with every LoRA delta merged into its projection (HF PEFT's merge_and_unload), the
 // trained LayerNorm / bias / full tensors and the task head in place, the tokenizer files beside
-// them. The folder is an ordinary checkpoint: `lntune train/predict/info` read it, and HF
-// transformers does for LayerNorm models (a DyT model loads in lntune only).
+// them. The folder is an ordinary checkpoint: `lntune train/predict/info` read it; it is in the
+// layout HF transformers reads (io/model_folder.h) for LayerNorm models (a DyT model loads in
+// lntune only).
 #pragma once
 #include <nlohmann/json.hpp>
 

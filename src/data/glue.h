@@ -21,6 +21,8 @@ struct TaskInfo {
   std::vector<std::string> metrics; // the first is the one "best" checkpoints are chosen by
   std::vector<std::string> label_names;
   bool pair = false;
+  // A csv/jsonl task (read_generic; label names come from the data), not a GLUE one.
+  bool generic() const { return name == "csv" || name == "jsonl"; }
 };
 
 // Known names: cola, sst2, mrpc, stsb, qqp, mnli, mnli-mm, qnli, rte, wnli (case and '-' insensitive).

@@ -52,8 +52,7 @@ FinishedRun open_finished_run(const std::string& dir, const std::string& device,
   r.at.device = resolve_device(device, "--device", "");
   r.at.bf16 = tc["bf16"].get<bool>() && r.at.device.is_cuda();
   r.rm.model->to(r.at.device);
-  const auto& norm = r.rm.norm;
-  const bool calibrate = norm.type() == "dyt" && norm.dyt_init() == "calibrated" && !r.rm.report.dyt_alpha.empty();
+  const bool calibrate = needs_dyt_calibration(r.rm);
   if (with_data || calibrate) r.data = load_task_data(r.config["task"], r.rm.task, *r.rm.tok, r.rm.tok_dir, r.config_path);
   if (calibrate) calibrate_new_dyt_norms(r.rm, r.data.train, r.at);
   load_trainable(*r.rm.model, weights);

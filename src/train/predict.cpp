@@ -33,7 +33,7 @@ nlohmann::json predict(const PredictOptions& o) {
   const auto& tc = cfg["train"];
   RunModel& rm = run.rm;
   const TaskInfo& task = rm.task;
-  const bool regression = task.num_labels == 1, generic = task.name == "csv" || task.name == "jsonl";
+  const bool regression = task.num_labels == 1, generic = task.generic();
 
   const std::vector<std::string> names = run_label_names(cfg["task"], task);
   std::vector<Encoded> rows;

@@ -39,7 +39,7 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
                         const std::string& source) {
   TaskData d;
   d.task = task;
-  const bool generic = task.name == "csv" || task.name == "jsonl";
+  const bool generic = task.generic();
   const int64_t L = t["max_length"].get<int64_t>();
   nlohmann::json id = {{"format", 1}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
                        {"max_train_examples", t["max_train_examples"]}, {"max_eval_examples", t["max_eval_examples"]},
@@ -101,7 +101,7 @@ LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<si
 }
 
 std::vector<std::string> run_label_names(const nlohmann::json& t, const TaskInfo& task) {
-  if (task.num_labels == 1 || (task.name != "csv" && task.name != "jsonl")) return task.label_names;
+  if (task.num_labels == 1 || !task.generic()) return task.label_names;
   std::vector<std::string> names;
   read_generic(t["train_file"].get<std::string>(), names, false);
   read_generic(t["dev_file"].get<std::string>(), names, false);
@@ -138,10 +138,14 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   return rm;
 }
 
+bool needs_dyt_calibration(const RunModel& rm) {
+  return rm.norm.type() == "dyt" && rm.norm.dyt_init() == "calibrated" && !rm.report.dyt_alpha.empty();
+}
+
 void calibrate_new_dyt_norms(RunModel& rm, const std::vector<Encoded>& train, const Placement& at) {
-  if (rm.norm.type() != "dyt" || rm.norm.dyt_init() != "calibrated") return;
-  if (rm.report.dyt_alpha.empty()) {
-    spdlog::info("model.norm.dyt_init calibrated: nothing to fit, the checkpoint's DyT norms were loaded");
+  if (!needs_dyt_calibration(rm)) {
+    if (rm.norm.type() == "dyt" && rm.norm.dyt_init() == "calibrated")
+      spdlog::info("model.norm.dyt_init calibrated: nothing to fit, the checkpoint's DyT norms were loaded");
     return;
   }
   const bool regression = rm.task.num_labels == 1;

@@ -60,9 +60,12 @@ struct RunModel {
 };
 RunModel build_run_model(const nlohmann::json& cfg, const std::string& source);
 
-// model.norm.dyt_init "calibrated" on a LayerNorm checkpoint: fits the fresh DyT norms on the
-// first training examples in file order, one per forward (no padding rows in the statistics) —
-// the same on every rank, on --resume and in `lntune predict`. No-op otherwise.
+// Whether the model has fresh DyT norms to fit: model.norm.dyt_init "calibrated" over a
+// LayerNorm checkpoint (a DyT checkpoint brings its own).
+bool needs_dyt_calibration(const RunModel& rm);
+// When needs_dyt_calibration: fits the fresh DyT norms on the first training examples in file
+// order, one per forward (no padding rows in the statistics) — the same on every rank, on
+// --resume and in `lntune predict`. No-op otherwise.
 void calibrate_new_dyt_norms(RunModel& rm, const std::vector<Encoded>& train, const Placement& at);
 
 // Per row of `data`: the predicted class index, or the score for regression (eval mode, no

@@ -19,7 +19,8 @@ using namespace lntune;
 
 namespace {
 
-// One folder per test: ctest runs the tests of this file as parallel processes.
+// One folder per test process, named after its first test: ctest runs each test of this file as
+// a process of its own, in parallel (a single process runs them one after the other).
 std::string scratch() {
   static const std::string d = [] {
     std::string dir = ::testing::TempDir() + "/export_run_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();

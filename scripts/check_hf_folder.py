@@ -29,7 +29,7 @@ def main():
     cfg = AutoConfig.from_pretrained(folder)
     arch = (cfg.architectures or [""])[0]
     cls = AutoModelForMaskedLM if arch.endswith("ForMaskedLM") else AutoModelForCausalLM
-    model = cls.from_pretrained(folder, torch_dtype=torch.float32).eval()
+    model = cls.from_pretrained(folder).float().eval()
     tok = AutoTokenizer.from_pretrained(folder)
     ids = ours["input_ids"]
     with safe_open(ours_path, "pt") as f:

@@ -29,13 +29,15 @@ def load_hf(folder):
 
 def export(folder, out, seq_len=16):
     model, config = load_hf(folder)
+    model.config.use_cache = False  # no cache object among the outputs (tracing takes tensors only)
     ids = torch.randint(0, config.vocab_size, (2, seq_len))
-    mask = torch.ones_like(ids)
-    inputs = (ids, mask)
+    # By name: GPT-2's second positional argument is past_key_values, not the attention mask
+    # (transformers 5 fails on a tensor there: "'Tensor' object has no attribute 'get_seq_length'").
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
     if config.model_type == "bert":
-        inputs = (ids, mask, torch.zeros_like(ids))
+        inputs["token_type_ids"] = torch.zeros_like(ids)
     with torch.no_grad():
-        traced = torch.jit.trace(model, inputs, strict=False, check_trace=False)
+        traced = torch.jit.trace(model, example_kwarg_inputs=inputs, strict=False, check_trace=False)
     with open(os.path.join(folder, "config.json")) as f:
         cfg = f.read()
     json.loads(cfg)  # must be valid: lntune reads it from the archive

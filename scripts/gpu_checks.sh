@@ -5,7 +5,8 @@
 #   scripts/gpu_checks.sh STAGE...        stages, in the order a session should run them:
 #     build     configure + build against PyTorch's LibTorch (CUDA kernels + binding, NCCL when
 #               cmake/nccl.cmake finds it) into build-gpu/            (~3-5 min on 16 cores)
-#     tests     the GPU tests (CUDA kernels vs torch, determinism, NCCL, bf16), then the whole suite
+#     tests     the GPU tests (CUDA kernels vs torch, determinism, NCCL, bf16)
+#     suite     the whole ctest suite built against PyTorch's LibTorch (what CI runs on Debian's)
 #     fixtures  HF parity fixtures (scripts/make_hf_fixtures.py) into tests/fixtures/hf, the parity
 #               tests on them, and hf_fixtures.tar.gz to commit
 #     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
@@ -14,10 +15,12 @@
 #     export    short LoRA, LN, prefix and prompt runs on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
 #
-# What must travel (the device tool's carry): .deps (scripts/stage_deps.sh), shared (a copy of
-# ../shared's data/glue and tokenizers: `mkdir -p shared && cp -r ../shared/data ../shared/tokenizers shared/`,
-# git-ignored), and for `export`'s folder check runs/pretrain/bert-mini/model (43 MB: a call of its
-# own). Build outputs stay on the machine between calls only while it is warm (30 s).
+# What must travel (the device tool's carry, 64 MiB with the tree, ~18 MB of it tracked): .deps
+# (scripts/stage_deps.sh, 8 MB), shared (a git-ignored copy of ../shared's data/glue and tokenizers:
+# `mkdir -p shared && cp -r ../shared/data/glue ../shared/tokenizers shared/`, 9 MB; `suite` needs
+# all of GLUE, the other stages RTE alone), and for parity/export on the pretrained model
+# runs/pretrain/bert-mini/model (45 MB: with RTE alone only). Build outputs stay on the machine
+# between calls only while it is warm (30 s after a call): chain the calls.
 # Each stage runs under a time limit; the script goes on after a failed stage and exits non-zero.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,12 +43,21 @@ stage_build() {
   $py -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
   cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
     -DLNTUNE_DEPS_DIR="$root/.deps" -DLNTUNE_SHARED_DIR="$shared" -DCMAKE_CUDA_ARCHITECTURES=90 || return 1
+  # Why cmake/nccl.cmake's check failed, when it did: the compiler's and linker's own words.
+  if grep -q '^LNTUNE_NCCL_COMPILES:INTERNAL=$' "$build/CMakeCache.txt" 2> /dev/null ||
+     grep -q '^LNTUNE_NCCL_COMPILES:INTERNAL=FALSE' "$build/CMakeCache.txt" 2> /dev/null; then
+    grep -n -i -B2 -A8 'error' "$build/CMakeFiles/CMakeConfigureLog.yaml" | head -60
+  fi
   cmake --build "$build" -j "$(nproc)" --target lntune lntune_tests lntune_core_tests
 }
 
 stage_tests() {
   # The CUDA-only cases first: they have never run before a GPU was lent.
-  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*' || return 1
+  grep -i nccl "$build/CMakeCache.txt" | grep -i "found\|LNTUNE" | head -5
+  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*'
+}
+
+stage_suite() {
   # The rest, less what needs this machine's npm (HF tokenizers oracle) or clang (fuzzers).
   ctest --test-dir "$build" -j 8 --output-on-failure --timeout 600 -E 'tokenizer_parity|fuzz_smoke' 
 }
@@ -105,7 +117,7 @@ stage_export() {
 }
 
 limit() {  # seconds each stage may take
-  case $1 in build) echo 420 ;; tests) echo 540 ;; train) echo 420 ;; *) echo 300 ;; esac
+  case $1 in build) echo 420 ;; suite) echo 540 ;; train) echo 420 ;; *) echo 300 ;; esac
 }
 
 [ $# -gt 0 ] || { sed -n 2,22p "$0"; exit 2; }

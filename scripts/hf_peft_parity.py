@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,7 +48,9 @@ PREFIX_SETS = {"method.reparam": "false", "method.positions": '"shifted"'}
 def lntune_losses(a, cfg_path, init_dir, out_dir, extra=None, steps=None):
     shutil.rmtree(out_dir, ignore_errors=True)
     steps = steps or a.steps
+    # fp32 on the CPU, as the HF side runs (the configs' defaults would pick CUDA and bf16 autocast).
     sets = {"model.path": init_dir, "model.dropout": 0, "train.shuffle": "false", "train.max_steps": steps,
+            "train.device": '"cpu"', "train.bf16": "false",
             "train.log_every": 1, "train.eval_every": 0, "train.seed": 0, "task.data_dir": os.path.join(a.glue, "RTE"),
             "train.max_grad_norm": 1.0, "output_dir": out_dir, **(extra or {})}
     if a.max_length:
@@ -113,7 +115,9 @@ def hf_losses(a, init_dir, cfg, initial=None):
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=tc["lr"], betas=(0.9, 0.999), eps=1e-8)
     warmup = int(tc["warmup_ratio"] * a.steps + 0.5)
-    sched = get_linear_schedule_with_warmup(opt, warmup, a.steps)
+    # transformers' get_linear_schedule_with_warmup, written out (its home moved between versions).
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (a.steps - s) / max(1, a.steps - warmup)))
     tok = AutoTokenizer.from_pretrained(init_dir)
     rows = rte_rows(a.glue)
     bs, L = tc["batch_size"], cfg["task"]["max_length"]
@@ -147,8 +151,12 @@ def main():
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(
         a.base, num_labels=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
-    model.save_pretrained(init_dir, safe_serialization=True)
-    AutoTokenizer.from_pretrained(a.base).save_pretrained(init_dir)
+    model.save_pretrained(init_dir)
+    # The base folder's own tokenizer files (vocab.txt, ...): what lntune reads, whatever layout the
+    # installed transformers would save.
+    for f in os.listdir(a.base):
+        if f != "config.json" and not f.endswith((".safetensors", ".bin", ".pt")):
+            shutil.copy(os.path.join(a.base, f), init_dir)
     cfg_path = os.path.join(ROOT, "configs", "rte", f"{a.method}.json")
     extra = PREFIX_SETS if a.method == "prefix" else {}
     seeded = a.method in ("prefix", "lora")

@@ -29,7 +29,7 @@ void write_model_folder(const std::string& dir, TaskModelImpl& model, const std:
   // Only a model folder is replaced: never a folder of something else given by mistake.
   if (fs::exists(dir) && !fs::is_empty(dir, ec) && !file_exists(dir + "/config.json"))
     fail(dir, "", "exists and is not a model folder (no config.json): not overwritten");
-  fs::remove_all(tmp, ec);
+  remove_tree(tmp);
   fs::create_directories(tmp, ec);
   if (!is_directory(tmp)) fail(tmp, "", "cannot create the model folder");
 
@@ -55,7 +55,7 @@ void write_model_folder(const std::string& dir, TaskModelImpl& model, const std:
                          {"bos_token", "<|endoftext|>"}, {"eos_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"}};
     write_file_atomic(tmp + "/tokenizer_config.json", tc.dump(2));
   }
-  fs::remove_all(dir, ec);
+  remove_tree(dir);
   fs::rename(tmp, dir, ec);
   if (ec) fail(dir, "", "cannot move the model folder into place: " + ec.message());
 }

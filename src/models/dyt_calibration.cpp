@@ -56,7 +56,8 @@ DytCalibrationReport calibrate_dyt(torch::nn::Module& model, double c, const std
   for (auto& n : norms) {
     auto& cal = n.module->calib;
     cal.alpha = c / (cal.std_sum / static_cast<double>(cal.rows));
-    auto z = torch::zeros({n.module->options.dim()}, torch::kDouble);
+    // On the norm's device: the sums add up activations where the model runs (a GPU too).
+    auto z = torch::zeros({n.module->options.dim()}, n.module->weight.options().dtype(torch::kDouble));
     cal.u = z.clone(), cal.uu = z.clone(), cal.t = z.clone(), cal.ut = z.clone();
   }
   // Stage 2: per feature, the least-squares line t ~ k u + d.

@@ -36,13 +36,19 @@ bool export_peft_adapter(TaskModelImpl& model, Applied& applied, const std::stri
   }
   // The task head trains with every method: PEFT saves it as modules_to_save. BERT's pooler is
   // saved too: a checkpoint from MLM pretraining has none, so the one used here was made fresh.
+  // Their keys follow PeftModel's own state dict: the tuners (LoRA, LN) wrap the transformers model
+  // (base_model.model.<path>); for prompt learning (prefix, prompt) base_model is that model itself
+  // (base_model.<path>), and PEFT looks the tensors up under that name (checked with PEFT on the GPU
+  // machine: the other name fails to load with a KeyError).
+  const bool prompt_learning = cfg["peft_type"] == "PREFIX_TUNING" || cfg["peft_type"] == "PROMPT_TUNING";
+  const std::string saved_as = prompt_learning ? "base_model." : "base_model.model.";
   nlohmann::json modules = nlohmann::json::array();
   auto tensors = ex->tensors;
   for (const auto& child : model.named_children())
     if (child.key() + "." != prefix && !child.value()->parameters().empty()) modules.push_back(child.key());
   for (const auto& p : model.named_parameters()) {
     bool head = !starts_with(p.key(), prefix), pooler = starts_with(p.key(), prefix + "pooler.");
-    if (head || pooler) tensors.emplace_back("base_model.model." + p.key(), p.value().detach().clone());
+    if (head || pooler) tensors.emplace_back(saved_as + p.key(), p.value().detach().clone());
   }
   bool has_pooler = false;
   for (const auto& p : model.named_parameters()) has_pooler |= starts_with(p.key(), prefix + "pooler.");

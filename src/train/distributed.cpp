@@ -1,11 +1,15 @@
 #include "train/distributed.h"
 
-// LibTorch was built with Gloo (Debian's and PyTorch's wheels are); its header is guarded.
+// Gloo: Debian's LibTorch ships its headers; PyTorch's CUDA wheels are built with Gloo but ship
+// no gloo/ headers, so there ProcessGroupGloo cannot be compiled against and NCCL carries
+// everything (a CPU run cannot be data parallel in such a build: resolve_backend says so).
+#if __has_include(<gloo/algorithm.h>)
+#define LNTUNE_WITH_GLOO 1
 #ifndef USE_C10D_GLOO
-#define USE_C10D_GLOO 1
+#define USE_C10D_GLOO 1  // its header is guarded
 #endif
-
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 // NCCL only where cmake/nccl.cmake found that its header builds against this LibTorch (it then
 // defines USE_C10D_NCCL, which un-guards the header, and LNTUNE_WITH_NCCL for this file alone).
@@ -24,8 +28,10 @@ namespace lntune {
 
 struct DataParallel::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  // Always there: the barrier, and every collective unless NCCL carries them.
+#ifdef LNTUNE_WITH_GLOO
+  // Where built: the barrier, and every collective unless NCCL carries them.
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#endif
 #ifdef LNTUNE_WITH_NCCL
   c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
 #endif
@@ -40,7 +46,11 @@ struct DataParallel::Impl {
       return;
     }
 #endif
+#ifdef LNTUNE_WITH_GLOO
     gloo->allreduce(tensors)->wait();
+#else
+    TORCH_CHECK(false, "data parallel: no collective backend started (this build has no Gloo)");
+#endif
   }
   ~Impl() {
 #ifdef LNTUNE_WITH_NCCL
@@ -104,6 +114,7 @@ std::unique_ptr<DataParallel> DataParallel::connect(int rank, int world, const s
   so.numWorkers = static_cast<size_t>(world);
   so.timeout = std::chrono::seconds(120);
   dp->impl_->store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+#ifdef LNTUNE_WITH_GLOO
   auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(600));
   // GLOO_SOCKET_IFNAME picks the interface as in PyTorch; else the address the master uses.
   if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"))
@@ -112,6 +123,7 @@ std::unique_ptr<DataParallel> DataParallel::connect(int rank, int world, const s
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
   opts->threads = 1;
   dp->impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(dp->impl_->store, rank, world, opts);
+#endif
   return dp;
 }
 
@@ -123,11 +135,24 @@ bool DataParallel::nccl_built() {
 #endif
 }
 
+bool DataParallel::gloo_built() {
+#ifdef LNTUNE_WITH_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::string DataParallel::resolve_backend(const std::string& requested, bool cuda, bool nccl_available,
-                                          const std::string& source, const std::string& key) {
-  if (requested == "auto") return cuda && nccl_available ? "nccl" : "gloo";
-  if (requested == "gloo") return "gloo";
-  if (requested != "nccl") fail(source, key, "'" + requested + "' is not one of auto, gloo, nccl");
+                                          const std::string& source, const std::string& key, bool gloo_available) {
+  if (requested != "auto" && requested != "gloo" && requested != "nccl")
+    fail(source, key, "'" + requested + "' is not one of auto, gloo, nccl");
+  if (requested == "gloo" || (requested == "auto" && !(cuda && nccl_available))) {
+    if (!gloo_available)
+      fail(source, key, std::string("gloo: this build has no Gloo (its LibTorch ships no gloo headers)") +
+                            (cuda && nccl_available ? "; use nccl" : ": data parallel needs NCCL and a run on GPUs here"));
+    return "gloo";
+  }
   if (!cuda) fail(source, key, "nccl needs the run on a GPU (train.device), this one is on the CPU");
   if (!nccl_available)
     fail(source, key, "nccl: this build has no NCCL (its LibTorch lacks it, or nccl.h was not found at configure time); use gloo");
@@ -144,7 +169,7 @@ void DataParallel::start(const torch::Device& device, const std::string& backend
   c10::cuda::set_device(device.index());
   auto opts = c10d::ProcessGroupNCCL::Options::create();
   opts->timeout = std::chrono::milliseconds(600 * 1000);
-  // Its own key space in the store Gloo already uses, as torch.distributed does per backend.
+  // Its own key space in the store (Gloo's too, where built), as torch.distributed does per backend.
   impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("nccl", impl_->store),
                                                             rank_, world_, opts);
 #else
@@ -185,7 +210,18 @@ double DataParallel::average(double value) {
   return t[0].item<double>() / world_;
 }
 
-// On Gloo even under NCCL: a host-side rendezvous (the end of training, before rank 0 writes).
-void DataParallel::barrier() { impl_->gloo->barrier()->wait(); }
+// On Gloo even under NCCL where built: a host-side rendezvous (the end of training, before rank 0
+// writes); else NCCL's barrier (a collective on the GPU, synchronised with).
+void DataParallel::barrier() {
+#ifdef LNTUNE_WITH_GLOO
+  impl_->gloo->barrier()->wait();
+#elif defined(LNTUNE_WITH_NCCL)
+  TORCH_CHECK(impl_->nccl, "data parallel: barrier before start()");
+  impl_->nccl->barrier()->wait();
+  c10::cuda::device_synchronize();
+#else
+  TORCH_CHECK(false, "data parallel: this build has neither Gloo nor NCCL");
+#endif
+}
 
 }  // namespace lntune

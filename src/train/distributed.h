@@ -23,12 +23,15 @@ class DataParallel {
 
   // Which backend carries the collectives of a run on `cuda` (or CPU) tensors, for
   // `train.dist_backend` = auto | gloo | nccl: auto takes NCCL for CUDA tensors when this build has
-  // it, else Gloo. Asking for nccl on a CPU run or in a build without it is an error naming
-  // `source` and `key`.
+  // it, else Gloo. Asking for nccl on a CPU run or in a build without it, or for Gloo (or auto
+  // falling back to it) in a build without Gloo, is an error naming `source` and `key`.
   static std::string resolve_backend(const std::string& requested, bool cuda, bool nccl_available,
-                                     const std::string& source, const std::string& key);
+                                     const std::string& source, const std::string& key, bool gloo_available = true);
   // Whether this build has ProcessGroupNCCL (LibTorch with CUDA and NCCL; see cmake/nccl.cmake).
   static bool nccl_built();
+  // Whether it has ProcessGroupGloo (its LibTorch ships gloo/ headers: Debian's does, PyTorch's
+  // CUDA wheels do not).
+  static bool gloo_built();
   // Puts the collectives on `device` over `backend` (resolve_backend's answer). Call once, after
   // the run's device is known and before the first collective; until then Gloo on the CPU.
   void start(const torch::Device& device, const std::string& backend);

@@ -69,7 +69,8 @@ void save_run_checkpoint(const std::string& out, int64_t step, AdamW& opt, const
   namespace fs = std::filesystem;
   std::string name = "checkpoint-" + std::to_string(step);
   std::string tmp = out + "/" + name + ".tmp", dir = out + "/" + name;
-  fs::remove_all(tmp);
+  std::string why;
+  if (!remove_tree(tmp, &why)) fail(tmp, "", "cannot remove a stale partial checkpoint: " + why);
   fs::create_directories(tmp);
   std::vector<std::pair<std::string, torch::Tensor>> trainable;
   for (const auto& p : opt.params()) trainable.emplace_back(p.name, p.value);
@@ -79,12 +80,12 @@ void save_run_checkpoint(const std::string& out, int64_t step, AdamW& opt, const
   nlohmann::json s = state;
   s["optimizer_step"] = opt.steps();
   write_file_atomic(tmp + "/state.json", s.dump(2));
-  fs::remove_all(dir);
+  if (!remove_tree(dir, &why)) fail(dir, "", "cannot replace the checkpoint: " + why);
   if (std::rename(tmp.c_str(), dir.c_str()) != 0) fail(dir, "", "cannot move the checkpoint into place");
   std::string prev;
   if (file_exists(out + "/latest")) prev = read_file(out + "/latest");
   write_file_atomic(out + "/latest", name);  // the switch to the new checkpoint is this rename
-  if (!prev.empty() && prev != name && prev.find('/') == std::string::npos) fs::remove_all(out + "/" + prev);
+  if (!prev.empty() && prev != name && prev.find('/') == std::string::npos) remove_tree(out + "/" + prev);
 }
 
 nlohmann::json load_run_checkpoint(const std::string& out, AdamW& opt) {

@@ -108,7 +108,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   if (at.device.is_cuda() && dp) at.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp->local_rank()));
   if (dp) {
     dp->start(at.device, DataParallel::resolve_backend(tc["dist_backend"].get<std::string>(), at.device.is_cuda(),
-                                                        DataParallel::nccl_built(), source, "train.dist_backend"));
+                                                        DataParallel::nccl_built(), source, "train.dist_backend",
+                                                        DataParallel::gloo_built()));
   }
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),

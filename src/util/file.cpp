@@ -1,6 +1,7 @@
 #include "util/file.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +48,25 @@ void write_file_atomic(const std::string& path, const std::string& data) {
     std::remove(tmp.c_str());
     fail(path, "", std::string("cannot rename into place: ") + std::strerror(errno));
   }
+}
+
+namespace {
+// nftw's callback: children come before their folder (FTW_DEPTH), links are not followed (FTW_PHYS).
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path) == 0 ? 0 : errno; }
+}  // namespace
+
+bool remove_tree(const std::string& path, std::string* why) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return true;
+    if (why) *why = std::strerror(errno);
+    return false;
+  }
+  int rc = S_ISDIR(st.st_mode) ? ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS)
+                               : (::remove(path.c_str()) == 0 ? 0 : errno);
+  if (rc == 0) return true;
+  if (why) *why = std::strerror(rc > 0 ? rc : errno);
+  return false;
 }
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {

@@ -87,7 +87,7 @@ expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.ty
 
 # bench-train (a benchmark, not a timed test): one row per method, each run in its own process;
 # what LN-Tuning all-reduces is its trainable LN + head elements, a tiny fraction of full's.
-"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit --json \
+"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit --json --device cpu \
   > "$work/bench.json" 2> "$work/bench.err" || bad "bench-train failed: $(tail -1 "$work/bench.err")"
 /usr/bin/python3 - "$work/bench.json" <<'PY' && ok || bad "bench-train output: $(cat "$work/bench.json")"
 import json, sys

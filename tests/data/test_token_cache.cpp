@@ -56,7 +56,7 @@ TEST(TokenCache, RoundTripAndMisses) {
   write_file_atomic(path, bytes + "x");
   EXPECT_FALSE(read_encoded_cache(path, key, untouched));
   EXPECT_TRUE(untouched.train.empty() && untouched.dev.empty());
-  std::filesystem::remove_all(dir);
+  remove_tree(dir);
 }
 
 TEST(TokenCache, FileIdentityFollowsContent) {
@@ -68,5 +68,5 @@ TEST(TokenCache, FileIdentityFollowsContent) {
   write_file_atomic(f, "a\tbc\n");
   EXPECT_NE(file_identity(f), before);
   EXPECT_THROW(file_identity(dir + "/nope.tsv"), std::exception);
-  std::filesystem::remove_all(dir);
+  remove_tree(dir);
 }

@@ -177,3 +177,27 @@ TEST(DytCalibration, BadUseIsAnErrorAndLeavesTheNormsAsTheyWere) {
   auto no_norms = std::make_shared<torch::nn::Module>();
   EXPECT_EQ(calibrate_dyt(*no_norms, 0.5, [] {}).describe(), "no DyT norm to calibrate");
 }
+
+// On a GPU the running sums must live beside the activations (they were made on the CPU once:
+// "Expected all tensors to be on the same device", seen on the H100 2026-11-24). The same norm and
+// rows calibrated on CUDA give the CPU's fit.
+TEST(DytCalibration, CudaGivesTheCpuFit) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: runs on the GPU machine";
+  torch::manual_seed(0);
+  const int64_t H = 48;
+  auto make = [&] {
+    auto m = std::make_shared<OneNorm>(NormOptions(H).type("dyt"));
+    torch::NoGradGuard g;
+    m->norm->weight.copy_(torch::linspace(0.5, 1.5, H));
+    m->norm->bias.copy_(torch::linspace(-0.5, 0.5, H));
+    return m;
+  };
+  auto x = 0.03 * torch::randn({64, H}) + 0.01;
+  auto cpu = make(), gpu = make();
+  gpu->to(torch::kCUDA);
+  calibrate_dyt(*cpu, 0.5, [&] { cpu->norm(x); });
+  calibrate_dyt(*gpu, 0.5, [&] { gpu->norm(x.to(torch::kCUDA)); });
+  EXPECT_NEAR(gpu->norm->alpha.item<double>(), cpu->norm->alpha.item<double>(), 1e-5 * cpu->norm->alpha.item<double>());
+  EXPECT_TRUE(torch::allclose(gpu->norm->weight.cpu(), cpu->norm->weight, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(gpu->norm->bias.cpu(), cpu->norm->bias, 1e-5, 1e-6));
+}

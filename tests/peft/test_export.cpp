@@ -37,7 +37,7 @@ Exported export_of(const std::string& fixture, const std::string& spec) {
       if (p.requires_grad()) p.add_(torch::randn_like(p) * 0.1);
   }
   std::string dir = std::filesystem::temp_directory_path() / ("lntune_peft_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  remove_tree(dir);
   e.ok = peft::export_peft_adapter(*lm.model, applied, "base/model", dir, e.why);
   e.model = lm.model;
   if (!e.ok) return e;
@@ -52,11 +52,13 @@ std::set<std::string> keys(const Exported& e) {
   return k;
 }
 
-void expect_head_and_pooler(const Exported& e) {
+// saved_as: PeftModel's name for the transformers model — "base_model.model." under a tuner
+// (LoRA, LN), "base_model." under prompt learning (prefix, prompt), as PEFT looks them up.
+void expect_head_and_pooler(const Exported& e, const std::string& saved_as = "base_model.model.") {
   auto params = e.model->named_parameters();
   for (const char* k : {"classifier.weight", "classifier.bias", "bert.pooler.dense.weight", "bert.pooler.dense.bias"}) {
-    ASSERT_TRUE(e.tensors.count(std::string("base_model.model.") + k)) << k;
-    EXPECT_TRUE(torch::equal(e.tensors.at(std::string("base_model.model.") + k), params[k])) << k;
+    ASSERT_TRUE(e.tensors.count(saved_as + k)) << k;
+    EXPECT_TRUE(torch::equal(e.tensors.at(saved_as + k), params[k])) << k;
   }
   EXPECT_EQ(e.config["modules_to_save"], nlohmann::json({"classifier", "pooler"}));
   EXPECT_EQ(e.config["task_type"], "SEQ_CLS");
@@ -125,6 +127,8 @@ TEST(PeftExport, PrefixIsThePrefixesWithoutTheMlpInPeftLayout) {
     EXPECT_TRUE(torch::allclose(v, pkv[2 * l + 1], 1e-6, 1e-6)) << "layer " << l << " values";
   }
   for (const auto& k : keys(e)) EXPECT_EQ(k.find("mlp"), std::string::npos) << k;
+  expect_head_and_pooler(e, "base_model.");
+  EXPECT_FALSE(keys(e).count("base_model.model.classifier.weight"));
 }
 
 TEST(PeftExport, PromptEmbeddings) {
@@ -133,6 +137,7 @@ TEST(PeftExport, PromptEmbeddings) {
   EXPECT_EQ(e.config["peft_type"], "PROMPT_TUNING");
   EXPECT_EQ(e.config["num_virtual_tokens"], 5);
   EXPECT_TRUE(torch::equal(e.tensors.at("prompt_embeddings"), e.model->named_parameters()["bert.prompt.embedding"]));
+  expect_head_and_pooler(e, "base_model.");
 }
 
 TEST(PeftExport, MethodsWithoutAPeftFormatSaySo) {

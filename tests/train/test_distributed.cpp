@@ -68,9 +68,27 @@ TEST(Distributed, ResolveBackend) {
             "run.json: train.dist_backend: nccl needs the run on a GPU (train.device), this one is on the CPU");
   EXPECT_NE(backend_error("nccl", true, false).find("run.json: train.dist_backend: nccl: this build has no NCCL"), std::string::npos);
   EXPECT_EQ(backend_error("mpi", true, true), "run.json: train.dist_backend: 'mpi' is not one of auto, gloo, nccl");
+  // A build without Gloo (PyTorch's CUDA wheels ship no gloo headers): NCCL on GPUs or nothing.
+  EXPECT_EQ(DataParallel::resolve_backend("auto", true, true, "r", "k", false), "nccl");
+  EXPECT_EQ(DataParallel::resolve_backend("nccl", true, true, "r", "k", false), "nccl");
+  auto no_gloo = [](const std::string& requested, bool cuda, bool nccl) {
+    try {
+      DataParallel::resolve_backend(requested, cuda, nccl, "run.json", "train.dist_backend", false);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(no_gloo("gloo", true, true),
+            "run.json: train.dist_backend: gloo: this build has no Gloo (its LibTorch ships no gloo headers); use nccl");
+  EXPECT_EQ(no_gloo("auto", false, true),
+            "run.json: train.dist_backend: gloo: this build has no Gloo (its LibTorch ships no gloo headers): data parallel "
+            "needs NCCL and a run on GPUs here");
+  EXPECT_NE(no_gloo("auto", true, false).find("data parallel needs NCCL"), std::string::npos);
 }
 
 TEST(Distributed, TwoRanksAverageOverGloo) {
+  if (!DataParallel::gloo_built()) GTEST_SKIP() << "this build has no Gloo (its LibTorch ships no gloo headers)";
   const int port = free_port();
   auto r1 = std::async(std::launch::async, run_rank, 1, 2, port, torch::Device(torch::kCPU), "gloo");
   auto [g0, m0] = run_rank(0, 2, port, torch::kCPU, "gloo");

@@ -16,6 +16,7 @@ if(CMAKE_CUDA_COMPILER)
   add_library(lntune_cuda_kernels STATIC
     kernels/cuda_common.cu
     kernels/layernorm/layernorm.cu
+    kernels/layernorm/layernorm_v2.cu
     kernels/dyt/dyt.cu
   )
   target_include_directories(lntune_cuda_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)

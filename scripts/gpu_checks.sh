@@ -69,8 +69,12 @@ stage_fixtures() {
 }
 
 stage_kernels() {
-  "$lntune" bench-norm --device cuda || return 1
-  $py scripts/bench_norm.py --lntune "$lntune" --device cuda
+  # Every LayerNorm kernel version side by side (kernels/layernorm/versions.h), then PyTorch's
+  # peers (F.layer_norm, torch.compile) against the newest.
+  for v in 1 2; do
+    "$lntune" bench-norm --device cuda --kernel-version $v --ops layernorm || return 1
+  done
+  $py scripts/bench_norm.py --lntune "$lntune" --device cuda --kernel-version 2
 }
 
 stage_train() {

@@ -1,4 +1,4 @@
-// LayerNorm CUDA kernels, version 1 (see layernorm.h). Forward and dx: one warp per row, three
+// LayerNorm CUDA kernels, version 1 (see layernorm.h), and the launchers that pick the version. Forward and dx: one warp per row, three
 // strided passes over the row (shifted sum, centred variance, output), the second and third served
 // from L1/L2. dgamma/dbeta: a 2-D grid of column tiles x row chunks, one column per thread, partial
 // sums per chunk, then sum_column_partials. Later versions are compared against this one by
@@ -7,6 +7,7 @@
 
 #include "cuda_common.cuh"
 #include "layernorm/layernorm.h"
+#include "layernorm/layernorm_v2.cuh"
 
 namespace lntune::kernels::cuda {
 namespace {
@@ -90,11 +91,17 @@ __global__ void backward_params_v1(const T* __restrict__ dy, const T* __restrict
 
 dim3 row_grid(int64_t rows) { return dim3(static_cast<unsigned>((rows + kWarpsPerBlock - 1) / kWarpsPerBlock)); }
 
+int resolve(int version) { return version == 0 ? kLayerNormPromoted : version; }
+
 }  // namespace
 
 cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gamma, const void* beta, void* y,
-                              float* mean, float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream) {
+                              float* mean, float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream,
+                              int version) {
+  if (version < 0 || version > kLayerNormVersions) return cudaErrorInvalidValue;
   if (rows <= 0 || cols <= 0) return cudaSuccess;
+  if (resolve(version) == 2 && v2::forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, stream))
+    return cudaGetLastError();
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
@@ -111,13 +118,17 @@ size_t layernorm_backward_workspace(int64_t rows, int64_t cols) {
 
 cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
                                const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace,
-                               int64_t rows, int64_t cols, cudaStream_t stream) {
+                               int64_t rows, int64_t cols, cudaStream_t stream, int version) {
+  if (version < 0 || version > kLayerNormVersions) return cudaErrorInvalidValue;
   if (cols <= 0) return cudaSuccess;
   if (rows <= 0) {
     if (dgamma) cudaMemsetAsync(dgamma, 0, cols * sizeof(float), stream);
     if (dbeta) cudaMemsetAsync(dbeta, 0, cols * sizeof(float), stream);
     return cudaGetLastError();
   }
+  if (resolve(version) == 2 &&
+      v2::backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, workspace, rows, cols, stream))
+    return cudaGetLastError();
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;

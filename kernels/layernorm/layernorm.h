@@ -9,12 +9,15 @@
 #include <cstdint>
 
 #include "common.h"
+#include "layernorm/versions.h"
 
 namespace lntune::kernels::cuda {
 
+// `version`: see layernorm/versions.h (0: the promoted one; out of range: cudaErrorInvalidValue).
 // y = (x - mean) * rstd * gamma + beta; mean and rstd (fp32, one per row) saved for the backward.
 cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gamma, const void* beta, void* y,
-                              float* mean, float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream);
+                              float* mean, float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream,
+                              int version = 0);
 
 // Bytes of scratch layernorm_backward needs for this shape (per-chunk partial sums).
 size_t layernorm_backward_workspace(int64_t rows, int64_t cols);
@@ -23,6 +26,6 @@ size_t layernorm_backward_workspace(int64_t rows, int64_t cols);
 // per-chunk partial sums then a fixed-order sum over chunks: the same bits on every run.
 cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
                                const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace,
-                               int64_t rows, int64_t cols, cudaStream_t stream);
+                               int64_t rows, int64_t cols, cudaStream_t stream, int version = 0);
 
 }  // namespace lntune::kernels::cuda

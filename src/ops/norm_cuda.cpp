@@ -19,24 +19,25 @@ torch::Tensor workspace(size_t bytes, const torch::Tensor& like) {
 }  // namespace
 
 void layernorm_forward_cuda(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
-                            const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps) {
+                            const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps,
+                            int version) {
   int64_t cols = x.size(-1), rows = x.numel() / cols;
   check(kernels::cuda::layernorm_forward(kernel_dtype(x, "layernorm", "x"), kernel_dtype(gamma, "layernorm", "gamma"),
                                          x.data_ptr(), gamma.data_ptr(), beta.data_ptr(), y.data_ptr(), fptr(mean),
                                          fptr(rstd), rows, cols, static_cast<float>(eps),
-                                         at::cuda::getCurrentCUDAStream()),
+                                         at::cuda::getCurrentCUDAStream(), version),
         "layernorm forward");
 }
 
 void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& mean,
                              const torch::Tensor& rstd, const torch::Tensor& gamma, const torch::Tensor& dx,
-                             const torch::Tensor& dgamma, const torch::Tensor& dbeta) {
+                             const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version) {
   int64_t cols = x.size(-1), rows = x.numel() / cols;
   auto ws = workspace(kernels::cuda::layernorm_backward_workspace(rows, cols), x);
   check(kernels::cuda::layernorm_backward(kernel_dtype(x, "layernorm", "x"), kernel_dtype(gamma, "layernorm", "gamma"),
                                           dy.data_ptr(), x.data_ptr(), fptr(mean), fptr(rstd), gamma.data_ptr(),
                                           ptr(dx), fptr(dgamma), fptr(dbeta), ws.data_ptr(), rows, cols,
-                                          at::cuda::getCurrentCUDAStream()),
+                                          at::cuda::getCurrentCUDAStream(), version),
         "layernorm backward");
 }
 

@@ -7,11 +7,12 @@
 namespace lntune::ops {
 
 void layernorm_forward_cuda(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
-                            const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps);
-// Undefined outputs are not computed; dgamma/dbeta fp32.
+                            const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps,
+                            int version);
+// Undefined outputs are not computed; dgamma/dbeta fp32. `version`: kernels/layernorm/versions.h.
 void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& mean,
                              const torch::Tensor& rstd, const torch::Tensor& gamma, const torch::Tensor& dx,
-                             const torch::Tensor& dgamma, const torch::Tensor& dbeta);
+                             const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version);
 void dyt_forward_cuda(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& gamma,
                       const torch::Tensor& beta, const torch::Tensor& y);
 void dyt_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& alpha,

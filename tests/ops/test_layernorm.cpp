@@ -2,6 +2,8 @@
 // layer_norm (computed in float64 from the same inputs), on the CPU always and on CUDA when present.
 #include "ops/layernorm.h"
 
+#include "layernorm/versions.h"
+
 #include <algorithm>
 
 #include "ops/norm_check.h"
@@ -133,25 +135,73 @@ TEST(LayerNormKernel, BadArgumentsNameTheValue) {
   EXPECT_THROW(ops::fused_layer_norm(x.to(torch::kDouble), torch::ones({8}), torch::zeros({8}), 1e-5), c10::Error);
 }
 
+// Every CUDA kernel version (kernels/layernorm/versions.h), each against the float64 reference;
+// version 2 handles the multiples of 16 bytes up to 8192 and hands the rest (1, 7, 127, 12288) to
+// version 1, so both paths run.
+class VersionGuard {
+ public:
+  explicit VersionGuard(int v) : was_(ops::cuda_layernorm_version()) { ops::set_cuda_layernorm_version(v); }
+  ~VersionGuard() { ops::set_cuda_layernorm_version(was_); }
+
+ private:
+  int was_;
+};
+
 TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
-                              {torch::kBFloat16, torch::kFloat},
-                              {torch::kBFloat16, torch::kBFloat16},
-                              {torch::kHalf, torch::kFloat},
-                              {torch::kHalf, torch::kHalf}});
-  check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-5, 1e4, 1.0, 2e-3);
-  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-2, 0.0, 1e-3);
-  check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
+  for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+    SCOPED_TRACE("kernel version " + std::to_string(v));
+    VersionGuard use(v);
+    check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
+                                {torch::kBFloat16, torch::kFloat},
+                                {torch::kBFloat16, torch::kBFloat16},
+                                {torch::kHalf, torch::kFloat},
+                                {torch::kHalf, torch::kHalf}});
+    check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-5, 1e4, 1.0, 2e-3);
+    check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-2, 0.0, 1e-3);
+    check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);     // many row chunks
+    check_case(5000, 4096, torch::kBFloat16, torch::kFloat, torch::kCUDA);  // a block per row, many rounds
+  }
 }
 
 TEST(LayerNormKernel, CudaBackwardIsDeterministic) {
   LNTUNE_SKIP_WITHOUT_CUDA();
+  for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+    SCOPED_TRACE("kernel version " + std::to_string(v));
+    VersionGuard use(v);
+    for (int64_t cols : {768, 4096}) {
+      auto o = torch::TensorOptions().device(torch::kCUDA);
+      auto x = torch::randn({8192, cols}, o), g = torch::rand({cols}, o), dy = torch::randn({8192, cols}, o);
+      auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({cols}, o), 1e-5);
+      auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+      auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+      EXPECT_TRUE(torch::equal(std::get<0>(a), std::get<0>(b))) << cols;
+      EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b))) << cols;
+      EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b))) << cols;
+    }
+  }
+}
+
+// Rows that do not start on a 16-byte boundary: version 2 declines them and version 1 runs, with
+// the same bits as version 1 asked for directly.
+TEST(LayerNormKernel, CudaMisalignedRowsFallBackToVersion1) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
   auto o = torch::TensorOptions().device(torch::kCUDA);
-  auto x = torch::randn({8192, 768}, o), g = torch::rand({768}, o), dy = torch::randn({8192, 768}, o);
-  auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({768}, o), 1e-5);
-  auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
-  auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
-  EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b)));
-  EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b)));
+  auto flat = torch::randn({64 * 768 + 1}, o), dy = torch::randn({64, 768}, o);
+  auto x = flat.narrow(0, 1, 64 * 768).view({64, 768});  // 4 bytes past the allocation's start
+  auto g = torch::rand({768}, o), b = torch::randn({768}, o);
+  auto run = [&](int v) {
+    VersionGuard use(v);
+    auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
+    auto [dx, dg, db] = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+    return std::vector<torch::Tensor>{y, dx, dg, db};
+  };
+  auto v1 = run(1), v2 = run(2);
+  for (size_t i = 0; i < v1.size(); ++i) EXPECT_TRUE(torch::equal(v1[i], v2[i])) << i;
+}
+
+TEST(LayerNormKernel, UnknownCudaVersionIsAnError) {
+  EXPECT_THROW(ops::set_cuda_layernorm_version(kernels::kLayerNormVersions + 1), c10::Error);
+  EXPECT_THROW(ops::set_cuda_layernorm_version(-1), c10::Error);
+  EXPECT_EQ(ops::cuda_layernorm_version(), 0);
 }

@@ -28,11 +28,17 @@ struct alignas(sizeof(T) * V) Pack {
   T v[V];
 };
 
+// V elements from p (16-byte aligned) in 16-byte loads: one for an activation pack, two for fp32
+// parameters beside 16-bit activations (a 32-byte load would go through local memory).
 template <typename T, int V>
 __device__ __forceinline__ void load(const T* p, float (&out)[V]) {
-  const Pack<T, V> w = *reinterpret_cast<const Pack<T, V>*>(p);
+  constexpr int C = 16 / sizeof(T) < V ? 16 / sizeof(T) : V;
 #pragma unroll
-  for (int j = 0; j < V; ++j) out[j] = to_f32(w.v[j]);
+  for (int c = 0; c < V; c += C) {
+    const Pack<T, C> w = *reinterpret_cast<const Pack<T, C>*>(p + c);
+#pragma unroll
+    for (int j = 0; j < C; ++j) out[c + j] = to_f32(w.v[j]);
+  }
 }
 
 template <typename T, int V>
@@ -50,6 +56,18 @@ __device__ __forceinline__ float row_sum(float v) {
     return warp_sum(v);
   } else {
     return block_sum(v);
+  }
+}
+
+// Calls f(k, j, column) for every element of the row this thread holds (pack k, element j).
+template <int TPR, int N, int V, typename F>
+__device__ __forceinline__ void each_held(int t, int64_t packs, F&& f) {
+#pragma unroll
+  for (int k = 0; k < N; ++k) {
+    const int64_t i = t + static_cast<int64_t>(k) * TPR;
+    if (i < packs)
+#pragma unroll
+      for (int j = 0; j < V; ++j) f(k, j, i * V + j);
   }
 }
 
@@ -177,34 +195,20 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
   float* pb = pg + cols;
   if constexpr (TPR == kThreads) {
     // One row at a time per block: each column belongs to one thread.
-#pragma unroll
-    for (int k = 0; k < N; ++k) {
-      const int64_t i = t + static_cast<int64_t>(k) * TPR;
-      if (i < packs)
-#pragma unroll
-        for (int j = 0; j < V; ++j) {
-          pg[i * V + j] = sg[k][j];
-          pb[i * V + j] = sb[k][j];
-        }
-    }
+    each_held<TPR, N, V>(t, packs, [&](int k, int j, int64_t c) {
+      pg[c] = sg[k][j];
+      pb[c] = sb[k][j];
+    });
   } else {
     // kRowsPerBlock warps hold sums for the same columns: added warp by warp, in warp order, into
     // shared memory (cols <= 32 * N * V <= 1024 here), then written out.
     __shared__ float acc[2 * 32 * kMaxPerThread];
     for (int r = 0; r < kRowsPerBlock; ++r) {
-      if (w == r) {
-#pragma unroll
-        for (int k = 0; k < N; ++k) {
-          const int64_t i = t + static_cast<int64_t>(k) * TPR;
-          if (i < packs)
-#pragma unroll
-            for (int j = 0; j < V; ++j) {
-              const int64_t c = i * V + j;
-              acc[c] = r == 0 ? sg[k][j] : acc[c] + sg[k][j];
-              acc[cols + c] = r == 0 ? sb[k][j] : acc[cols + c] + sb[k][j];
-            }
-        }
-      }
+      if (w == r)
+        each_held<TPR, N, V>(t, packs, [&](int k, int j, int64_t c) {
+          acc[c] = r == 0 ? sg[k][j] : acc[c] + sg[k][j];
+          acc[cols + c] = r == 0 ? sb[k][j] : acc[cols + c] + sb[k][j];
+        });
       __syncthreads();
     }
     for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
@@ -251,8 +255,7 @@ bool forward(DType xt, DType pt, const void* x, const void* gamma, const void* b
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    constexpr int V = 16 / sizeof(T);
-    if (!aligned(x, 16) || !aligned(y, 16) || !aligned(gamma, V * sizeof(P)) || !aligned(beta, V * sizeof(P))) return;
+    if (!aligned(x, 16) || !aligned(y, 16) || !aligned(gamma, 16) || !aligned(beta, 16)) return;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {
       constexpr int TPR = decltype(tpr)::value, N = decltype(n)::value;
       const int64_t per_block = kThreads / TPR;
@@ -271,8 +274,7 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    constexpr int V = 16 / sizeof(T);
-    if (!aligned(dy, 16) || !aligned(x, 16) || !aligned(dx, 16) || !aligned(gamma, V * sizeof(P))) return;
+    if (!aligned(dy, 16) || !aligned(x, 16) || !aligned(dx, 16) || !aligned(gamma, 16)) return;
     const bool params = dgamma || dbeta;
     auto* partial = params ? static_cast<float*>(workspace) : nullptr;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {

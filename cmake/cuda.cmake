@@ -18,6 +18,7 @@ if(CMAKE_CUDA_COMPILER)
     kernels/layernorm/layernorm.cu
     kernels/layernorm/layernorm_v2.cu
     kernels/dyt/dyt.cu
+    kernels/dyt/dyt_v2.cu
   )
   target_include_directories(lntune_cuda_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
   set_target_properties(lntune_cuda_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)

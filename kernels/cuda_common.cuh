@@ -5,6 +5,8 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include "common.h"
 
 namespace lntune::kernels::cuda {
@@ -43,6 +45,37 @@ __device__ __forceinline__ float block_sum(float v) {
   __syncthreads();
   float s = lane < warps ? warp_part[lane] : 0.f;
   return warp_sum(s);
+}
+
+// Versions 2 of the kernels: 16 bytes per load or store, on pointers checked by aligned16 (null
+// passes: an output not asked for).
+inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+// V elements from p (16-byte aligned) as fp32, in 16-byte loads: one for a pack of activations
+// (V = 16 / sizeof(activation)), two for fp32 parameters beside 16-bit activations (a 32-byte
+// load would go through local memory). store writes V (16 bytes of T) back.
+template <typename T, int V>
+__device__ __forceinline__ void load_pack(const T* p, float (&out)[V]) {
+  constexpr int C = 16 / sizeof(T) < V ? 16 / sizeof(T) : V;
+#pragma unroll
+  for (int c = 0; c < V; c += C) {
+    const Pack<T, C> w = *reinterpret_cast<const Pack<T, C>*>(p + c);
+#pragma unroll
+    for (int j = 0; j < C; ++j) out[c + j] = to_f32(w.v[j]);
+  }
+}
+
+template <typename T, int V>
+__device__ __forceinline__ void store_pack(T* p, const float (&in)[V]) {
+  Pack<T, V> w;
+#pragma unroll
+  for (int j = 0; j < V; ++j) w.v[j] = from_f32<T>(in[j]);
+  *reinterpret_cast<Pack<T, V>*>(p) = w;
 }
 
 // Sums partial[k * stride + c] over k = 0..parts-1 in order for each c < cols (deterministic), and

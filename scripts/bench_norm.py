@@ -76,16 +76,16 @@ def main():
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile (e.g. where no compiler works)")
     ap.add_argument("--kernel-version", type=int, default=0,
-                    help="lntune's LayerNorm CUDA kernel version (0: the promoted one; kernels/layernorm/versions.h)")
+                    help="lntune's CUDA kernel version for both ops (0: the promoted ones; kernels/*/versions.h)")
     args = ap.parse_args()
     out = subprocess.run([args.lntune, "bench-norm", "--json", "--device", args.device, "--shapes", args.shapes,
                           "--dtypes", args.dtypes, "--reps", str(args.reps), "--kernel-version", str(args.kernel_version)],
                          check=True, capture_output=True, text=True)
     rows = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
     dtypes = {"Float": torch.float32, "BFloat16": torch.bfloat16, "Half": torch.float16}
-    print("device %s (%s), torch %s; copy bandwidth %.0f GB/s; median of %d; lntune LayerNorm kernel version %d\n" % (
+    print("device %s (%s), torch %s; copy bandwidth %.0f GB/s; median of %d; lntune CUDA kernel version %d (0: promoted)\n" % (
         args.device, torch.cuda.get_device_name() if args.device == "cuda" else "cpu", torch.__version__,
-        rows[0]["copy_gbs"], args.reps, rows[0].get("layernorm_cuda_version", 0)))
+        rows[0]["copy_gbs"], args.reps, args.kernel_version))
     cols = ["eager"] + ([] if args.no_compile else ["compile"])
     print("| op | rows x hidden | dtype | pass | ours ms | ours GB/s | % copy BW | torch eager (C++) ms | "
           + " | ".join("%s ms | %s / ours" % (c, c) for c in cols) + " |")

@@ -69,10 +69,10 @@ stage_fixtures() {
 }
 
 stage_kernels() {
-  # Every LayerNorm kernel version side by side (kernels/layernorm/versions.h), then PyTorch's
-  # peers (F.layer_norm, torch.compile) against the newest.
+  # Every kernel version side by side (kernels/*/versions.h), then PyTorch's peers (F.layer_norm,
+  # torch.compile) against the newest.
   for v in 1 2; do
-    "$lntune" bench-norm --device cuda --kernel-version $v --ops layernorm || return 1
+    "$lntune" bench-norm --device cuda --kernel-version $v || return 1
   done
   $py scripts/bench_norm.py --lntune "$lntune" --device cuda --kernel-version 2
 }

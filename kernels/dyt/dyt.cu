@@ -1,11 +1,12 @@
-// DyT CUDA kernels, version 1 (see dyt.h). Forward: grid-stride elementwise. Backward: a 2-D grid
-// of column tiles x row chunks, one column per thread walking its chunk's rows (coalesced across
+// DyT CUDA kernels, version 1 (see dyt.h), and the launchers that pick the version (dyt/versions.h).
+// Forward: grid-stride elementwise. Backward: a 2-D grid of column tiles x row chunks, one column per thread walking its chunk's rows (coalesced across
 // the warp): dx written on the way, dgamma/dbeta/dalpha kept in registers, written as per-block
 // partials, then summed in order by sum_column_partials.
 #include <type_traits>
 
 #include "cuda_common.cuh"
 #include "dyt/dyt.h"
+#include "dyt/dyt_v2.cuh"
 
 namespace lntune::kernels::cuda {
 namespace {
@@ -64,11 +65,16 @@ Plan plan(int64_t rows, int64_t cols) {
   return {per, (rows + per - 1) / per, (cols + kThreads - 1) / kThreads};
 }
 
+int resolve(int version) { return version == 0 ? kDytPromoted : version; }
+
 }  // namespace
 
 cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta,
-                        void* y, int64_t rows, int64_t cols, cudaStream_t stream) {
+                        void* y, int64_t rows, int64_t cols, cudaStream_t stream, int version) {
+  if (version < 0 || version > kDytVersions) return cudaErrorInvalidValue;
   if (rows <= 0 || cols <= 0) return cudaSuccess;
+  if (resolve(version) == 2 && v2::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, stream))
+    return cudaGetLastError();
   const int64_t n = rows * cols;
   const int64_t want = (n + kThreads - 1) / kThreads;
   const unsigned blocks = static_cast<unsigned>(want < 65536 ? want : 65536);
@@ -89,7 +95,8 @@ size_t dyt_backward_workspace(int64_t rows, int64_t cols) {
 
 cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma,
                          void* dx, float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows,
-                         int64_t cols, cudaStream_t stream) {
+                         int64_t cols, cudaStream_t stream, int version) {
+  if (version < 0 || version > kDytVersions) return cudaErrorInvalidValue;
   if (cols <= 0) return cudaSuccess;
   if (rows <= 0) {
     if (dalpha) cudaMemsetAsync(dalpha, 0, sizeof(float), stream);
@@ -98,6 +105,9 @@ cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, cons
     return cudaGetLastError();
   }
   const Plan p = plan(rows, cols);
+  if (resolve(version) == 2 && v2::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, workspace, rows,
+                                                 cols, p.per, p.chunks, stream))
+    return cudaGetLastError();
   auto* partial = static_cast<float*>(workspace);
   float* alpha_partial = partial + p.chunks * 2 * cols;
   const bool want_cols = dgamma || dbeta;

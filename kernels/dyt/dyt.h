@@ -8,11 +8,13 @@
 #include <cstdint>
 
 #include "common.h"
+#include "dyt/versions.h"
 
 namespace lntune::kernels::cuda {
 
+// `version`: see dyt/versions.h (0: the promoted one; out of range: cudaErrorInvalidValue).
 cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta,
-                        void* y, int64_t rows, int64_t cols, cudaStream_t stream);
+                        void* y, int64_t rows, int64_t cols, cudaStream_t stream, int version = 0);
 
 // Bytes of scratch dyt_backward needs for this shape.
 size_t dyt_backward_workspace(int64_t rows, int64_t cols);
@@ -22,6 +24,6 @@ size_t dyt_backward_workspace(int64_t rows, int64_t cols);
 // a second kernel, so no float atomics: the same bits on every run.
 cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma,
                          void* dx, float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows,
-                         int64_t cols, cudaStream_t stream);
+                         int64_t cols, cudaStream_t stream, int version = 0);
 
 }  // namespace lntune::kernels::cuda

@@ -23,32 +23,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kMaxPerThread = 32;  // floats of one tensor's row share a thread keeps in registers
 
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
-
-// V elements from p (16-byte aligned) in 16-byte loads: one for an activation pack, two for fp32
-// parameters beside 16-bit activations (a 32-byte load would go through local memory).
-template <typename T, int V>
-__device__ __forceinline__ void load(const T* p, float (&out)[V]) {
-  constexpr int C = 16 / sizeof(T) < V ? 16 / sizeof(T) : V;
-#pragma unroll
-  for (int c = 0; c < V; c += C) {
-    const Pack<T, C> w = *reinterpret_cast<const Pack<T, C>*>(p + c);
-#pragma unroll
-    for (int j = 0; j < C; ++j) out[c + j] = to_f32(w.v[j]);
-  }
-}
-
-template <typename T, int V>
-__device__ __forceinline__ void store(T* p, const float (&in)[V]) {
-  Pack<T, V> w;
-#pragma unroll
-  for (int j = 0; j < V; ++j) w.v[j] = from_f32<T>(in[j]);
-  *reinterpret_cast<Pack<T, V>*>(p) = w;
-}
-
 // Sum over the TPR threads that share a row: a warp, or the whole block.
 template <int TPR>
 __device__ __forceinline__ float row_sum(float v) {
@@ -91,7 +65,7 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(const T* __restrict__
   for (int k = 0; k < N; ++k) {
     const int64_t i = t + static_cast<int64_t>(k) * TPR;
     if (i < packs) {
-      load<T, V>(xr + i * V, v[k]);
+      load_pack<T, V>(xr + i * V, v[k]);
 #pragma unroll
       for (int j = 0; j < V; ++j) {
         v[k][j] -= x0;
@@ -116,11 +90,11 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(const T* __restrict__
     const int64_t i = t + static_cast<int64_t>(k) * TPR;
     if (i < packs) {
       float g[V], b[V], o[V];
-      load<P, V>(gamma + i * V, g);
-      load<P, V>(beta + i * V, b);
+      load_pack<P, V>(gamma + i * V, g);
+      load_pack<P, V>(beta + i * V, b);
 #pragma unroll
       for (int j = 0; j < V; ++j) o[j] = (v[k][j] - ms) * rs * g[j] + b[j];
-      store<T, V>(yr + i * V, o);
+      store_pack<T, V>(yr + i * V, o);
     }
   }
   if (t == 0) {
@@ -161,9 +135,9 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
       const int64_t i = t + static_cast<int64_t>(k) * TPR;
       if (live && i < packs) {
         float d[V], gm[V];
-        load<T, V>(dy + row * cols + i * V, d);
-        load<T, V>(x + row * cols + i * V, xh[k]);
-        load<P, V>(gamma + i * V, gm);
+        load_pack<T, V>(dy + row * cols + i * V, d);
+        load_pack<T, V>(x + row * cols + i * V, xh[k]);
+        load_pack<P, V>(gamma + i * V, gm);
 #pragma unroll
         for (int j = 0; j < V; ++j) {
           xh[k][j] = (xh[k][j] - m) * rs;
@@ -185,7 +159,7 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
           float o[V];
 #pragma unroll
           for (int j = 0; j < V; ++j) o[j] = rs * (g[k][j] - a - xh[k][j] * b);
-          store<T, V>(dx + row * cols + i * V, o);
+          store_pack<T, V>(dx + row * cols + i * V, o);
         }
       }
     }
@@ -217,8 +191,6 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
     }
   }
 }
-
-bool aligned(const void* p, size_t bytes) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Calls f(integral_constant<TPR>, integral_constant<N>) for the smallest layout that holds a row
 // of `cols` elements of T within kMaxPerThread floats per thread; false when none does.
@@ -255,7 +227,7 @@ bool forward(DType xt, DType pt, const void* x, const void* gamma, const void* b
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    if (!aligned(x, 16) || !aligned(y, 16) || !aligned(gamma, 16) || !aligned(beta, 16)) return;
+    if (!aligned16(x) || !aligned16(y) || !aligned16(gamma) || !aligned16(beta)) return;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {
       constexpr int TPR = decltype(tpr)::value, N = decltype(n)::value;
       const int64_t per_block = kThreads / TPR;
@@ -274,7 +246,7 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    if (!aligned(dy, 16) || !aligned(x, 16) || !aligned(dx, 16) || !aligned(gamma, 16)) return;
+    if (!aligned16(dy) || !aligned16(x) || !aligned16(dx) || !aligned16(gamma)) return;
     const bool params = dgamma || dbeta;
     auto* partial = params ? static_cast<float*>(workspace) : nullptr;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {

@@ -14,8 +14,8 @@
 
 #include "cli/commands.h"
 #include "cpu_isa.h"
-#include "layernorm/versions.h"
 #include "ops/dyt.h"
+#include "ops/kernel_version.h"
 #include "ops/layernorm.h"
 #include "train/precision.h"
 #include "util/error.h"
@@ -124,7 +124,7 @@ int cmd_bench_norm(int argc, char** argv) {
       "dtypes", "float32, bfloat16, float16", cxxopts::value<std::string>()->default_value("float32,bfloat16"))(
       "ops", "layernorm, dyt", cxxopts::value<std::string>()->default_value("layernorm,dyt"))(
       "reps", "timed repetitions (median reported)", cxxopts::value<int>()->default_value("7"))(
-      "kernel-version", "LayerNorm CUDA kernel version to time (0: the promoted one; kernels/layernorm/versions.h)",
+      "kernel-version", "CUDA kernel version of both ops to time (0: the promoted ones; kernels/*/versions.h)",
       cxxopts::value<int>()->default_value("0"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
@@ -137,10 +137,15 @@ int cmd_bench_norm(int argc, char** argv) {
   int reps = a["reps"].as<int>();
   if (reps < 1) throw UsageError{"--reps must be positive"};
   const int version = a["kernel-version"].as<int>();
-  if (version < 0 || version > kernels::kLayerNormVersions)
-    throw UsageError{"--kernel-version: not a version (0: the promoted one; kernels/layernorm/versions.h)"};
-  ops::set_cuda_layernorm_version(version);
-  const int ran = version == 0 ? kernels::kLayerNormPromoted : version;
+  for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt})
+    if (version < 0 || version > ops::cuda_kernel_versions(op))
+      throw UsageError{"--kernel-version: not a version of every op (0: the promoted ones; kernels/*/versions.h)"};
+  for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt}) ops::set_cuda_kernel_version(op, version);
+  // The version each op runs, for the header and the JSON rows.
+  auto ran = [&](const std::string& op) {
+    auto k = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
+    return version == 0 ? ops::promoted_cuda_kernel_version(k) : version;
+  };
   auto shapes = parse_shapes(a["shapes"].as<std::string>());
   std::vector<torch::ScalarType> dtypes;
   std::vector<std::string> ops_list;
@@ -165,13 +170,14 @@ int cmd_bench_norm(int argc, char** argv) {
                                   {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
                                   {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
                                   {"copy_gbs", copy_gbs}, {"device", dev},
-                                  {"layernorm_cuda_version", d.is_cuda() ? ran : 0}}
+                                  {"cuda_kernel_version", d.is_cuda() ? ran(r.op) : 0}}
                        .dump()
                 << "\n";
     return 0;
   }
   const std::string where = d.is_cpu() ? std::string(", CPU loops: ") + kernels::cpu::cpu_isa()
-                                       : ", LayerNorm kernel version " + std::to_string(ran);
+                                       : ", CUDA kernel versions: layernorm " + std::to_string(ran("layernorm")) +
+                                             ", dyt " + std::to_string(ran("dyt"));
   std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d\n\n", dev.c_str(),
               at::get_num_threads(), where.c_str(), copy_gbs, reps);
   std::printf("| op | rows x hidden | dtype | pass | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");

@@ -3,6 +3,7 @@
 #include "ops/dyt.h"
 
 #include "dyt/dyt_cpu.h"
+#include "ops/kernel_version.h"
 #include "ops/tensor_args.h"
 #ifdef LNTUNE_WITH_CUDA
 #include "ops/norm_cuda.h"
@@ -27,7 +28,7 @@ torch::Tensor dyt_forward(const torch::Tensor& x, const torch::Tensor& alpha, co
   auto y = torch::empty_like(xc);
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
-    dyt_forward_cuda(xc, a, g, b, y);
+    dyt_forward_cuda(xc, a, g, b, y, cuda_kernel_version(CudaKernel::dyt));
 #else
     TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
 #endif
@@ -57,7 +58,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> dyt_backw
        db = fp32_grad(want[3], rv.cols, x);
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
-    dyt_backward_cuda(dyc, xc, a, g, dx, da, dg, db);
+    dyt_backward_cuda(dyc, xc, a, g, dx, da, dg, db, cuda_kernel_version(CudaKernel::dyt));
 #else
     TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
 #endif

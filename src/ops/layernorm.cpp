@@ -2,10 +2,8 @@
 // kernels see raw pointers only (apex's split).
 #include "ops/layernorm.h"
 
-#include <atomic>
-
 #include "layernorm/layernorm_cpu.h"
-#include "layernorm/versions.h"
+#include "ops/kernel_version.h"
 #include "ops/tensor_args.h"
 #ifdef LNTUNE_WITH_CUDA
 #include "ops/norm_cuda.h"
@@ -15,15 +13,7 @@ namespace lntune::ops {
 
 namespace {
 constexpr const char* kOp = "fused layernorm";
-std::atomic<int> cuda_version{0};
 }  // namespace
-
-void set_cuda_layernorm_version(int version) {
-  TORCH_CHECK(version >= 0 && version <= kernels::kLayerNormVersions, "layernorm CUDA kernel version ", version,
-              ": not one of 0 (the promoted one) .. ", kernels::kLayerNormVersions);
-  cuda_version = version;
-}
-int cuda_layernorm_version() { return cuda_version; }
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_forward(const torch::Tensor& x,
                                                                           const torch::Tensor& gamma,
@@ -42,7 +32,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_forward(const 
   auto rstd = torch::empty({rv.rows}, x.options().dtype(torch::kFloat));
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
-    layernorm_forward_cuda(xc, g, b, y, mean, rstd, eps, cuda_version);
+    layernorm_forward_cuda(xc, g, b, y, mean, rstd, eps, cuda_kernel_version(CudaKernel::layernorm));
 #else
     TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
 #endif
@@ -73,7 +63,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_backward(const
   auto dg = fp32_grad(want[1], rv.cols, x), db = fp32_grad(want[2], rv.cols, x);
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
-    layernorm_backward_cuda(dyc, xc, mean, rstd, g, dx, dg, db, cuda_version);
+    layernorm_backward_cuda(dyc, xc, mean, rstd, g, dx, dg, db, cuda_kernel_version(CudaKernel::layernorm));
 #else
     TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
 #endif

@@ -22,11 +22,6 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_backward(const
                                                                            const torch::Tensor& gamma,
                                                                            std::array<bool, 3> want);
 
-// The CUDA kernel version every call in this process uses (kernels/layernorm/versions.h; 0: the
-// promoted one). For bench-norm's comparison and the tests; an unknown version is an error.
-void set_cuda_layernorm_version(int version);
-int cuda_layernorm_version();
-
 // Differentiable: torch::layer_norm(x, {hidden}, gamma, beta, eps) computed by our kernels.
 torch::Tensor fused_layer_norm(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
                                double eps);

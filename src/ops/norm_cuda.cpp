@@ -42,23 +42,23 @@ void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, co
 }
 
 void dyt_forward_cuda(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& gamma,
-                      const torch::Tensor& beta, const torch::Tensor& y) {
+                      const torch::Tensor& beta, const torch::Tensor& y, int version) {
   int64_t cols = x.size(-1), rows = x.numel() / cols;
   check(kernels::cuda::dyt_forward(kernel_dtype(x, "dyt", "x"), kernel_dtype(gamma, "dyt", "gamma"), x.data_ptr(),
                                    alpha.data_ptr(), gamma.data_ptr(), beta.data_ptr(), y.data_ptr(), rows, cols,
-                                   at::cuda::getCurrentCUDAStream()),
+                                   at::cuda::getCurrentCUDAStream(), version),
         "dyt forward");
 }
 
 void dyt_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& alpha,
                        const torch::Tensor& gamma, const torch::Tensor& dx, const torch::Tensor& dalpha,
-                       const torch::Tensor& dgamma, const torch::Tensor& dbeta) {
+                       const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version) {
   int64_t cols = x.size(-1), rows = x.numel() / cols;
   auto ws = workspace(kernels::cuda::dyt_backward_workspace(rows, cols), x);
   check(kernels::cuda::dyt_backward(kernel_dtype(x, "dyt", "x"), kernel_dtype(gamma, "dyt", "gamma"), dy.data_ptr(),
                                     x.data_ptr(), alpha.data_ptr(), gamma.data_ptr(), ptr(dx), fptr(dalpha),
                                     fptr(dgamma), fptr(dbeta), ws.data_ptr(), rows, cols,
-                                    at::cuda::getCurrentCUDAStream()),
+                                    at::cuda::getCurrentCUDAStream(), version),
         "dyt backward");
 }
 

@@ -13,10 +13,11 @@ void layernorm_forward_cuda(const torch::Tensor& x, const torch::Tensor& gamma, 
 void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& mean,
                              const torch::Tensor& rstd, const torch::Tensor& gamma, const torch::Tensor& dx,
                              const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version);
+// `version`: kernels/dyt/versions.h.
 void dyt_forward_cuda(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& gamma,
-                      const torch::Tensor& beta, const torch::Tensor& y);
+                      const torch::Tensor& beta, const torch::Tensor& y, int version);
 void dyt_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& alpha,
                        const torch::Tensor& gamma, const torch::Tensor& dx, const torch::Tensor& dalpha,
-                       const torch::Tensor& dgamma, const torch::Tensor& dbeta);
+                       const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version);
 
 }  // namespace lntune::ops

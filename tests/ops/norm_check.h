@@ -1,5 +1,5 @@
 // Shared by test_layernorm.cpp and test_dyt.cpp: the devices to run on (CUDA cases skip with a
-// message where there is none), per-dtype tolerances, and a closeness check that names the worst
+// message where there is none), the CUDA kernel version in use, per-dtype tolerances, and a closeness check that names the worst
 // element. The plain references stay in each test file, beside the checks.
 #pragma once
 #include <gtest/gtest.h>
@@ -7,6 +7,8 @@
 
 #include <string>
 #include <vector>
+
+#include "ops/kernel_version.h"
 
 namespace lntune::test {
 
@@ -61,6 +63,17 @@ void for_every_hidden_size(const DtypePairs& types, Check&& check) {
 }
 
 inline bool cuda_present() { return torch::cuda::is_available(); }
+
+// Runs one CUDA kernel version for the scope, then puts back the one before.
+class KernelVersion {
+ public:
+  KernelVersion(ops::CudaKernel op, int v) : op_(op), was_(ops::cuda_kernel_version(op)) { ops::set_cuda_kernel_version(op, v); }
+  ~KernelVersion() { ops::set_cuda_kernel_version(op_, was_); }
+
+ private:
+  ops::CudaKernel op_;
+  int was_;
+};
 
 #define LNTUNE_SKIP_WITHOUT_CUDA() \
   if (!::lntune::test::cuda_present()) GTEST_SKIP() << "no CUDA device here: the CUDA kernels are compiled, not run"

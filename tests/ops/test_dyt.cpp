@@ -122,24 +122,60 @@ TEST(DytKernel, BadArgumentsNameTheValue) {
   }
 }
 
+constexpr auto kDyt = ops::CudaKernel::dyt;
+
+// Every CUDA kernel version (kernels/dyt/versions.h): version 2 takes the multiples of 16 bytes
+// and hands the rest (1, 7, 127 ...) to version 1, so both paths run.
 TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
-                              {torch::kBFloat16, torch::kFloat},
-                              {torch::kBFloat16, torch::kBFloat16},
-                              {torch::kHalf, torch::kFloat},
-                              {torch::kHalf, torch::kHalf}});
-  check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
-  check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
+  for (int v = 1; v <= ops::cuda_kernel_versions(kDyt); ++v) {
+    SCOPED_TRACE("kernel version " + std::to_string(v));
+    test::KernelVersion use(kDyt, v);
+    check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
+                                {torch::kBFloat16, torch::kFloat},
+                                {torch::kBFloat16, torch::kBFloat16},
+                                {torch::kHalf, torch::kFloat},
+                                {torch::kHalf, torch::kHalf}});
+    check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
+    check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
+  }
 }
 
 TEST(DytKernel, CudaBackwardIsDeterministic) {
   LNTUNE_SKIP_WITHOUT_CUDA();
+  for (int v = 1; v <= ops::cuda_kernel_versions(kDyt); ++v) {
+    SCOPED_TRACE("kernel version " + std::to_string(v));
+    test::KernelVersion use(kDyt, v);
+    auto o = torch::TensorOptions().device(torch::kCUDA);
+    auto x = torch::randn({8192, 768}, o), a = torch::full({1}, 0.5, o), g = torch::rand({768}, o);
+    auto dy = torch::randn({8192, 768}, o);
+    auto r1 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+    auto r2 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+    for (auto [t1, t2] : {std::pair{std::get<0>(r1), std::get<0>(r2)}, std::pair{std::get<1>(r1), std::get<1>(r2)},
+                          std::pair{std::get<2>(r1), std::get<2>(r2)}, std::pair{std::get<3>(r1), std::get<3>(r2)}})
+      EXPECT_TRUE(torch::equal(t1, t2));
+  }
+}
+
+// Rows that do not start on a 16-byte boundary: version 2 declines them; version 1's bits.
+TEST(DytKernel, CudaMisalignedRowsFallBackToVersion1) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
   auto o = torch::TensorOptions().device(torch::kCUDA);
-  auto x = torch::randn({8192, 768}, o), a = torch::full({1}, 0.5, o), g = torch::rand({768}, o);
-  auto dy = torch::randn({8192, 768}, o);
-  auto r1 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
-  auto r2 = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
-  EXPECT_TRUE(torch::equal(std::get<1>(r1), std::get<1>(r2)));
-  EXPECT_TRUE(torch::equal(std::get<2>(r1), std::get<2>(r2)));
+  auto flat = torch::randn({64 * 768 + 1}, o), dy = torch::randn({64, 768}, o);
+  auto x = flat.narrow(0, 1, 64 * 768).view({64, 768});
+  auto a = torch::full({1}, 0.5, o), g = torch::rand({768}, o), b = torch::randn({768}, o);
+  auto run = [&](int v) {
+    test::KernelVersion use(kDyt, v);
+    auto y = ops::dyt_forward(x, a, g, b);
+    auto [dx, da, dg, db] = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+    return std::vector<torch::Tensor>{y, dx, da, dg, db};
+  };
+  auto v1 = run(1), v2 = run(2);
+  for (size_t i = 0; i < v1.size(); ++i) EXPECT_TRUE(torch::equal(v1[i], v2[i])) << i;
+}
+
+TEST(DytKernel, UnknownCudaVersionIsAnError) {
+  EXPECT_THROW(ops::set_cuda_kernel_version(kDyt, ops::cuda_kernel_versions(kDyt) + 1), c10::Error);
+  EXPECT_EQ(ops::cuda_kernel_version(kDyt), 0);
+  EXPECT_EQ(ops::promoted_cuda_kernel_version(kDyt), 1);
 }

@@ -2,7 +2,7 @@
 // layer_norm (computed in float64 from the same inputs), on the CPU always and on CUDA when present.
 #include "ops/layernorm.h"
 
-#include "layernorm/versions.h"
+#include "ops/kernel_version.h"
 
 #include <algorithm>
 
@@ -135,23 +135,16 @@ TEST(LayerNormKernel, BadArgumentsNameTheValue) {
   EXPECT_THROW(ops::fused_layer_norm(x.to(torch::kDouble), torch::ones({8}), torch::zeros({8}), 1e-5), c10::Error);
 }
 
+constexpr auto kLn = ops::CudaKernel::layernorm;
+
 // Every CUDA kernel version (kernels/layernorm/versions.h), each against the float64 reference;
 // version 2 handles the multiples of 16 bytes up to 8192 and hands the rest (1, 7, 127, 12288) to
 // version 1, so both paths run.
-class VersionGuard {
- public:
-  explicit VersionGuard(int v) : was_(ops::cuda_layernorm_version()) { ops::set_cuda_layernorm_version(v); }
-  ~VersionGuard() { ops::set_cuda_layernorm_version(was_); }
-
- private:
-  int was_;
-};
-
 TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+  for (int v = 1; v <= ops::cuda_kernel_versions(kLn); ++v) {
     SCOPED_TRACE("kernel version " + std::to_string(v));
-    VersionGuard use(v);
+    test::KernelVersion use(kLn, v);
     check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
                                 {torch::kBFloat16, torch::kFloat},
                                 {torch::kBFloat16, torch::kBFloat16},
@@ -166,9 +159,9 @@ TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
 
 TEST(LayerNormKernel, CudaBackwardIsDeterministic) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+  for (int v = 1; v <= ops::cuda_kernel_versions(kLn); ++v) {
     SCOPED_TRACE("kernel version " + std::to_string(v));
-    VersionGuard use(v);
+    test::KernelVersion use(kLn, v);
     for (int64_t cols : {768, 4096}) {
       auto o = torch::TensorOptions().device(torch::kCUDA);
       auto x = torch::randn({8192, cols}, o), g = torch::rand({cols}, o), dy = torch::randn({8192, cols}, o);
@@ -191,7 +184,7 @@ TEST(LayerNormKernel, CudaMisalignedRowsFallBackToVersion1) {
   auto x = flat.narrow(0, 1, 64 * 768).view({64, 768});  // 4 bytes past the allocation's start
   auto g = torch::rand({768}, o), b = torch::randn({768}, o);
   auto run = [&](int v) {
-    VersionGuard use(v);
+    test::KernelVersion use(kLn, v);
     auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
     auto [dx, dg, db] = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
     return std::vector<torch::Tensor>{y, dx, dg, db};
@@ -201,7 +194,8 @@ TEST(LayerNormKernel, CudaMisalignedRowsFallBackToVersion1) {
 }
 
 TEST(LayerNormKernel, UnknownCudaVersionIsAnError) {
-  EXPECT_THROW(ops::set_cuda_layernorm_version(kernels::kLayerNormVersions + 1), c10::Error);
-  EXPECT_THROW(ops::set_cuda_layernorm_version(-1), c10::Error);
-  EXPECT_EQ(ops::cuda_layernorm_version(), 0);
+  EXPECT_THROW(ops::set_cuda_kernel_version(kLn, ops::cuda_kernel_versions(kLn) + 1), c10::Error);
+  EXPECT_THROW(ops::set_cuda_kernel_version(kLn, -1), c10::Error);
+  EXPECT_EQ(ops::cuda_kernel_version(kLn), 0);
+  EXPECT_EQ(ops::promoted_cuda_kernel_version(kLn), 1);
 }

@@ -1,0 +1,12 @@
+// The DyT CUDA kernel versions (llm.c's way: numbered, compared by `lntune bench-norm
+// --kernel-version`, the fastest promoted): 1 dyt.cu; 2 dyt_v2.cu (16-byte loads, a thread per
+// column pack walking rows: no per-element index division; shapes it does not handle run
+// version 1). 0 selects the promoted one. No CUDA header: the binding reads it in every build.
+#pragma once
+
+namespace lntune::kernels {
+
+constexpr int kDytVersions = 2;
+constexpr int kDytPromoted = 1;  // version 2 has compiled but not yet run on a GPU
+
+}  // namespace lntune::kernels

@@ -82,11 +82,12 @@ stage_train() {
               --batch 32 --seq 128 --steps 20 --warmup 3)
   # What lntune train does (fused norms, frozen projections in bf16); the same with torch's norms;
   # the same with frozen weights in fp32, cast at every use (as HF PEFT under autocast).
-  for v in "--norm-impl fused" "--norm-impl torch" "--norm-impl fused --frozen-fp32"; do
+  # And with LibTorch's fused attention (model.attention sdpa; eager is the default until measured).
+  for v in "--norm-impl fused" "--norm-impl torch" "--norm-impl fused --frozen-fp32" "--norm-impl fused --attention sdpa"; do
     echo "== bench-train $v"
     "$lntune" "${args[@]}" $v || return 1
   done
-  $py scripts/bench_hf_peft.py --lntune "$lntune"
+  $py scripts/bench_hf_peft.py --lntune "$lntune" --attention sdpa
 }
 
 stage_parity() {

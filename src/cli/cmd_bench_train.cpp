@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "io/checkpoint.h"
+#include "models/attention.h"
 #include "models/presets.h"
 #include "peft/method.h"
 #include "train/adamw.h"
@@ -75,13 +76,19 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
 
 std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
   auto norm = NormOptions().type(a["norm-type"].as<std::string>()).impl(a["norm-impl"].as<std::string>());
+  const std::string attention = a["attention"].as<std::string>();
+  if (attention != "eager" && attention != "sdpa") throw UsageError{"--attention: eager or sdpa"};
+  if (attention == "sdpa" && !sdpa_available()) throw Error("--attention sdpa: needs LibTorch >= 2.1");
   if (a.count("model")) {
-    auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification, norm);
+    LoadOptions opt;
+    opt.attention = attention;
+    auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification, norm, opt);
     return lm.model;
   }
   auto j = model_preset(a["preset"].as<std::string>(), a["vocab"].as<int64_t>());
   auto cfg = ModelConfig::from_json(j, "--preset");
   cfg.num_labels = 2;
+  cfg.attention = attention;
   torch::manual_seed(0);
   auto m = build_model(cfg, Head::SequenceClassification, norm);
   init_weights(*m);
@@ -119,6 +126,8 @@ int cmd_bench_train(int argc, char** argv) {
       "norm-type", "auto (the checkpoint's; LayerNorm for a preset), layernorm or dyt",
       cxxopts::value<std::string>()->default_value("auto"))(
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
+      "attention", "eager or sdpa (LibTorch's fused attention, >= 2.1)",
+      cxxopts::value<std::string>()->default_value("eager"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
@@ -145,6 +154,7 @@ int cmd_bench_train(int argc, char** argv) {
             std::to_string(T) + " --steps " + std::to_string(a["steps"].as<int64_t>()) + " --warmup " +
             std::to_string(a["warmup"].as<int64_t>()) + " --norm-type " + quote(a["norm-type"].as<std::string>()) +
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
+            " --attention " + quote(a["attention"].as<std::string>()) +
             (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "");
   std::vector<nlohmann::json> rows;
   std::string methods = a["methods"].as<std::string>();
@@ -173,9 +183,10 @@ int cmd_bench_train(int argc, char** argv) {
     }
     return 0;
   }
-  std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s)\n\n", static_cast<long long>(B),
-              static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()), threads_summary().c_str(),
-              a["norm-type"].as<std::string>().c_str(), a["norm-impl"].as<std::string>().c_str());
+  std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s), attention %s\n\n",
+              static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()),
+              threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
+              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str());
   std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {

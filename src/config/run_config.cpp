@@ -9,7 +9,8 @@ namespace lntune {
 
 nlohmann::json run_config_defaults() {
   return nlohmann::json::parse(R"({
-    "model": {"path": "", "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}, "dropout": -1.0},
+    "model": {"path": "", "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}, "dropout": -1.0,
+              "attention": "eager"},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
              "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true},
@@ -42,6 +43,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   one_of(t["dist_backend"], source, "train.dist_backend", {"auto", "gloo", "nccl"});
   check_norm_config(cfg["model"]["norm"], source);
+  one_of(cfg["model"]["attention"], source, "model.attention", {"eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");

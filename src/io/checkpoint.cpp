@@ -174,6 +174,7 @@ LoadedModel load_model(const std::string& path, std::optional<Head> head, const 
                        const LoadOptions& opt) {
   LoadedModel lm;
   lm.checkpoint = open_checkpoint(path);
+  lm.checkpoint.config.attention = opt.attention;
   Head h = head ? *head : head_from_architectures(lm.checkpoint.config);
   lm.model = build_model(lm.checkpoint.config, h, resolve_norm(norm, lm.checkpoint, path + ": norm type"));
   lm.report = load_weights(*lm.model, lm.checkpoint.state, opt);

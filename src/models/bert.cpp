@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/activations.h"
+#include "models/attention.h"
 #include "util/error.h"
 
 namespace lntune {
@@ -41,7 +42,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch:
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
-    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
+    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads), sdpa(c.attention == "sdpa") {
   query = register_module("query", Projection(c.hidden_size, c.hidden_size));
   key = register_module("key", Projection(c.hidden_size, c.hidden_size));
   value = register_module("value", Projection(c.hidden_size, c.hidden_size));
@@ -54,10 +55,8 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, const torch
   auto q = split(query(h)), k = split(key(h)), v = split(value(h));
   auto mask = ext_mask;
   add_prefix(prefix, k, v, mask);
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  if (mask.defined()) scores = scores + mask;
-  auto probs = dropout(torch::softmax(scores, -1));
-  return torch::matmul(probs, v).transpose(1, 2).reshape({B, T, heads * head_dim});
+  auto ctx = attend(q, k, v, mask, 1.0 / std::sqrt(static_cast<double>(head_dim)), dropout, sdpa);
+  return ctx.transpose(1, 2).reshape({B, T, heads * head_dim});
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm) {

@@ -28,6 +28,7 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   torch::nn::Dropout dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
+  bool sdpa;  // model.attention (models/attention.h)
 };
 TORCH_MODULE(BertSelfAttention);
 

@@ -4,13 +4,14 @@
 #include <limits>
 
 #include "models/activations.h"
+#include "models/attention.h"
 #include "util/error.h"
 #include "util/strings.h"
 
 namespace lntune {
 
 GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
-    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads) {
+    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads), sdpa(c.attention == "sdpa") {
   c_attn = register_module("c_attn", Projection(c.hidden_size, 3 * c.hidden_size, true, true));
   c_proj = register_module("c_proj", Projection(c.hidden_size, c.hidden_size, true, true));
   attn_dropout = register_module("attn_dropout", torch::nn::Dropout(c.attention_dropout));
@@ -27,12 +28,13 @@ torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, const torch::Te
   auto mask = ext_mask;
   add_prefix(prefix, k, v, mask);
   int64_t P = k.size(2) - T;  // prefix positions are visible to every query
-  auto w = torch::matmul(q, k.transpose(-1, -2)) * scale;
+  // The causal mask as an additive one ([T, T + P]), with the padding mask when there is one.
   auto causal = torch::ones({T, T + P}, h.options().dtype(torch::kBool)).tril(P);
-  w = torch::where(causal, w, torch::full({}, lowest_value(w.scalar_type()), w.options()));
-  if (mask.defined()) w = w + mask;
-  auto probs = attn_dropout(torch::softmax(w, -1));
-  auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});
+  const auto dt = mask.defined() ? mask.scalar_type() : q.scalar_type();
+  auto full = torch::where(causal, torch::zeros({}, q.options().dtype(dt)),
+                           torch::full({}, lowest_value(q.scalar_type()), q.options().dtype(dt)));
+  if (mask.defined()) full = full + mask;
+  auto ctx = attend(q, k, v, full, scale, attn_dropout, sdpa).transpose(1, 2).reshape({B, T, H});
   return resid_dropout(c_proj(ctx));
 }
 

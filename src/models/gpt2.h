@@ -16,6 +16,7 @@ class GPT2AttentionImpl : public torch::nn::Module {
   torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
+  bool sdpa;  // model.attention (models/attention.h)
   double scale;
 };
 TORCH_MODULE(GPT2Attention);

@@ -32,6 +32,8 @@ struct ModelConfig {
   bool scale_attn_weights = true;  // GPT-2
   bool scale_attn_by_inverse_layer_idx = false;
   std::vector<std::string> architectures;
+  // Not in config.json: how attention is computed in this run (`model.attention`, models/attention.h).
+  std::string attention = "eager";
 
   // Throws Error("<source>: <field>: ...") on missing/mistyped/inconsistent fields.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& source);

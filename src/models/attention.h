@@ -1,0 +1,19 @@
+// The attention product both models share: softmax(q k^T * scale + mask) v, as written out
+// ("eager": matmul, softmax, the attention dropout module, matmul — HF's eager path) or through
+// LibTorch's fused scaled_dot_product_attention ("sdpa", LibTorch >= 2.1: flash/memory-efficient
+// kernels on GPUs; HF transformers' default). Chosen per run by `model.attention`.
+#pragma once
+#include <torch/torch.h>
+
+namespace lntune {
+
+// Whether this build's LibTorch has at::scaled_dot_product_attention with a scale argument.
+bool sdpa_available();
+
+// q [B, heads, T, d], k and v [B, heads, S, d]; mask additive, broadcastable to [B, heads, T, S]
+// (undefined: none). Returns [B, heads, T, d]. `dropout` is applied to the probabilities when the
+// module is training (eager: the module itself; sdpa: its rate).
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
+                     double scale, torch::nn::Dropout& dropout, bool sdpa);
+
+}  // namespace lntune

@@ -77,8 +77,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
 std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
   auto norm = NormOptions().type(a["norm-type"].as<std::string>()).impl(a["norm-impl"].as<std::string>());
   const std::string attention = a["attention"].as<std::string>();
-  if (attention != "eager" && attention != "sdpa") throw UsageError{"--attention: eager or sdpa"};
-  if (attention == "sdpa" && !sdpa_available()) throw Error("--attention sdpa: needs LibTorch >= 2.1");
+  check_attention(attention, "bench-train --attention");
   if (a.count("model")) {
     LoadOptions opt;
     opt.attention = attention;

@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include "util/error.h"
+
 // scaled_dot_product_attention arrived in LibTorch 2.0, its `scale` argument in 2.1 (Debian's 1.13
 // has neither: there only "eager" exists).
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
@@ -16,6 +18,12 @@ bool sdpa_available() {
 #else
   return false;
 #endif
+}
+
+void check_attention(const std::string& attention, const std::string& source) {
+  if (attention != "eager" && attention != "sdpa") fail(source, "model.attention", "'" + attention + "' is not one of eager, sdpa");
+  if (attention == "sdpa" && !sdpa_available())
+    fail(source, "model.attention", "sdpa needs LibTorch >= 2.1; this build's is " TORCH_VERSION ": use eager");
 }
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,

@@ -5,10 +5,15 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <string>
+
 namespace lntune {
 
 // Whether this build's LibTorch has at::scaled_dot_product_attention with a scale argument.
 bool sdpa_available();
+// A config's `model.attention` ("eager" or "sdpa") this build can run, else an Error naming
+// `source` and the key.
+void check_attention(const std::string& attention, const std::string& source);
 
 // q [B, heads, T, d], k and v [B, heads, S, d]; mask additive, broadcastable to [B, heads, T, S]
 // (undefined: none). Returns [B, heads, T, d]. `dropout` is applied to the probabilities when the

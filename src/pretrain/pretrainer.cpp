@@ -12,6 +12,7 @@
 #include "config/norm_config.h"
 #include "io/checkpoint.h"
 #include "io/model_folder.h"
+#include "models/attention.h"
 #include "models/attention_init.h"
 #include "models/dyt_calibration.h"
 #include "models/position_init.h"
@@ -86,6 +87,8 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
 
   Head head = s.mlm ? Head::MaskedLanguageModel : Head::LanguageModel;
   ModelConfig run_mc = mc;
+  run_mc.attention = m["attention"].get<std::string>();
+  check_attention(run_mc.attention, source);
   if (double p = cfg["train"]["dropout"].get<double>(); p >= 0) {
     // Short pretraining learns faster without dropout; the saved config.json keeps the model's
     // own probabilities, which fine-tuning then uses.

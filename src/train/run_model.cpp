@@ -1,7 +1,6 @@
 #include "train/run_model.h"
 
 #include <spdlog/spdlog.h>
-#include <torch/version.h>
 
 #include "config/norm_config.h"
 #include "data/token_cache.h"
@@ -121,8 +120,7 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   ck.config.num_labels = rm.task.num_labels;
   ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
   ck.config.attention = cfg["model"]["attention"].get<std::string>();
-  if (ck.config.attention == "sdpa" && !sdpa_available())
-    fail(source, "model.attention", "sdpa needs LibTorch >= 2.1; this build's is " TORCH_VERSION ": use eager");
+  check_attention(ck.config.attention, source);
   if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
     // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
     ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "io/checkpoint.h"
+#include "util/error.h"
 #include "peft/method.h"
 #include "test_paths.h"
 
@@ -87,4 +88,13 @@ TEST(Attention, SdpaWithoutLibTorchSupportNamesTheKey) {
   } catch (const c10::Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.attention: sdpa needs LibTorch >= 2.1"), std::string::npos) << e.what();
   }
+  // What `lntune train` / `pretrain` say before building anything.
+  try {
+    check_attention("sdpa", "run.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("run.json: model.attention: sdpa needs LibTorch >= 2.1; this build's is ", 0), 0u)
+        << e.what();
+  }
+  EXPECT_NO_THROW(check_attention("eager", "run.json"));
 }

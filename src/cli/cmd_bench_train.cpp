@@ -4,11 +4,13 @@
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli/commands.h"
@@ -130,6 +132,8 @@ int cmd_bench_train(int argc, char** argv) {
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
+      "repeats", "rounds of the whole table (odd ones in reverse method order); each row is the median round",
+      cxxopts::value<int>()->default_value("1"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -155,22 +159,44 @@ int cmd_bench_train(int argc, char** argv) {
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
             " --attention " + quote(a["attention"].as<std::string>()) +
             (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "");
-  std::vector<nlohmann::json> rows;
+  std::vector<std::string> names;
   std::string methods = a["methods"].as<std::string>();
   for (size_t p = 0; p <= methods.size();) {
     size_t q = methods.find(',', p);
     if (q == std::string::npos) q = methods.size();
-    std::string m = methods.substr(p, q - p);
+    if (q > p) names.push_back(methods.substr(p, q - p));
     p = q + 1;
-    if (m.empty()) continue;
-    spdlog::info("bench-train: {}", m);
-    std::string cmd = quote(self) + " bench-train --method " + quote(m) + common;
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f) throw Error("bench-train: cannot start " + cmd);
-    std::string out = read_all(f);
-    int rc = pclose(f);
-    if (rc != 0) throw Error("bench-train: method '" + m + "' failed (see the message above)");
-    rows.push_back(nlohmann::json::parse(out.substr(0, out.find('\n'))));
+  }
+  const int repeats = a["repeats"].as<int>();
+  if (repeats < 1) throw UsageError{"--repeats must be positive"};
+  // Every round runs every method, odd rounds in reverse order, so that a device warming up (or
+  // anything else that drifts) does not always favour the same methods; each method's row is its
+  // median-time round, with every round's step time beside it.
+  std::map<std::string, std::vector<nlohmann::json>> runs;
+  for (int round = 0; round < repeats; ++round) {
+    std::vector<std::string> order = names;
+    if (round % 2 == 1) std::reverse(order.begin(), order.end());
+    for (const auto& m : order) {
+      spdlog::info("bench-train: {} (round {}/{})", m, round + 1, repeats);
+      std::string cmd = quote(self) + " bench-train --method " + quote(m) + common;
+      FILE* f = popen(cmd.c_str(), "r");
+      if (!f) throw Error("bench-train: cannot start " + cmd);
+      std::string out = read_all(f);
+      int rc = pclose(f);
+      if (rc != 0) throw Error("bench-train: method '" + m + "' failed (see the message above)");
+      runs[m].push_back(nlohmann::json::parse(out.substr(0, out.find('\n'))));
+    }
+  }
+  std::vector<nlohmann::json> rows;
+  for (const auto& m : names) {
+    auto v = runs[m];
+    std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x["step_ms"] < y["step_ms"]; });
+    nlohmann::json row = v[v.size() / 2];
+    row["step_ms_runs"] = nlohmann::json::array();
+    for (const auto& r : runs[m]) row["step_ms_runs"].push_back(r["step_ms"]);
+    row["step_ms_min"] = v.front()["step_ms"];
+    row["step_ms_max"] = v.back()["step_ms"];
+    rows.push_back(row);
   }
   double full_ms = 0;
   for (const auto& r : rows)
@@ -182,18 +208,20 @@ int cmd_bench_train(int argc, char** argv) {
     }
     return 0;
   }
-  std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s), attention %s\n\n",
+  std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s), attention %s; "
+              "median of %d round%s\n\n",
               static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()),
               threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
-              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str());
-  std::printf("| method | trainable %% | step ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), repeats,
+              repeats == 1 ? "" : "s");
+  std::printf("| method | trainable %% | step ms | step ms min-max | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     std::string ratio = full_ms > 0 ? std::to_string(r["step_ms"].get<double>() / full_ms).substr(0, 5) : "—";
-    std::printf("| %s | %.3f | %.1f | %.2f | %.0f | %.0f | %s | %.3f |\n", r["method"].get<std::string>().c_str(),
-                r["trainable_percent"].get<double>(), r["step_ms"].get<double>(), r["steps_per_s"].get<double>(),
-                r["tokens_per_s"].get<double>(), r["peak_mb"].get<double>(), ratio.c_str(),
-                4.0 * r["allreduce_elements"].get<double>() / 1e6);
+    std::printf("| %s | %.3f | %.1f | %.1f-%.1f | %.2f | %.0f | %.0f | %s | %.3f |\n", r["method"].get<std::string>().c_str(),
+                r["trainable_percent"].get<double>(), r["step_ms"].get<double>(), r["step_ms_min"].get<double>(),
+                r["step_ms_max"].get<double>(), r["steps_per_s"].get<double>(), r["tokens_per_s"].get<double>(),
+                r["peak_mb"].get<double>(), ratio.c_str(), 4.0 * r["allreduce_elements"].get<double>() / 1e6);
   }
   return 0;
 }

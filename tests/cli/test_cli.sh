@@ -4,6 +4,8 @@
 # garbage archives), each of which must exit non-zero with exactly one line on stderr that
 # names the offending file.
 # usage: test_cli.sh <lntune binary> <fixtures dir>
+# Python with torch (Debian's python3-torch here; LNTUNE_PYTHON elsewhere, e.g. the GPU machine's venv).
+py3=${LNTUNE_PYTHON:-/usr/bin/python3}
 source "$(dirname "$0")/lib.sh"
 
 # expect_error <name> <exit code> <substring of the one stderr line> -- <lntune args...>
@@ -89,7 +91,7 @@ expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.ty
 # what LN-Tuning all-reduces is its trainable LN + head elements, a tiny fraction of full's.
 "$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit --json --device cpu \
   > "$work/bench.json" 2> "$work/bench.err" || bad "bench-train failed: $(tail -1 "$work/bench.err")"
-/usr/bin/python3 - "$work/bench.json" <<'PY' && ok || bad "bench-train output: $(cat "$work/bench.json")"
+"$py3" - "$work/bench.json" <<'PY' && ok || bad "bench-train output: $(cat "$work/bench.json")"
 import json, sys
 rows = {r["method"]: r for r in map(json.loads, open(sys.argv[1]))}
 assert set(rows) == {"full", "ln", "bitfit"}, rows
@@ -103,11 +105,27 @@ expect_error bench-bad-method 1 "unknown PEFT method" -- bench-train --method no
 "$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods ln --norm-impl fused \
   > "$work/bench_fused.txt" 2> "$work/bench_fused.err" && grep -q "impl fused" "$work/bench_fused.txt" && ok \
   || bad "bench-train --norm-impl fused: $(tail -1 "$work/bench_fused.err")"
+# Repeated rounds (odd ones in reverse order): each row is its median round, every round listed.
+"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods ln,bitfit --device cpu \
+  --repeats 3 --json > "$work/bench_rep.json" 2> "$work/bench_rep.err" || bad "bench-train --repeats: $(tail -1 "$work/bench_rep.err")"
+"$py3" - "$work/bench_rep.json" "$work/bench_rep.err" <<'PY' && ok || bad "bench-train --repeats output: $(cat "$work/bench_rep.json")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["method"] for r in rows] == ["ln", "bitfit"], rows
+for r in rows:
+    runs = sorted(r["step_ms_runs"])
+    assert len(runs) == 3 and r["step_ms"] == runs[1], r
+    assert r["step_ms_min"] == runs[0] and r["step_ms_max"] == runs[2], r
+log = open(sys.argv[2]).read()
+# Round 2 runs bitfit before ln.
+assert log.index("bitfit (round 2/3)") < log.index("ln (round 2/3)"), log
+PY
+expect_error bench-bad-repeats 2 "--repeats must be positive" -- bench-train --preset bert-tiny --repeats 0
 
 # bench-norm: one row per op x dtype x shape x pass, ours and torch's timed in the same run.
 "$lntune" bench-norm --device cpu --shapes 64x7,32x768 --reps 1 --json > "$work/norm.json" 2> "$work/norm.err" \
   || bad "bench-norm failed: $(tail -1 "$work/norm.err")"
-/usr/bin/python3 - "$work/norm.json" <<'PY' && ok || bad "bench-norm output: $(cat "$work/norm.json")"
+"$py3" - "$work/norm.json" <<'PY' && ok || bad "bench-norm output: $(cat "$work/norm.json")"
 import json, sys
 rows = list(map(json.loads, open(sys.argv[1])))
 assert len(rows) == 2 * 2 * 2 * 2, len(rows)  # ops x dtypes x shapes x passes

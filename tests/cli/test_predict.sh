@@ -25,7 +25,7 @@ JSON
 "$lntune" train --config "$work/csv.json" --set output_dir="$work/csv" > /dev/null 2> "$work/csv.err" || bad "csv run failed: $(tail -1 "$work/csv.err")"
 "$lntune" predict --run "$work/csv" > "$work/p1.json" 2> "$work/p1.err" || bad "predict failed: $(tail -1 "$work/p1.err")"
 # 1. The dev set: the metrics results.json recorded for the best weights, to the last digit.
-py=/usr/bin/python3
+py=${LNTUNE_PYTHON:-/usr/bin/python3}  # Python with torch (LNTUNE_PYTHON elsewhere)
 $py - "$work/csv/results.json" "$work/p1.json" <<'PY' && ok || bad "dev metrics differ from the run's best"
 import json, sys
 best = json.load(open(sys.argv[1]))["best"]

@@ -4,6 +4,8 @@
 # fall), a stopped and resumed run logs the same loss curve as an uninterrupted one, the result
 # is an HF-layout folder that `lntune info` and `lntune train` load, and bad input is a one-line
 # error. usage: test_pretrain.sh <lntune binary> <fixtures dir> <shared dir>
+# Python with torch (Debian's python3-torch here; LNTUNE_PYTHON elsewhere, e.g. the GPU machine's venv).
+py3=${LNTUNE_PYTHON:-/usr/bin/python3}
 source "$(dirname "$0")/lib.sh"
 shared=$3
 export OMP_NUM_THREADS=2
@@ -92,7 +94,7 @@ JSON
 # 2b. `forward` writes the folder's outputs for one text: the ids `tokenize` gives, MLM logits.
 "$lntune" forward --model "$m" --text "The cat sat on the [MASK]." --out "$work/fw.safetensors" > /dev/null 2>&1 || bad "forward failed"
 want=$(echo "The cat sat on the [MASK]." | "$lntune" tokenize --tokenizer "$m" 2> /dev/null)
-got=$(/usr/bin/python3 - "$work/fw.safetensors" <<'PY'
+got=$("$py3" - "$work/fw.safetensors" <<'PY'
 import json, struct, sys
 f = open(sys.argv[1], "rb"); h = json.loads(f.read(struct.unpack("<Q", f.read(8))[0])); data = f.read()
 ids = h["input_ids"]; a, b = ids["data_offsets"]

@@ -3,6 +3,8 @@
 # it learns; only the chosen parameters are saved; resume after a stop reproduces every loss
 # bit-for-bit; Ctrl-C saves a checkpoint (exit 130) that resumes; bad configs are one-line errors.
 # usage: test_train.sh <lntune binary> <fixtures dir>
+# Python with torch (Debian's python3-torch here; LNTUNE_PYTHON elsewhere, e.g. the GPU machine's venv).
+py3=${LNTUNE_PYTHON:-/usr/bin/python3}
 source "$(dirname "$0")/lib.sh"
 
 # Data from the fixture vocabulary: label 1 iff the sentence says "good".
@@ -36,7 +38,7 @@ ls "$LNTUNE_CACHE_DIR"/csv-*.tokens > /dev/null 2>&1 && ok || bad "no token cach
 "$lntune" train --config "$work/run.json" --set method.name=ln --set output_dir="$work/ln" > /dev/null 2> "$work/ln.err" || bad "ln run failed"
 grep -q "256 train / 64 dev examples from the token cache" "$work/ln.err" && ok || bad "the ln run did not read the token cache"
 grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad "ln trainable count"
-n=$(/usr/bin/python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
+n=$("$py3" -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
 [ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
 # ... and the HF PEFT export: LN_TUNING over the 5 LayerNorms, plus the head and pooler.
 grep -q '"peft_type": "LN_TUNING"' "$work/ln/peft/adapter_config.json" 2> /dev/null && grep -q '"peft_export": ".*/ln/peft"' "$work/ln/results.json" && ok ||
@@ -55,7 +57,7 @@ export PYTHONPATH="$work"
 
 # 2b. fisher_ln: exactly the top 10% of the 320 LN elements (32) move; the rest keep their values.
 "$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.samples=32 --set output_dir="$work/fisher" > /dev/null 2>&1 || bad "fisher_ln run failed"
-changed=$(/usr/bin/python3 - "$work/fisher/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
+changed=$("$py3" - "$work/fisher/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
 import sys
 from st import load  # $work/st.py: float32 safetensors -> numpy
 import numpy as np
@@ -70,7 +72,7 @@ PY
 #     tensor where the checkpoint put it.
 "$lntune" train --config "$work/run.json" --set task.num_labels=3 --set task.token_cache=false --set train.lr=1e-12 --set train.max_steps=1 --set train.weight_decay=0 \
   --set output_dir="$work/start" > /dev/null 2>&1 || bad "1-step run failed"
-drift=$(/usr/bin/python3 - "$work/start/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
+drift=$("$py3" - "$work/start/trainable.safetensors" "$fx/bert_seq_cls/model.safetensors" <<'PY'
 import sys
 from st import load  # $work/st.py: float32 safetensors -> numpy
 import numpy as np

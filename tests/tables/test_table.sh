@@ -4,6 +4,8 @@
 # (lntune train on the fixture BERT, a small CSV task) killed mid-way and rerun: only the missing
 # cells run, finished ones are reused untouched.
 # usage: test_table.sh <lntune binary> <fixtures dir>
+# Python with torch (Debian's python3-torch here; LNTUNE_PYTHON elsewhere, e.g. the GPU machine's venv).
+py3=${LNTUNE_PYTHON:-/usr/bin/python3}
 source "$(dirname "$0")/../cli/lib.sh"
 table=$(cd "$(dirname "$0")/../.." && pwd)/scripts/table.py
 py=python3
@@ -217,14 +219,14 @@ grep -q "toy / ln / lr=x3 / seed 2: ran" "$work/lock.err" && [ -z "$(find "$grid
 
 # The plots draw from these run folders: LN change per layer, score vs trainable %, curves.
 ln_cell=$(dirname "$(find "$grid/toy/ln" -name results.json | head -1)")
-/usr/bin/python3 "$(dirname "$table")/plot_runs.py" ln-deltas "$ln_cell" "$work/d.png" > /dev/null 2> "$work/plot.err" &&
-  /usr/bin/python3 "$(dirname "$table")/plot_runs.py" scatter "$grid/table.json" "$work/s.png" > /dev/null 2>> "$work/plot.err" &&
-  /usr/bin/python3 "$(dirname "$table")/plot_runs.py" curves "$work/c.png" "$ln_cell" > /dev/null 2>> "$work/plot.err" &&
+"$py3" "$(dirname "$table")/plot_runs.py" ln-deltas "$ln_cell" "$work/d.png" > /dev/null 2> "$work/plot.err" &&
+  "$py3" "$(dirname "$table")/plot_runs.py" scatter "$grid/table.json" "$work/s.png" > /dev/null 2>> "$work/plot.err" &&
+  "$py3" "$(dirname "$table")/plot_runs.py" curves "$work/c.png" "$ln_cell" > /dev/null 2>> "$work/plot.err" &&
   [ -s "$work/d.png" ] && [ -s "$work/s.png" ] && [ -s "$work/c.png" ] && ok || bad "plots: $(tail -3 "$work/plot.err")"
 # Curves name each run by what tells the runs apart and plot the task's own metric (the toy
 # task's results.json says accuracy; a CoLA-like run without results.json falls back to mcc).
 mkdir -p "$work/noresults" && printf '{"step":1,"loss":0.7}\n{"step":2,"eval":{"accuracy":0.7,"mcc":0.1}}\n' > "$work/noresults/metrics.jsonl"
-/usr/bin/python3 - "$(dirname "$table")" "$ln_cell" "$work/noresults" <<'PY' && ok || bad "plot_runs labels/metric (see above)"
+"$py3" - "$(dirname "$table")" "$ln_cell" "$work/noresults" <<'PY' && ok || bad "plot_runs labels/metric (see above)"
 import sys
 sys.path.insert(0, sys.argv[1])
 import plot_runs as p

@@ -1,6 +1,7 @@
 // Tokenised examples: what the readers' text becomes before batching. Torch-free.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace lntune {
@@ -12,6 +13,9 @@ struct Encoded {
 
 struct EncodedSplits {
   std::vector<Encoded> train, dev;
+  // A csv/jsonl classification task's labels in index order (the order they first appear in
+  // train then dev); empty for GLUE tasks (their names are fixed) and regression.
+  std::vector<std::string> label_names;
 };
 
 }  // namespace lntune

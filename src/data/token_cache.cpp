@@ -11,7 +11,8 @@ namespace lntune {
 
 namespace {
 
-constexpr char kMagic[8] = {'L', 'N', 'T', 'E', 'N', 'C', '0', '1'};
+// 02: the label names follow the splits (a 01 file is a miss, rewritten once).
+constexpr char kMagic[8] = {'L', 'N', 'T', 'E', 'N', 'C', '0', '2'};
 
 // FNV-1a: a stable name for a key (not a security boundary: the full key is checked on read).
 uint64_t fnv1a(const std::string& s) {
@@ -56,6 +57,27 @@ bool take_split(ByteReader& r, std::vector<Encoded>& v) {
   return true;
 }
 
+void put_names(std::string& b, const std::vector<std::string>& names) {
+  put_u64(b, names.size());
+  for (const auto& n : names) {
+    put_u64(b, n.size());
+    b += n;
+  }
+}
+
+bool take_names(ByteReader& r, std::vector<std::string>& names) {
+  uint64_t n = 0;
+  if (!r.take(&n, 8) || n > r.left / 8) return false;
+  names.resize(n);
+  for (auto& s : names) {
+    uint64_t len = 0;
+    if (!r.take(&len, 8) || len > r.left) return false;
+    s.resize(len);
+    r.take(s.data(), len);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string token_cache_dir() {
@@ -81,7 +103,8 @@ bool read_encoded_cache(const std::string& path, const std::string& key, Encoded
     return false;
   }
   EncodedSplits got;
-  if (!take_split(r, got.train) || !take_split(r, got.dev) || r.left != 0) return false;
+  if (!take_split(r, got.train) || !take_split(r, got.dev) || !take_names(r, got.label_names) || r.left != 0)
+    return false;
   out = std::move(got);
   return true;
 }
@@ -90,6 +113,7 @@ void write_encoded_cache(const std::string& path, const std::string& key, const 
   std::string b = cache_header(kMagic, key);
   put_split(b, splits.train);
   put_split(b, splits.dev);
+  put_names(b, splits.label_names);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   write_file_atomic(path, b);

@@ -60,6 +60,7 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
     spdlog::info("{}: {} train / {} dev examples from the token cache {}", task.name, splits.train.size(), splits.dev.size(), cache);
     d.train = std::move(splits.train);
     d.dev = std::move(splits.dev);
+    d.label_names = generic ? std::move(splits.label_names) : task.label_names;
     return d;
   }
   std::vector<Example> train, dev;
@@ -69,6 +70,7 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
     dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
     if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
       fail(source, "task.num_labels", "the data has more labels");
+    if (task.num_labels > 1) splits.label_names = labels;
   } else {
     train = read_glue(d.task, dir, "train");
     dev = read_glue(d.task, dir, "dev");
@@ -80,6 +82,7 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
   cap(dev, t["max_eval_examples"].get<int64_t>());
   splits.train = encode_examples(tok, train, L);
   splits.dev = encode_examples(tok, dev, L);
+  d.label_names = generic ? splits.label_names : task.label_names;
   if (cached) {
     try {
       write_encoded_cache(cache, key, splits);
@@ -101,8 +104,17 @@ LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<si
   return b;
 }
 
-std::vector<std::string> run_label_names(const nlohmann::json& t, const TaskInfo& task) {
+std::vector<std::string> run_label_names(const nlohmann::json& t, const TaskInfo& task, const std::string& run_dir) {
   if (task.num_labels == 1 || !task.generic()) return task.label_names;
+  const std::string results = run_dir + "/results.json";
+  if (file_exists(results)) {
+    try {
+      auto r = nlohmann::json::parse(read_file(results));
+      if (r.contains("label_names")) return r["label_names"].get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail(results, "label_names", e.what());
+    }
+  }
   std::vector<std::string> names;
   read_generic(t["train_file"].get<std::string>(), names, false);
   read_generic(t["dev_file"].get<std::string>(), names, false);

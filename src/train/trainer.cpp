@@ -345,6 +345,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                     {"device", at.device.str()},
                     {"bf16", at.bf16},
                     {"train_examples", data.train.size()},
+                    // Class names in index order (predict/export read them here, not the data files).
+                    {"label_names", data.label_names},
                     {"peft_export", peft_export.empty() ? nlohmann::json() : nlohmann::json(peft_export)},
                     {"dev_examples", data.dev.size()}};
   write_file_atomic(out + "/results.json", result.results.dump(2));

@@ -52,6 +52,11 @@ for r, q in zip(rows[1:], plain[1:]):
     assert head[2 + p.index(max(p))] == "p_" + r[1] and r[:2] == q, (r, q)
 assert len(rows) == len(plain) == 41
 PY
+# 2c. The label names come from the run's results.json: predicting on a file reads no training data.
+grep -q '"label_names"' "$work/csv/results.json" && mv "$work/train.csv" "$work/train.csv.away" &&
+  "$lntune" predict --run "$work/csv" --file "$work/dev_nolabel.csv" --out "$work/p2c.tsv" > /dev/null 2> "$work/p2c.err" &&
+  cmp -s "$p1" "$work/p2c.tsv" && ok || bad "predict without the training file: $(tail -1 "$work/p2c.err")"
+[ -f "$work/train.csv.away" ] && mv "$work/train.csv.away" "$work/train.csv"
 # 3. A label the run never saw is an error naming it.
 printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
 "$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"

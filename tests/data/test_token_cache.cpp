@@ -18,6 +18,7 @@ EncodedSplits sample() {
   EncodedSplits s;
   s.train = {{{101, 2023, 2003, 102}, {0, 0, 0, 0}, 1.0f}, {{101, 7592, 102, 2088, 102}, {0, 0, 0, 1, 1}, 0.0f}};
   s.dev = {{{101, 30521, 102}, {0, 0, 0}, 3.25f}};
+  s.label_names = {"positive", "négatif", ""};  // any bytes, an empty name too
   return s;
 }
 bool same(const std::vector<Encoded>& a, const std::vector<Encoded>& b) {
@@ -43,6 +44,7 @@ TEST(TokenCache, RoundTripAndMisses) {
   ASSERT_TRUE(read_encoded_cache(path, key, got));
   EXPECT_TRUE(same(got.train, sample().train));
   EXPECT_TRUE(same(got.dev, sample().dev));
+  EXPECT_EQ(got.label_names, sample().label_names);
   // The same file under another key (a changed data file or max_length) is a miss.
   EncodedSplits untouched;
   EXPECT_FALSE(read_encoded_cache(path, R"({"task":"rte","max_length":64})", untouched));

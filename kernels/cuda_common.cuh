@@ -47,9 +47,12 @@ __device__ __forceinline__ float block_sum(float v) {
   return warp_sum(s);
 }
 
-// Versions 2 of the kernels: 16 bytes per load or store, on pointers checked by aligned16 (null
-// passes: an output not asked for).
-inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+// Versions 2 of the kernels: 16 bytes per load or store, on pointers checked by aligned16 (every
+// one given; null passes: an output not asked for).
+template <typename... Ptr>
+bool aligned16(const Ptr*... p) {
+  return ((reinterpret_cast<uintptr_t>(p) % 16 == 0) && ...);
+}
 
 template <typename T, int V>
 struct alignas(sizeof(T) * V) Pack {

@@ -105,7 +105,7 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     constexpr int V = 16 / sizeof(T);
-    if (cols % V != 0 || !aligned16(x) || !aligned16(y) || !aligned16(gamma) || !aligned16(beta)) return;
+    if (cols % V != 0 || !aligned16(x, y, gamma, beta)) return;
     const int64_t packs = cols / V;
     const unsigned width = block_width(packs);
     // Eight rows per thread, more where the rows would overflow the grid's second dimension.
@@ -128,7 +128,7 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     constexpr int V = 16 / sizeof(T);
-    if (cols % V != 0 || !aligned16(dy) || !aligned16(x) || !aligned16(dx) || !aligned16(gamma)) return;
+    if (cols % V != 0 || !aligned16(dy, x, dx, gamma)) return;
     const int64_t packs = cols / V;
     const unsigned width = block_width(packs);
     const int64_t tiles = (packs + width - 1) / width;  // never more than version 1's, whose workspace this is

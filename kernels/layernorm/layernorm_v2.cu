@@ -227,7 +227,7 @@ bool forward(DType xt, DType pt, const void* x, const void* gamma, const void* b
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    if (!aligned16(x) || !aligned16(y) || !aligned16(gamma) || !aligned16(beta)) return;
+    if (!aligned16(x, y, gamma, beta)) return;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {
       constexpr int TPR = decltype(tpr)::value, N = decltype(n)::value;
       const int64_t per_block = kThreads / TPR;
@@ -246,7 +246,7 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    if (!aligned16(dy) || !aligned16(x) || !aligned16(dx) || !aligned16(gamma)) return;
+    if (!aligned16(dy, x, dx, gamma)) return;
     const bool params = dgamma || dbeta;
     auto* partial = params ? static_cast<float*>(workspace) : nullptr;
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {

@@ -15,7 +15,7 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   // The same architecture without any method: its parameter names are the checkpoint's keys.
   // Its config names the classes (HF pipelines show them) and says when the head regresses.
   ModelConfig config = model.config;
-  config.label_names = run_label_names(run.config["task"], run.rm.task, run.dir);
+  config.label_names = run.label_names;
   if (config.num_labels == 1) config.problem_type = "regression";
   auto plain = build_model(config, Head::SequenceClassification, run.rm.norm);
   torch::NoGradGuard g;

@@ -31,6 +31,26 @@ void load_trainable(TaskModelImpl& model, const std::string& path) {
     if (p.value().requires_grad() && !seen.count(p.key())) fail(path, p.key(), "missing: the method trains it");
 }
 
+std::vector<std::string> run_label_names(const FinishedRun& r, bool data_loaded) {
+  const TaskInfo& task = r.rm.task;
+  if (task.num_labels == 1 || !task.generic()) return task.label_names;
+  const std::string results = r.dir + "/results.json";
+  if (file_exists(results)) {
+    try {
+      auto j = nlohmann::json::parse(read_file(results));
+      if (j.contains("label_names")) return j["label_names"].get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail(results, "label_names", e.what());
+    }
+  }
+  if (data_loaded) return r.data.label_names;
+  const auto& t = r.config["task"];
+  std::vector<std::string> names;
+  read_generic(t["train_file"].get<std::string>(), names, false);
+  read_generic(t["dev_file"].get<std::string>(), names, false);
+  return names;
+}
+
 }  // namespace
 
 FinishedRun open_finished_run(const std::string& dir, const std::string& device, bool with_data) {
@@ -52,8 +72,9 @@ FinishedRun open_finished_run(const std::string& dir, const std::string& device,
   r.at.device = resolve_device(device, "--device", "");
   r.at.bf16 = tc["bf16"].get<bool>() && r.at.device.is_cuda();
   r.rm.model->to(r.at.device);
-  const bool calibrate = needs_dyt_calibration(r.rm);
-  if (with_data || calibrate) r.data = load_task_data(r.config["task"], r.rm.task, *r.rm.tok, r.rm.tok_dir, r.config_path);
+  const bool calibrate = needs_dyt_calibration(r.rm), data = with_data || calibrate;
+  if (data) r.data = load_task_data(r.config["task"], r.rm.task, *r.rm.tok, r.rm.tok_dir, r.config_path);
+  r.label_names = run_label_names(r, data);
   if (calibrate) calibrate_new_dyt_norms(r.rm, r.data.train, r.at);
   load_trainable(*r.rm.model, weights);
   return r;

@@ -16,6 +16,10 @@ struct FinishedRun {
   RunModel rm;
   Placement at;
   TaskData data;  // the run's train/dev examples, when asked for (or needed: calibrated DyT)
+  // The class names in index order, as training numbered them (TaskData::label_names): from the
+  // run's results.json; for a run older than that record, from its data (read only if not
+  // loaded already).
+  std::vector<std::string> label_names;
 };
 
 // Errors name the folder or file: no config.json, no trainable.safetensors (the run never

@@ -35,7 +35,7 @@ nlohmann::json predict(const PredictOptions& o) {
   const TaskInfo& task = rm.task;
   const bool regression = task.num_labels == 1, generic = task.generic();
 
-  const std::vector<std::string> names = run_label_names(cfg["task"], task, run.dir);
+  const std::vector<std::string>& names = run.label_names;
   std::vector<Encoded> rows;
   bool labeled = true;
   std::string source = o.file;

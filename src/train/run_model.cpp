@@ -104,23 +104,6 @@ LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<si
   return b;
 }
 
-std::vector<std::string> run_label_names(const nlohmann::json& t, const TaskInfo& task, const std::string& run_dir) {
-  if (task.num_labels == 1 || !task.generic()) return task.label_names;
-  const std::string results = run_dir + "/results.json";
-  if (file_exists(results)) {
-    try {
-      auto r = nlohmann::json::parse(read_file(results));
-      if (r.contains("label_names")) return r["label_names"].get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-      fail(results, "label_names", e.what());
-    }
-  }
-  std::vector<std::string> names;
-  read_generic(t["train_file"].get<std::string>(), names, false);
-  read_generic(t["dev_file"].get<std::string>(), names, false);
-  return names;
-}
-
 RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   RunModel rm;
   Checkpoint ck = open_checkpoint(cfg["model"]["path"].get<std::string>());

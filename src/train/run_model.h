@@ -22,17 +22,13 @@ namespace lntune {
 // The task a run config names: a GLUE task, or csv/jsonl with task.num_labels. Errors name the key.
 TaskInfo task_info(const nlohmann::json& task, const std::string& source);
 
-// The class names of a run's task: GLUE's, or a csv/jsonl run's string labels numbered as
-// training numbered them (train file, then dev file, in order of first appearance); empty for
-// regression and for numeric labels. A finished run's results.json records them
-// ("label_names"); only a run older than that has its train and dev files read again.
-std::vector<std::string> run_label_names(const nlohmann::json& task_cfg, const TaskInfo& task,
-                                         const std::string& run_dir);
-
 struct TaskData {
   TaskInfo task;
   std::vector<Encoded> train, dev;
-  std::vector<std::string> label_names;  // as run_label_names (from the files or the token cache)
+  // The class names in index order: GLUE's, or a csv/jsonl task's string labels numbered as the
+  // files give them (train, then dev, in order of first appearance; kept in the token cache);
+  // empty for regression and numeric labels.
+  std::vector<std::string> label_names;
 };
 
 // Reads and tokenises the task's train and dev files, or takes both from the token cache when

@@ -164,9 +164,10 @@ def main():
     ours, cfg = lntune_losses(a, cfg_path, init_dir, os.path.join(a.out, f"lntune-{a.method}"), extra)
     theirs = hf_losses(a, init_dir, cfg, initial)
     rel = [abs(x - y) / max(abs(y), 1e-8) for x, y in zip(ours, theirs)]
-    checked = rel
-    ok = max(checked) <= 1e-4
-    print(json.dumps({"method": a.method, "steps": a.steps, "max_rel_diff_checked": max(checked),
+    # Every step is checked (the two keys, once different when LoRA checked only step 1, are kept
+    # for the outputs committed in results/gpu/).
+    ok = max(rel) <= 1e-4
+    print(json.dumps({"method": a.method, "steps": a.steps, "max_rel_diff_checked": max(rel),
                       "max_rel_diff_all": max(rel), "lntune": ours, "hf": theirs, "ok": ok}))
     sys.exit(0 if ok else 1)
 

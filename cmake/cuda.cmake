@@ -19,7 +19,10 @@ if(CMAKE_CUDA_COMPILER)
     kernels/layernorm/layernorm_v2.cu
     kernels/dyt/dyt.cu
     kernels/dyt/dyt_v2.cu
+    kernels/adamw/adamw.cu
   )
+  # No contracted multiply-adds: AdamW rounds as the CPU kernel does (kernels/adamw/adamw_math.h).
+  set_source_files_properties(kernels/adamw/adamw.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
   target_include_directories(lntune_cuda_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
   set_target_properties(lntune_cuda_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)
   if(CMAKE_CUDA_ARCHITECTURES)
@@ -33,6 +36,7 @@ endif()
 # The binding (src/ops/*_cuda.cpp) needs a CUDA LibTorch: c10_cuda exists only there.
 if(CMAKE_CUDA_COMPILER AND TARGET c10_cuda)
   set(LNTUNE_CUDA_BINDING ON)
-  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/norm_cuda.cpp)
+  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/norm_cuda.cpp
+      ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/adamw_cuda.cpp)
   message(STATUS "lntune: LibTorch has CUDA, building the at::Tensor binding")
 endif()

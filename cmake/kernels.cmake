@@ -33,12 +33,19 @@ add_library(lntune_cpu_kernels STATIC
   kernels/cpu_isa.cpp
   kernels/layernorm/layernorm_cpu.cpp
   kernels/dyt/dyt_cpu.cpp
+  kernels/adamw/adamw_cpu.cpp
   ${_lntune_isa_objects})
 target_include_directories(lntune_cpu_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
 # PRIVATE: the -fopenmp compile flag stays on these files; the runtime (libgomp, as torch uses)
 # still reaches the final link.
 target_link_libraries(lntune_cpu_kernels PRIVATE OpenMP::OpenMP_CXX)
 set_target_properties(lntune_cpu_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON)
+# AdamW rounds as adamw_math.h spells it (no FMA contraction, as the CUDA kernel); no errno from
+# sqrtf, so that the loop vectorises.
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set_source_files_properties(kernels/adamw/adamw_cpu.cpp PROPERTIES
+    COMPILE_OPTIONS "-ffp-contract=off;-fno-math-errno;-fno-trapping-math")
+endif()
 if(LNTUNE_KERNELS_AVX2)
   target_compile_definitions(lntune_cpu_kernels PRIVATE LNTUNE_KERNELS_AVX2=1)
 endif()

@@ -10,7 +10,10 @@
 #     fixtures  HF parity fixtures (scripts/make_hf_fixtures.py) into tests/fixtures/hf, the parity
 #               tests on them, and hf_fixtures.tar.gz to commit
 #     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
-#     train     bench-train on CUDA, bf16, with and without --frozen-fp32; scripts/bench_hf_peft.py
+#     train     bench-train on CUDA, bf16: as lntune train runs (fused norms and AdamW), with
+#               AdamW per tensor (--adamw-impl torch), with SDPA attention     (~7 min, a call alone)
+#     hf        scripts/bench_hf_peft.py, eager and SDPA attention
+#     train2    bench-train with torch's norms, and with frozen weights kept fp32 (~5 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
 #     export    short LoRA, LN, prefix and prompt runs on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
@@ -54,7 +57,7 @@ stage_build() {
 stage_tests() {
   # The CUDA-only cases first: they have never run before a GPU was lent.
   grep -i nccl "$build/CMakeCache.txt" | grep -i "found\|LNTUNE" | head -5
-  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*'
+  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*:AdamW.*:Attention.*'
 }
 
 stage_suite() {
@@ -79,19 +82,32 @@ stage_kernels() {
   $py scripts/bench_norm.py --lntune "$lntune" --device cuda --kernel-version 2
 }
 
-stage_train() {
+bench_train_variants() {
   # Three rounds, odd ones in reverse order, median reported (single runs varied by ~20% on
   # 2026-11-24); the methods of the HF PEFT target and full fine-tuning for the ratios.
   local args=(bench-train --preset bert-base --device cuda --bf16 --methods full,ln,bitfit,lora
               --batch 32 --seq 128 --steps 20 --warmup 3 --repeats 3)
-  # What lntune train does (fused norms, frozen projections in bf16); the same with torch's norms;
-  # the same with frozen weights in fp32, cast at every use (as HF PEFT under autocast).
-  # And with LibTorch's fused attention (model.attention sdpa; eager is the default until measured).
-  for v in "--norm-impl fused" "--norm-impl torch" "--norm-impl fused --frozen-fp32" "--norm-impl fused --attention sdpa"; do
+  for v in "$@"; do
     echo "== bench-train $v"
     "$lntune" "${args[@]}" $v || return 1
   done
-  $py scripts/bench_hf_peft.py --lntune "$lntune" --attention sdpa
+}
+
+stage_train() {
+  # What lntune train does (fused norms, fused AdamW, frozen projections in bf16); the same with
+  # LibTorch's per-tensor AdamW; the same with LibTorch's fused attention (model.attention sdpa;
+  # eager is the default until measured).
+  bench_train_variants "--norm-impl fused" "--norm-impl fused --adamw-impl torch" "--norm-impl fused --attention sdpa"
+}
+
+stage_hf() {
+  $py scripts/bench_hf_peft.py --lntune "$lntune" --attention sdpa &&
+    $py scripts/bench_hf_peft.py --lntune "$lntune"
+}
+
+stage_train2() {
+  # Torch's norms; frozen weights kept fp32 and cast at every use (as HF PEFT under autocast).
+  bench_train_variants "--norm-impl torch" "--norm-impl fused --frozen-fp32"
 }
 
 stage_parity() {
@@ -126,10 +142,10 @@ stage_export() {
 }
 
 limit() {  # seconds each stage may take
-  case $1 in build) echo 420 ;; suite) echo 540 ;; train) echo 570 ;; *) echo 300 ;; esac
+  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2) echo 570 ;; *) echo 300 ;; esac
 }
 
-[ $# -gt 0 ] || { sed -n 2,22p "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n 2,25p "$0"; exit 2; }
 for s in "$@"; do
   declare -F "stage_$s" > /dev/null || { echo "gpu_checks: unknown stage '$s' (see: scripts/gpu_checks.sh)" >&2; exit 2; }
 done

@@ -34,14 +34,17 @@ using Clock = std::chrono::steady_clock;
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.
 nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
-                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16, bool frozen_bf16) {
+                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16, bool frozen_bf16,
+                         const std::string& adamw_impl) {
   const int64_t backbone = count_backbone_parameters(*model);
   auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
   auto summary = peft::summarize(*model, backbone);
   model->to(dev);  // after the method: the layers it adds move too
   bf16 = bf16 && dev.is_cuda();
   frozen_bf16 = bf16 && frozen_bf16 && store_frozen_projections_bf16(*model) > 0;  // as lntune train does
-  AdamW opt(trainable_params(*model, 0.01));
+  AdamWOptions ao;
+  ao.impl = adamw_impl;
+  AdamW opt(trainable_params(*model, 0.01), ao);
   torch::manual_seed(0);
   Batch b;
   b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong).to(dev);
@@ -50,6 +53,11 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   std::vector<torch::Tensor> ps;
   for (auto& p : opt.params()) ps.push_back(p.value);
   model->train();
+  auto update = [&] {  // what follows the backward, as lntune train does it
+    opt.clip_grad_norm(1.0);
+    opt.step(1e-4);
+    opt.zero_grad();
+  };
   auto step = [&] {
     torch::Tensor loss;
     {
@@ -57,9 +65,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
       loss = torch::cross_entropy_loss(model->forward(b).logits.to(torch::kFloat), labels);
     }
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(ps, 1.0);
-    opt.step(1e-4);
-    opt.zero_grad();
+    update();
   };
   for (int64_t i = 0; i < warmup; ++i) step();
   synchronize(dev);
@@ -67,8 +73,14 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   for (int64_t i = 0; i < steps; ++i) step();
   synchronize(dev);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  // The update's share of a step (clipping, AdamW, zeroing), timed alone over as many rounds.
+  t0 = Clock::now();
+  for (int64_t i = 0; i < steps; ++i) update();
+  synchronize(dev);
+  const double update_secs = std::chrono::duration<double>(Clock::now() - t0).count();
   return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
-          {"steps_per_s", static_cast<double>(steps) / secs}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
+          {"steps_per_s", static_cast<double>(steps) / secs},
+          {"update_ms", 1000.0 * update_secs / static_cast<double>(steps)}, {"adamw_impl", opt.impl()}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
           {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16}, {"frozen_bf16", frozen_bf16},
           {"trainable_percent", summary.percent()},
           {"trainable_tensors", opt.params().size()},
@@ -132,6 +144,8 @@ int cmd_bench_train(int argc, char** argv) {
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
+      "adamw-impl", "fused (flat buffers, one kernel) or torch (per-tensor ops)",
+      cxxopts::value<std::string>()->default_value("fused"))(
       "repeats", "rounds of the whole table (odd ones in reverse method order); each row is the median round",
       cxxopts::value<int>()->default_value("1"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
@@ -139,10 +153,12 @@ int cmd_bench_train(int argc, char** argv) {
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
   const int64_t B = a["batch"].as<int64_t>(), T = a["seq"].as<int64_t>();
   if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
+  if (a["adamw-impl"].as<std::string>() != "fused" && a["adamw-impl"].as<std::string>() != "torch")
+    throw UsageError{"--adamw-impl: fused or torch"};
   if (a.count("method")) {
     auto dev = resolve_device(a["device"].as<std::string>(), "bench-train", "--device");
     auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>(),
-                       dev, a.count("bf16") > 0, a.count("frozen-fp32") == 0);
+                       dev, a.count("bf16") > 0, a.count("frozen-fp32") == 0, a["adamw-impl"].as<std::string>());
     std::cout << r.dump() << "\n";
     return 0;
   }
@@ -158,6 +174,7 @@ int cmd_bench_train(int argc, char** argv) {
             std::to_string(a["warmup"].as<int64_t>()) + " --norm-type " + quote(a["norm-type"].as<std::string>()) +
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
             " --attention " + quote(a["attention"].as<std::string>()) +
+            " --adamw-impl " + quote(a["adamw-impl"].as<std::string>()) +
             (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "");
   std::vector<std::string> names;
   std::string methods = a["methods"].as<std::string>();
@@ -209,18 +226,19 @@ int cmd_bench_train(int argc, char** argv) {
     return 0;
   }
   std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s), attention %s; "
-              "median of %d round%s\n\n",
+              "AdamW %s; median of %d round%s\n\n",
               static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()),
               threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
-              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), repeats,
+              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), a["adamw-impl"].as<std::string>().c_str(), repeats,
               repeats == 1 ? "" : "s");
-  std::printf("| method | trainable %% | step ms | step ms min-max | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| method | trainable %% | trainable tensors | step ms | step ms min-max | update ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     std::string ratio = full_ms > 0 ? std::to_string(r["step_ms"].get<double>() / full_ms).substr(0, 5) : "—";
-    std::printf("| %s | %.3f | %.1f | %.1f-%.1f | %.2f | %.0f | %.0f | %s | %.3f |\n", r["method"].get<std::string>().c_str(),
-                r["trainable_percent"].get<double>(), r["step_ms"].get<double>(), r["step_ms_min"].get<double>(),
-                r["step_ms_max"].get<double>(), r["steps_per_s"].get<double>(), r["tokens_per_s"].get<double>(),
+    std::printf("| %s | %.3f | %d | %.1f | %.1f-%.1f | %.2f | %.2f | %.0f | %.0f | %s | %.3f |\n",
+                r["method"].get<std::string>().c_str(), r["trainable_percent"].get<double>(),
+                r["trainable_tensors"].get<int>(), r["step_ms"].get<double>(), r["step_ms_min"].get<double>(),
+                r["step_ms_max"].get<double>(), r["update_ms"].get<double>(), r["steps_per_s"].get<double>(), r["tokens_per_s"].get<double>(),
                 r["peak_mb"].get<double>(), ratio.c_str(), 4.0 * r["allreduce_elements"].get<double>() / 1e6);
   }
   return 0;

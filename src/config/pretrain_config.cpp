@@ -20,7 +20,7 @@ nlohmann::json pretrain_config_defaults() {
               "beta2": 0.98, "warmup_ratio": 0.05, "schedule": "linear", "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 1000, "eval_every": 500, "eval_blocks": 256, "eval_batch_size": 64,
               "log_every": 10, "save_every": 500, "stop_after_steps": 0, "bf16": true, "device": "auto",
-              "dropout": -1.0},
+              "dropout": -1.0, "adamw_impl": "fused"},
     "output_dir": "runs/pretrain/default"
   })");
 }
@@ -72,6 +72,7 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
   one_of(t["schedule"], source, "train.schedule", {"linear", "cosine"});
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
+  one_of(t["adamw_impl"], source, "train.adamw_impl", {"fused", "torch"});
   return cfg;
 }
 

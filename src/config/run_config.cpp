@@ -18,7 +18,8 @@ nlohmann::json run_config_defaults() {
     "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true,
-              "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto"},
+              "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto",
+              "adamw_impl": "fused"},
     "output_dir": "runs/default"
   })");
 }
@@ -42,6 +43,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   one_of(t["dist_backend"], source, "train.dist_backend", {"auto", "gloo", "nccl"});
+  one_of(t["adamw_impl"], source, "train.adamw_impl", {"fused", "torch"});
   check_norm_config(cfg["model"]["norm"], source);
   one_of(cfg["model"]["attention"], source, "model.attention", {"eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");

@@ -268,6 +268,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
   AdamWOptions ao;
   ao.beta2 = tc["beta2"].get<double>();
   ao.eps = 1e-6;  // BERT's and RoBERTa's pretraining value
+  ao.impl = tc["adamw_impl"].get<std::string>();
   AdamW opt(trainable_params(*s.model, tc["weight_decay"].get<double>()), ao);
   write_file_atomic(out + "/config.json", cfg.dump(2));
 
@@ -329,9 +330,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
       loss_sum += loss.item<double>();
       ++loss_n;
     }
-    std::vector<torch::Tensor> ps;
-    for (auto& p : opt.params()) ps.push_back(p.value);
-    if (clip > 0) torch::nn::utils::clip_grad_norm_(ps, clip);
+    if (clip > 0) opt.clip_grad_norm(clip);
     double cur = cosine ? cosine_schedule(lr, step, warmup, total) : linear_schedule(lr, step, warmup, total);
     opt.step(cur);
     opt.zero_grad();

@@ -1,25 +1,148 @@
 #include "train/adamw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
+#include "ops/adamw.h"
 #include "util/error.h"
 
 namespace lntune {
 
-AdamW::AdamW(std::vector<Param> params, AdamWOptions opt) : params_(std::move(params)), opt_(opt) {
-  for (auto& p : params_) {
-    p.exp_avg = torch::zeros_like(p.value, torch::MemoryFormat::Preserve);
-    p.exp_avg_sq = torch::zeros_like(p.value, torch::MemoryFormat::Preserve);
+namespace {
+torch::Tensor slot(const torch::Tensor& flat, int64_t offset, const torch::Tensor& like) {
+  return flat.narrow(0, offset, like.numel()).view(like.sizes());
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<Param> params, AdamWOptions opt) : params_(std::move(params)), opt_(std::move(opt)) {
+  if (opt_.impl != "fused" && opt_.impl != "torch")
+    throw Error("AdamW: impl '" + opt_.impl + "' is not one of fused, torch");
+  impl_ = opt_.impl == "fused" && flatten() ? "fused" : "torch";
+  if (impl_ == "torch")
+    for (auto& p : params_) {
+      p.exp_avg = torch::zeros_like(p.value, torch::MemoryFormat::Preserve);
+      p.exp_avg_sq = torch::zeros_like(p.value, torch::MemoryFormat::Preserve);
+    }
+}
+
+bool AdamW::flatten() {
+  if (params_.empty()) return false;
+  const auto device = params_[0].value.device();
+  std::set<const void*> seen;
+  for (const auto& p : params_)
+    if (!p.value.defined() || p.value.scalar_type() != torch::kFloat || p.value.device() != device ||
+        !seen.insert(p.value.unsafeGetTensorImpl()).second)
+      return false;
+  // Groups by weight decay, in order of first appearance; each starts 16-byte aligned so that the
+  // CUDA kernel takes its vector path (the gaps are zeros nothing reads).
+  std::vector<double> decays;
+  for (const auto& p : params_)
+    if (std::find(decays.begin(), decays.end(), p.weight_decay) == decays.end()) decays.push_back(p.weight_decay);
+  offsets_.assign(params_.size(), 0);
+  int64_t end = 0;
+  for (double wd : decays) {
+    Group g;
+    g.offset = (end + 3) / 4 * 4;
+    g.weight_decay = wd;
+    end = g.offset;
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (params_[i].weight_decay == wd) {
+        offsets_[i] = end;
+        end += params_[i].value.numel();
+      }
+    g.numel = end - g.offset;
+    groups_.push_back(g);
+  }
+  const auto o = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  flat_value_ = torch::zeros({end}, o);
+  flat_grad_ = torch::zeros({end}, o);
+  flat_exp_avg_ = torch::zeros({end}, o);
+  flat_exp_avg_sq_ = torch::zeros({end}, o);
+  torch::NoGradGuard g;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    auto v = slot(flat_value_, offsets_[i], p.value);
+    v.copy_(p.value);
+    auto grad = slot(flat_grad_, offsets_[i], p.value);
+    if (p.value.grad().defined()) grad.copy_(p.value.grad());
+    // set_data changes the parameter's own TensorImpl: the module and everything else holding it
+    // now read the buffer's slot.
+    p.value.set_data(v);
+    p.value.mutable_grad() = grad;
+    p.exp_avg = slot(flat_exp_avg_, offsets_[i], p.value);
+    p.exp_avg_sq = slot(flat_exp_avg_sq_, offsets_[i], p.value);
+  }
+  return true;
+}
+
+void AdamW::check_bound() {
+  const auto* value_base = static_cast<const char*>(flat_value_.data_ptr());
+  const auto* grad_base = static_cast<const char*>(flat_grad_.data_ptr());
+  torch::NoGradGuard g;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    const int64_t byte_offset = offsets_[i] * static_cast<int64_t>(sizeof(float));
+    if (p.value.data_ptr() != value_base + byte_offset)
+      throw Error("AdamW: trainable tensor " + p.name +
+                  " was replaced after the optimizer was built (its storage moved): build the optimizer last");
+    const auto& grad = p.value.grad();
+    if (grad.defined() && grad.data_ptr() == grad_base + byte_offset) continue;
+    auto s = slot(flat_grad_, offsets_[i], p.value);
+    if (grad.defined())
+      s.copy_(grad);
+    else
+      s.zero_();
+    p.value.mutable_grad() = s;
   }
 }
 
 void AdamW::zero_grad() {
+  if (impl_ == "fused") {
+    flat_grad_.zero_();
+    check_bound();
+    return;
+  }
   for (auto& p : params_)
     if (p.value.grad().defined()) p.value.mutable_grad().zero_();
 }
 
+std::vector<torch::Tensor> AdamW::gradient_buffers() {
+  if (impl_ == "fused") {
+    check_bound();
+    return {flat_grad_};
+  }
+  std::vector<torch::Tensor> out;
+  for (auto& p : params_)
+    if (p.value.grad().defined()) out.push_back(p.value.grad());
+  return out;
+}
+
+torch::Tensor AdamW::clip_grad_norm(double max_norm) {
+  torch::NoGradGuard g;
+  auto grads = gradient_buffers();
+  if (grads.empty()) return torch::zeros({});
+  // The per-tensor norms and their norm, as torch::nn::utils::clip_grad_norm_ computes it.
+  std::vector<torch::Tensor> norms;
+  for (const auto& gr : grads) norms.push_back(gr.norm(2));
+  auto total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+  auto coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+  for (auto& gr : grads) gr.mul_(coef);
+  return total;
+}
+
 void AdamW::step(double lr) {
+  if (impl_ != "fused") return step_per_tensor(lr);
+  check_bound();
+  ++step_;
+  for (const auto& g : groups_)
+    ops::fused_adamw_(flat_value_.narrow(0, g.offset, g.numel), flat_grad_.narrow(0, g.offset, g.numel),
+                      flat_exp_avg_.narrow(0, g.offset, g.numel), flat_exp_avg_sq_.narrow(0, g.offset, g.numel),
+                      kernels::adamw_scalars(lr, g.weight_decay, opt_.beta1, opt_.beta2, opt_.eps, step_));
+}
+
+void AdamW::step_per_tensor(double lr) {
   torch::NoGradGuard g;
   ++step_;
   double bc1 = 1 - std::pow(opt_.beta1, static_cast<double>(step_));

@@ -189,17 +189,28 @@ void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return;
+  average_buffers(grads);
+}
+
+void DataParallel::average_buffers(const std::vector<torch::Tensor>& buffers) {
+  if (buffers.empty()) return;
+  if (buffers.size() == 1 && buffers[0].is_contiguous()) {  // AdamW's flat gradient buffer: in place
+    std::vector<torch::Tensor> one = {buffers[0]};
+    impl_->allreduce(one);
+    buffers[0].div_(world_);
+    return;
+  }
   std::vector<torch::Tensor> bucket = {torch::cat([&] {
     std::vector<torch::Tensor> flat;
-    for (const auto& g : grads) flat.push_back(g.reshape({-1}));
+    for (const auto& g : buffers) flat.push_back(g.reshape({-1}));
     return flat;
   }())};
   impl_->allreduce(bucket);
   bucket[0].div_(world_);
   int64_t off = 0;
-  for (auto& g : grads) {
-    g.copy_(bucket[0].narrow(0, off, g.numel()).view_as(g));
+  for (const auto& g : buffers) {
+    auto t = g;
+    t.copy_(bucket[0].narrow(0, off, g.numel()).view_as(g));
     off += g.numel();
   }
 }

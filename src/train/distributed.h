@@ -2,7 +2,7 @@
 // environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (LOCAL_RANK picks the GPU when there is
 // one). Collectives run on Gloo (TCP; CPU tensors, and CUDA ones through host memory) or, for a
 // run on GPUs where LibTorch has it, NCCL (`train.dist_backend`). Only trainable gradients
-// travel: one flattened bucket per step.
+// travel: one flat buffer per step (AdamW's, or a bucket concatenated for the call).
 #pragma once
 #include <torch/torch.h>
 
@@ -44,6 +44,9 @@ class DataParallel {
   bool is_main() const { return rank_ == 0; }
   // Replaces every defined .grad() of `params` by its mean over the processes.
   void average_gradients(const std::vector<torch::Tensor>& params);
+  // Replaces each tensor by its mean over the processes, in place: one contiguous tensor (AdamW's
+  // flat gradient buffer) is all-reduced as it is, several through one concatenated bucket.
+  void average_buffers(const std::vector<torch::Tensor>& buffers);
   double average(double value);  // mean of a scalar over the processes (logged losses)
   void barrier();
   // Elements sent per step by average_gradients for these tensors (for the design notes).

@@ -144,7 +144,11 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     model->train();
   }
 
-  AdamW opt(trainable_params(*model, tc["weight_decay"].get<double>()));
+  AdamWOptions adamw_options;
+  adamw_options.impl = tc["adamw_impl"].get<std::string>();
+  AdamW opt(trainable_params(*model, tc["weight_decay"].get<double>()), adamw_options);
+  spdlog::info("AdamW {} over {} trainable tensors{}", opt.impl(), opt.params().size(),
+               opt.impl() != adamw_options.impl ? " (not all fp32 on one device: per tensor)" : "");
 
   nlohmann::json resolved = cfg;
   resolved["method"] = applied.resolved;
@@ -209,7 +213,9 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     eval_secs += std::chrono::duration<double>(Clock::now() - te).count();
     return m;
   };
-  double loss_sum = 0;
+  // The losses since the last log line, summed on the device: read back (a host-device sync) only
+  // when a line is written, so the host runs ahead of the GPU between log lines.
+  torch::Tensor loss_sum;
   int64_t loss_n = 0;
   TrainOutcome result;
   bool done = st.step >= total;
@@ -234,7 +240,6 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       Share sh = prefetch.take(bi);
       const auto& rows = sh.rows;
       const double share = sh.weight;
-      double loss_value = 0;
       if (!rows.empty()) {
         auto& b = sh.batch;
         torch::Tensor loss;
@@ -244,19 +249,17 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
         }
         auto scaled = dp ? loss * share : loss;
         (scaled / static_cast<double>(accum)).backward();
-        loss_value = loss.item<double>() * share;
+        auto weighted = loss.detach().to(torch::kDouble) * share;
+        loss_sum = loss_sum.defined() ? loss_sum + weighted : weighted;
         tokens += b.tokens;
         examples += static_cast<int64_t>(rows.size());
       }
-      loss_sum += dp ? dp->average(loss_value) : loss_value;
       ++loss_n;
       bool boundary = (bi + 1) % accum == 0 || bi + 1 == batches_per_epoch;
       if (!boundary) continue;
-      std::vector<torch::Tensor> ps;
-      for (auto& p : opt.params()) ps.push_back(p.value);
-      if (dp) dp->average_gradients(ps);
+      if (dp) dp->average_buffers(opt.gradient_buffers());
       for (auto& m : applied.methods) m->after_backward(*model);
-      if (clip > 0) torch::nn::utils::clip_grad_norm_(ps, clip);
+      if (clip > 0) opt.clip_grad_norm(clip);
       double cur = linear_schedule(lr, st.step, warmup, total);
       opt.step(cur);
       opt.zero_grad();
@@ -264,18 +267,24 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       ++steps_this_run;
       st.batch = bi + 1;
       double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-      if (main_rank && (st.step % log_every == 0 || st.step == total)) {
-        append_jsonl(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", loss_sum / loss_n}, {"lr", cur},
+      const bool log_line = st.step % log_every == 0 || st.step == total;
+      double mean_loss = 0;
+      if (log_line) {  // every process: under data parallel the mean is a collective
+        const double local = loss_sum.defined() ? loss_sum.item<double>() : 0.0;
+        mean_loss = (dp ? dp->average(local) : local) / static_cast<double>(loss_n);
+      }
+      if (main_rank && log_line) {
+        append_jsonl(out + "/metrics.jsonl", {{"step", st.step}, {"epoch", st.epoch}, {"loss", mean_loss}, {"lr", cur},
                                              {"examples_per_s", examples / secs}, {"tokens_per_s", tokens / secs}});
         double eta = secs / steps_this_run * static_cast<double>(total - st.step);
         char line[200];
         std::snprintf(line, sizeof line, "epoch %lld/%lld step %lld/%lld loss %.4f lr %.2e %.2f step/s ETA %s",
                       static_cast<long long>(st.epoch + 1), static_cast<long long>(epochs), static_cast<long long>(st.step),
-                      static_cast<long long>(total), loss_sum / loss_n, cur, steps_this_run / secs, format_duration(eta).c_str());
+                      static_cast<long long>(total), mean_loss, cur, steps_this_run / secs, format_duration(eta).c_str());
         progress.show(line);
       }
-      if (st.step % log_every == 0 || st.step == total) {
-        loss_sum = 0;
+      if (log_line) {
+        loss_sum = torch::Tensor();
         loss_n = 0;
       }
       if (main_rank && eval_every > 0 && st.step % eval_every == 0) on_eval(timed_eval());

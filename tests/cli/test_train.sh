@@ -114,6 +114,14 @@ head -c 100 "$cachefile" > "$work/trunc" && mv "$work/trunc" "$cachefile"
   ! grep -q "from the token cache" "$work/p6.err" && [ "$(stat -c %s "$cachefile")" = "$size" ] && ok ||
   bad "token cache: losses differ without it, or a damaged cache file was trusted / not rebuilt"
 
+# 3c'. AdamW per tensor (train.adamw_impl torch) trains as the fused default did in p1, to fp32
+#      round-off (the fused kernel rounds as the per-tensor ops, bar ATen's contracted vector FMAs).
+"$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set train.adamw_impl=torch --set output_dir="$work/p7" > /dev/null 2> "$work/p7.err"
+maxdiff=$(paste <(losses "$work/p1" | cut -d: -f2) <(losses "$work/p7" | cut -d: -f2) |
+  awk '{d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d; n++} END {if (n == 0 || NF != 2) print "none"; else printf "%.3g", m}')
+echo "train.adamw_impl torch vs fused: largest loss difference $maxdiff"
+grep -q "AdamW torch over" "$work/p7.err" && grep -q "AdamW fused over" "$work/p6.err" && awk -v m="$maxdiff" 'BEGIN {exit !(m != "none" && m + 0 < 1e-5)}' && ok ||
+  bad "train.adamw_impl torch vs fused: losses differ by $maxdiff"
 # 3d. A LayerNorm checkpoint converted to DyT with model.norm.dyt_init calibrated: the fit is
 #     logged over the first 64 training examples and, being the same every time, a stopped and
 #     resumed run (lora: every norm frozen at its fitted value) logs the uninterrupted losses.

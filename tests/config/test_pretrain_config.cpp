@@ -50,6 +50,7 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=\"warm\""}),
             "p.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
   EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "p.json: model.attention: 'flash' is not one of eager, sdpa");
+  EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "p.json: train.adamw_impl: 'apex' is not one of fused, torch");
   j = base();
   j["corpus"].erase("path");
   EXPECT_NE(error_of(j).find("corpus.path"), std::string::npos);

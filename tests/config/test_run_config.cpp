@@ -53,6 +53,8 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.norm.type=rmsnorm"}), "run.json: model.norm.type: 'rmsnorm' is not one of auto, layernorm, dyt");
   EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "run.json: model.attention: 'flash' is not one of eager, sdpa");
   EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["attention"], "eager");
+  EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "run.json: train.adamw_impl: 'apex' is not one of fused, torch");
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["adamw_impl"], "fused");
   EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),
             "run.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");

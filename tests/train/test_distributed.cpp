@@ -1,6 +1,7 @@
 // DataParallel: the backend choice (and its errors) for every case; two ranks in one process
-// (threads, Gloo over loopback) average gradients and scalars to the hand-computed means; on a
-// GPU with NCCL built in, a one-process NCCL group runs the same calls (skipped elsewhere).
+// (threads, Gloo over loopback) average gradients, AdamW's flat gradient buffer and scalars to the
+// hand-computed means; on a GPU with NCCL built in, a one-process NCCL group runs the same calls
+// (skipped elsewhere).
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 
 #include <future>
 
+#include "train/adamw.h"
 #include "train/distributed.h"
 #include "util/error.h"
 
@@ -39,9 +41,15 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
+struct RankResult {
+  torch::Tensor grad, flat_a, flat_b;
+  double mean = 0;
+};
+
 // One rank's share: a parameter whose gradient is (rank + 1) * [1, 2, 3], one without a gradient,
-// and the scalar rank; returns the averaged gradient and scalar.
-std::pair<torch::Tensor, double> run_rank(int rank, int world, int port, const torch::Device& device,
+// the scalar rank, and AdamW's flat gradient buffer (fused) holding (rank + 1) and 2 (rank + 1),
+// all-reduced in place as the trainer does; returns the averages.
+RankResult run_rank(int rank, int world, int port, const torch::Device& device,
                                           const std::string& backend) {
   auto dp = DataParallel::connect(rank, world, "127.0.0.1", port, 0);
   dp->start(device, backend);
@@ -51,8 +59,17 @@ std::pair<torch::Tensor, double> run_rank(int rank, int world, int port, const t
   dp->average_gradients({with_grad, without_grad});
   EXPECT_FALSE(without_grad.grad().defined());
   double mean = dp->average(static_cast<double>(rank));
+  auto opts = torch::TensorOptions().device(device).requires_grad(true);
+  auto a = torch::zeros({2, 3}, opts), b = torch::zeros({5}, opts);
+  AdamW opt({{"a", a, 0.01, {}, {}}, {"b", b, 0.0, {}, {}}});
+  EXPECT_EQ(opt.impl(), "fused");
+  a.mutable_grad().fill_(static_cast<float>(rank + 1));  // in place: the gradients are the buffer's views
+  b.mutable_grad().fill_(static_cast<float>(2 * (rank + 1)));
+  auto buffers = opt.gradient_buffers();
+  EXPECT_EQ(buffers.size(), 1u);
+  dp->average_buffers(buffers);
   dp->barrier();
-  return {with_grad.grad().cpu(), mean};
+  return {with_grad.grad().cpu(), a.grad().cpu(), b.grad().cpu(), mean};
 }
 
 }  // namespace
@@ -91,21 +108,25 @@ TEST(Distributed, TwoRanksAverageOverGloo) {
   if (!DataParallel::gloo_built()) GTEST_SKIP() << "this build has no Gloo (its LibTorch ships no gloo headers)";
   const int port = free_port();
   auto r1 = std::async(std::launch::async, run_rank, 1, 2, port, torch::Device(torch::kCPU), "gloo");
-  auto [g0, m0] = run_rank(0, 2, port, torch::kCPU, "gloo");
-  auto [g1, m1] = r1.get();
+  auto r0 = run_rank(0, 2, port, torch::kCPU, "gloo");
+  auto r1r = r1.get();
   // Gradients 1x and 2x [1, 2, 3]: the mean is 1.5x; the ranks' scalars 0 and 1: 0.5.
   auto want = torch::tensor({1.5f, 3.0f, 4.5f});
-  EXPECT_TRUE(torch::equal(g0, want)) << g0;
-  EXPECT_TRUE(torch::equal(g1, want)) << g1;
-  EXPECT_EQ(m0, 0.5);
-  EXPECT_EQ(m1, 0.5);
+  for (const auto& r : {r0, r1r}) {
+    EXPECT_TRUE(torch::equal(r.grad, want)) << r.grad;
+    EXPECT_EQ(r.mean, 0.5);
+    EXPECT_TRUE(torch::equal(r.flat_a, torch::full({2, 3}, 1.5f))) << r.flat_a;
+    EXPECT_TRUE(torch::equal(r.flat_b, torch::full({5}, 3.0f))) << r.flat_b;
+  }
 }
 
 TEST(Distributed, OneGpuNccl) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the NCCL path runs on the GPU machine";
   if (!DataParallel::nccl_built()) GTEST_SKIP() << "this build has no NCCL (cmake/nccl.cmake said why)";
   // One GPU holds one NCCL rank: a world of 1 runs the calls; the averages are the inputs.
-  auto [g, m] = run_rank(0, 1, free_port(), torch::Device(torch::kCUDA, 0), "nccl");
-  EXPECT_TRUE(torch::equal(g, torch::tensor({1.0f, 2.0f, 3.0f}))) << g;
-  EXPECT_EQ(m, 0.0);
+  auto r = run_rank(0, 1, free_port(), torch::Device(torch::kCUDA, 0), "nccl");
+  EXPECT_TRUE(torch::equal(r.grad, torch::tensor({1.0f, 2.0f, 3.0f}))) << r.grad;
+  EXPECT_EQ(r.mean, 0.0);
+  EXPECT_TRUE(torch::equal(r.flat_a, torch::full({2, 3}, 1.0f))) << r.flat_a;
+  EXPECT_TRUE(torch::equal(r.flat_b, torch::full({5}, 2.0f))) << r.flat_b;
 }

@@ -20,6 +20,7 @@
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
+#include "train/op_count.h"
 #include "train/precision.h"
 #include "train/run_state.h"
 #include "util/error.h"
@@ -58,13 +59,16 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
     opt.step(1e-4);
     opt.zero_grad();
   };
-  auto step = [&] {
+  auto forward_backward = [&] {
     torch::Tensor loss;
     {
       AutocastGuard autocast(bf16, dev);  // bf16 matmuls on CUDA; fp32 parameters and optimizer state
       loss = torch::cross_entropy_loss(model->forward(b).logits.to(torch::kFloat), labels);
     }
     loss.backward();
+  };
+  auto step = [&] {
+    forward_backward();
     update();
   };
   for (int64_t i = 0; i < warmup; ++i) step();
@@ -73,14 +77,26 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   for (int64_t i = 0; i < steps; ++i) step();
   synchronize(dev);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  // The update's share of a step (clipping, AdamW, zeroing), timed alone over as many rounds.
-  t0 = Clock::now();
-  for (int64_t i = 0; i < steps; ++i) update();
-  synchronize(dev);
-  const double update_secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  // The update's share of a step (clipping, AdamW, zeroing), timed alone after as many untimed
+  // forward/backward passes: it starts from the gradients a backward leaves.
+  double update_secs = 0;
+  for (int64_t i = 0; i < steps; ++i) {
+    forward_backward();
+    synchronize(dev);
+    t0 = Clock::now();
+    update();
+    synchronize(dev);
+    update_secs += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  // Operators dispatched (≈ kernel launches on a GPU; src/train/op_count.h), counted after the
+  // timing since the counter costs time.
+  const int64_t step_ops = count_ops(step);
+  forward_backward();
+  const int64_t update_ops = count_ops(update);
   return {{"method", method}, {"step_ms", 1000.0 * secs / static_cast<double>(steps)},
           {"steps_per_s", static_cast<double>(steps) / secs},
-          {"update_ms", 1000.0 * update_secs / static_cast<double>(steps)}, {"adamw_impl", opt.impl()}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
+          {"update_ms", 1000.0 * update_secs / static_cast<double>(steps)}, {"adamw_impl", opt.impl()},
+          {"ops_per_step", step_ops}, {"update_ops", update_ops}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
           {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16}, {"frozen_bf16", frozen_bf16},
           {"trainable_percent", summary.percent()},
           {"trainable_tensors", opt.params().size()},
@@ -231,14 +247,15 @@ int cmd_bench_train(int argc, char** argv) {
               threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
               a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), a["adamw-impl"].as<std::string>().c_str(), repeats,
               repeats == 1 ? "" : "s");
-  std::printf("| method | trainable %% | trainable tensors | step ms | step ms min-max | update ms | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| method | trainable %% | trainable tensors | step ms | step ms min-max | update ms | ops/step (update) | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     std::string ratio = full_ms > 0 ? std::to_string(r["step_ms"].get<double>() / full_ms).substr(0, 5) : "—";
-    std::printf("| %s | %.3f | %d | %.1f | %.1f-%.1f | %.2f | %.2f | %.0f | %.0f | %s | %.3f |\n",
+    std::printf("| %s | %.3f | %d | %.1f | %.1f-%.1f | %.2f | %lld (%lld) | %.2f | %.0f | %.0f | %s | %.3f |\n",
                 r["method"].get<std::string>().c_str(), r["trainable_percent"].get<double>(),
                 r["trainable_tensors"].get<int>(), r["step_ms"].get<double>(), r["step_ms_min"].get<double>(),
-                r["step_ms_max"].get<double>(), r["update_ms"].get<double>(), r["steps_per_s"].get<double>(), r["tokens_per_s"].get<double>(),
+                r["step_ms_max"].get<double>(), r["update_ms"].get<double>(),
+                static_cast<long long>(r["ops_per_step"].get<int64_t>()), static_cast<long long>(r["update_ops"].get<int64_t>()), r["steps_per_s"].get<double>(), r["tokens_per_s"].get<double>(),
                 r["peak_mb"].get<double>(), ratio.c_str(), 4.0 * r["allreduce_elements"].get<double>() / 1e6);
   }
   return 0;

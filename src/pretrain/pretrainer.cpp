@@ -283,6 +283,9 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
   } else {
     std::remove((out + "/metrics.jsonl").c_str());
   }
+  // loss_sum, kept on the device (the same double additions) and read back only where it is
+  // logged or saved, so the host does not wait for every step's backward.
+  auto loss_acc = torch::full({}, loss_sum, torch::TensorOptions().dtype(torch::kDouble).device(dev));
 
   const int64_t warmup = static_cast<int64_t>(tc["warmup_ratio"].get<double>() * static_cast<double>(total) + 0.5);
   const bool cosine = tc["schedule"].get<std::string>() == "cosine";
@@ -327,7 +330,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
         loss = torch::cross_entropy_loss(logits.to(torch::kFloat), b.targets);
       }
       (loss / static_cast<double>(accum)).backward();
-      loss_sum += loss.item<double>();
+      loss_acc.add_(loss.detach().to(torch::kDouble));
       ++loss_n;
     }
     if (clip > 0) opt.clip_grad_norm(clip);
@@ -339,6 +342,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const double tok_s = static_cast<double>(steps_this_run * bs * accum * T) / secs;
     if (step % log_every == 0 || step == total) {
+      loss_sum = loss_acc.item<double>();
       double l = loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0;
       nlohmann::json j = {{"step", step}, {"tokens", step * bs * accum * T}, {"loss", l}, {"lr", cur}, {"tokens_per_s", tok_s}};
       if (!mlm) j["perplexity"] = std::exp(l);
@@ -349,7 +353,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
                     static_cast<double>(step * bs * accum * T) / 1e6,
                     format_duration(secs / static_cast<double>(steps_this_run) * static_cast<double>(total - step)).c_str());
       progress.show(line);
-      loss_sum = 0;
+      loss_acc.zero_();
       loss_n = 0;
     }
     if (eval_every > 0 && step % eval_every == 0 && step < total) {
@@ -358,7 +362,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
     }
     bool stop = sigint.interrupted() || (stop_after > 0 && step == stop_after);
     if (stop || (save_every > 0 && step % save_every == 0 && step < total)) {
-      save_run_checkpoint(out, step, opt, {{"step", step}, {"loss_sum", loss_sum}, {"loss_n", loss_n}});
+      save_run_checkpoint(out, step, opt, {{"step", step}, {"loss_sum", loss_acc.item<double>()}, {"loss_n", loss_n}});
     }
     if (stop) {
       progress.end();
@@ -370,7 +374,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
   }
   progress.end();
   auto final_eval = run_eval();
-  save_run_checkpoint(out, step, opt, {{"step", step}, {"loss_sum", loss_sum}, {"loss_n", loss_n}});
+  save_run_checkpoint(out, step, opt, {{"step", step}, {"loss_sum", loss_acc.item<double>()}, {"loss_n", loss_n}});
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   write_model_folder(out + "/model", *s.model, s.tok_dir,
                      {{"lntune", std::string("pretrained (") + (mlm ? "mlm" : "clm") + ")"}, {"steps", std::to_string(step)}});

@@ -81,27 +81,51 @@ void AdamW::check_bound() {
   const auto* value_base = static_cast<const char*>(flat_value_.data_ptr());
   const auto* grad_base = static_cast<const char*>(flat_grad_.data_ptr());
   torch::NoGradGuard g;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    auto& p = params_[i];
-    const int64_t byte_offset = offsets_[i] * static_cast<int64_t>(sizeof(float));
-    if (p.value.data_ptr() != value_base + byte_offset)
-      throw Error("AdamW: trainable tensor " + p.name +
-                  " was replaced after the optimizer was built (its storage moved): build the optimizer last");
-    const auto& grad = p.value.grad();
-    if (grad.defined() && grad.data_ptr() == grad_base + byte_offset) continue;
-    auto s = slot(flat_grad_, offsets_[i], p.value);
-    if (grad.defined())
-      s.copy_(grad);
-    else
-      s.zero_();
-    p.value.mutable_grad() = s;
+  for (const auto& group : groups_) {
+    // The group's parameters whose gradient is not their slot of the buffer: after zero_grad()
+    // every one (autograd made each afresh). When all of them are, and defined, one cat writes
+    // the whole group (its parameters lie in index order); else one copy or fill each.
+    std::vector<size_t> loose;
+    int64_t loose_numel = 0;
+    bool all_defined = true;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      auto& p = params_[i];
+      if (p.weight_decay != group.weight_decay) continue;
+      const int64_t byte_offset = offsets_[i] * static_cast<int64_t>(sizeof(float));
+      if (p.value.data_ptr() != value_base + byte_offset)
+        throw Error("AdamW: trainable tensor " + p.name +
+                    " was replaced after the optimizer was built (its storage moved): build the optimizer last");
+      const auto& grad = p.value.grad();
+      if (grad.defined() && grad.data_ptr() == grad_base + byte_offset) continue;
+      loose.push_back(i);
+      loose_numel += p.value.numel();
+      all_defined = all_defined && grad.defined();
+    }
+    if (loose.empty()) continue;
+    if (all_defined && loose_numel == group.numel) {
+      std::vector<torch::Tensor> parts;
+      for (size_t i : loose) parts.push_back(params_[i].value.grad().reshape({-1}));
+      auto dst = flat_grad_.narrow(0, group.offset, group.numel);
+      torch::cat_out(dst, parts, 0);
+    } else {
+      for (size_t i : loose) {
+        auto dst = slot(flat_grad_, offsets_[i], params_[i].value);
+        if (params_[i].value.grad().defined())
+          dst.copy_(params_[i].value.grad());
+        else
+          dst.zero_();  // reached by no backward since zero_grad: a zero gradient
+      }
+    }
+    for (size_t i : loose) params_[i].value.mutable_grad() = slot(flat_grad_, offsets_[i], params_[i].value);
   }
 }
 
 void AdamW::zero_grad() {
   if (impl_ == "fused") {
-    flat_grad_.zero_();
-    check_bound();
+    // Set to none, as PyTorch 2's optimizers do by default: autograd then hands each new gradient
+    // over without a kernel (into a defined one it adds: a launch per tensor), and check_bound
+    // gathers them with one cat per weight-decay group.
+    for (auto& p : params_) p.value.mutable_grad().reset();
     return;
   }
   for (auto& p : params_)

@@ -29,9 +29,11 @@ class AdamW {
     torch::Tensor exp_avg, exp_avg_sq;
   };
   AdamW(std::vector<Param> params, AdamWOptions opt = {});
-  // torch: parameters without a gradient are skipped. fused: every gradient is defined from
-  // construction on (zeros until a backward adds to it), so every parameter is updated.
+  // torch: parameters without a gradient are skipped. fused: a parameter without one is updated
+  // with a zero gradient (its moments decay, weight decay applies).
   void step(double lr);
+  // torch: zeroes the gradients in place. fused: sets them to none (the next backward's are
+  // gathered into the buffer, see check_bound).
   void zero_grad();
   // Scales the gradients so that their global 2-norm is at most max_norm, as
   // torch::nn::utils::clip_grad_norm_ does, but returns the norm before clipping as a tensor on
@@ -56,9 +58,10 @@ class AdamW {
     double weight_decay = 0;
   };
   bool flatten();
-  // Before the fused path touches the buffers: a gradient that was reset or replaced since (a
-  // module's zero_grad sets them to none) is copied back into its slot; a parameter whose storage
-  // moved (set_data, Module::to) is an error naming it.
+  // Before the fused path reads the buffers: gradients that are not their slot of the buffer
+  // (made by a backward after zero_grad, or replaced) are gathered into it and become its views
+  // again, so that in-place changes to a parameter's .grad (fisher_ln's masks) reach the buffer;
+  // a parameter whose storage moved (set_data, Module::to) is an error naming it.
   void check_bound();
   void step_per_tensor(double lr);
 

@@ -1,0 +1,80 @@
+#include "train/op_count.h"
+
+#include <ATen/record_function.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace lntune {
+
+namespace {
+
+std::atomic<int64_t> g_count{0};
+bool g_trace = false;  // LNTUNE_TRACE_OPS=1: each counted operator's name on stderr
+// Per thread: for each open operator, whether it was counted; and how many counted ones are open.
+thread_local std::vector<char> t_open;
+thread_local int t_counted_open = 0;
+
+bool counts(std::string_view name) {
+  // Ops that only make a view, an allocation, or return their input: no kernel of their own
+  // (a copy they make, as contiguous() of a transposed tensor does, counts by itself).
+  static const std::unordered_set<std::string_view> no_work = {
+      "aten::view", "aten::_unsafe_view", "aten::reshape", "aten::_reshape_alias", "aten::as_strided", "aten::t",
+      "aten::transpose", "aten::permute", "aten::expand", "aten::expand_as", "aten::unsqueeze", "aten::squeeze",
+      "aten::select", "aten::slice", "aten::narrow", "aten::split", "aten::chunk", "aten::unbind", "aten::view_as",
+      "aten::flatten", "aten::empty", "aten::empty_strided", "aten::empty_like", "aten::detach", "aten::alias",
+      "aten::resize_", "aten::set_", "aten::lift_fresh", "aten::contiguous", "aten::to", "aten::type_as",
+      "aten::result_type", "aten::numpy_T", "aten::matrix_H", "aten::diagonal", "aten::unflatten",
+      "aten::resolve_conj", "aten::resolve_neg", "aten::_has_compatible_shallow_copy_type"};
+  const bool ours = name.substr(0, 8) == "lntune::", aten = name.substr(0, 6) == "aten::";
+  return (ours || aten) && no_work.count(name) == 0;
+}
+
+// The outermost working operator on each thread counts once, whatever it calls: a composite
+// (linear, cross_entropy) as one, the way the model code and autograd see them; a view-only
+// operator is transparent, so the copy inside a contiguous() counts. Autograd's per-node records
+// are not aten ops: the operators a backward node runs count one by one.
+std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
+  const bool counted = t_counted_open == 0 && counts(fn.name());
+  t_open.push_back(counted ? 1 : 0);
+  if (counted) {
+    ++t_counted_open;
+    g_count.fetch_add(1, std::memory_order_relaxed);
+    if (g_trace) std::fprintf(stderr, "count_ops: %s\n", fn.name());
+  }
+  return nullptr;
+}
+
+void on_end(const at::RecordFunction&, at::ObserverContext*) {
+  if (t_open.empty()) return;  // opened before counting began
+  if (t_open.back()) --t_counted_open;
+  t_open.pop_back();
+}
+
+}  // namespace
+
+int64_t count_ops(const std::function<void()>& work) {
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  g_count = 0;
+  t_open.clear();
+  t_counted_open = 0;
+  const char* trace = std::getenv("LNTUNE_TRACE_OPS");
+  g_trace = trace && *trace && std::string_view(trace) != "0";
+  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end));
+  try {
+    work();
+  } catch (...) {
+    at::removeCallback(handle);
+    throw;
+  }
+  at::removeCallback(handle);
+  return g_count.load();
+}
+
+}  // namespace lntune

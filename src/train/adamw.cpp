@@ -35,27 +35,36 @@ bool AdamW::flatten() {
     if (!p.value.defined() || p.value.scalar_type() != torch::kFloat || p.value.device() != device ||
         !seen.insert(p.value.unsafeGetTensorImpl()).second)
       return false;
-  // Groups by weight decay, in order of first appearance; each starts 16-byte aligned so that the
-  // CUDA kernel takes its vector path (the gaps are zeros nothing reads).
+  // Groups by weight decay, in order of first appearance. Every tensor starts 64-byte aligned, as a
+  // tensor of its own would (BLAS and cuBLAS pick slower paths for misaligned operands, and the
+  // CUDA AdamW kernel its scalar one); the gaps are zeros that stay zero.
+  constexpr int64_t kAlign = 16;  // floats
+  auto aligned = [](int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; };
   std::vector<double> decays;
   for (const auto& p : params_)
     if (std::find(decays.begin(), decays.end(), p.weight_decay) == decays.end()) decays.push_back(p.weight_decay);
   offsets_.assign(params_.size(), 0);
+  pad_after_.assign(params_.size(), 0);
   int64_t end = 0;
   for (double wd : decays) {
     Group g;
-    g.offset = (end + 3) / 4 * 4;
+    g.offset = aligned(end);
     g.weight_decay = wd;
     end = g.offset;
+    size_t prev = params_.size();
     for (size_t i = 0; i < params_.size(); ++i)
       if (params_[i].weight_decay == wd) {
+        if (prev < params_.size()) pad_after_[prev] = aligned(end) - end;
+        end = aligned(end);
         offsets_[i] = end;
         end += params_[i].value.numel();
+        prev = i;
       }
     g.numel = end - g.offset;
     groups_.push_back(g);
   }
   const auto o = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  zeros_ = torch::zeros({kAlign}, o);
   flat_value_ = torch::zeros({end}, o);
   flat_grad_ = torch::zeros({end}, o);
   flat_exp_avg_ = torch::zeros({end}, o);
@@ -84,7 +93,8 @@ void AdamW::check_bound() {
   for (const auto& group : groups_) {
     // The group's parameters whose gradient is not their slot of the buffer: after zero_grad()
     // every one (autograd made each afresh). When all of them are, and defined, one cat writes
-    // the whole group (its parameters lie in index order); else one copy or fill each.
+    // the whole group (its parameters lie in index order, the alignment gaps between them get
+    // zeros); else one copy or fill each.
     std::vector<size_t> loose;
     int64_t loose_numel = 0;
     bool all_defined = true;
@@ -98,13 +108,16 @@ void AdamW::check_bound() {
       const auto& grad = p.value.grad();
       if (grad.defined() && grad.data_ptr() == grad_base + byte_offset) continue;
       loose.push_back(i);
-      loose_numel += p.value.numel();
+      loose_numel += p.value.numel() + pad_after_[i];
       all_defined = all_defined && grad.defined();
     }
     if (loose.empty()) continue;
     if (all_defined && loose_numel == group.numel) {
       std::vector<torch::Tensor> parts;
-      for (size_t i : loose) parts.push_back(params_[i].value.grad().reshape({-1}));
+      for (size_t i : loose) {
+        parts.push_back(params_[i].value.grad().reshape({-1}));
+        if (pad_after_[i] > 0) parts.push_back(zeros_.narrow(0, 0, pad_after_[i]));
+      }
       auto dst = flat_grad_.narrow(0, group.offset, group.numel);
       torch::cat_out(dst, parts, 0);
     } else {

@@ -51,8 +51,9 @@ class AdamW {
   void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, int64_t step);
 
  private:
-  // The fused layout: parameter i is elements [offset[i], offset[i] + numel) of every buffer;
-  // parameters of one weight decay are contiguous, each group starting on a 16-byte boundary.
+  // The fused layout: parameter i is elements [offset[i], offset[i] + numel) of every buffer,
+  // 64-byte aligned; the parameters of one weight decay lie together, in index order, with
+  // pad_after[i] zeros after each but the group's last.
   struct Group {
     int64_t offset = 0, numel = 0;
     double weight_decay = 0;
@@ -70,7 +71,8 @@ class AdamW {
   std::string impl_;
   int64_t step_ = 0;
   torch::Tensor flat_value_, flat_grad_, flat_exp_avg_, flat_exp_avg_sq_;
-  std::vector<int64_t> offsets_;
+  std::vector<int64_t> offsets_, pad_after_;
+  torch::Tensor zeros_;  // the gaps' share of a gathering cat
   std::vector<Group> groups_;
 };
 

@@ -163,6 +163,8 @@ TEST(AdamW, FusedLayoutIsViewsOfOneBuffer) {
   // The module's own tensors now live in the buffer: values kept, gradients defined (zeros).
   EXPECT_TRUE(torch::equal(net.l1->weight, w_before));
   for (auto& p : net.parameters()) {
+    // Each 64-byte aligned, as a tensor of its own (sizes 35, 5, 15, 3 leave gaps between them).
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p.data_ptr()) % 64, 0u);
     ASSERT_TRUE(p.grad().defined());
     EXPECT_EQ(p.grad().abs().sum().item<float>(), 0.f);
   }

@@ -10,10 +10,11 @@
 #     fixtures  HF parity fixtures (scripts/make_hf_fixtures.py) into tests/fixtures/hf, the parity
 #               tests on them, and hf_fixtures.tar.gz to commit
 #     kernels   bench-norm on CUDA and scripts/bench_norm.py (torch.compile, F.layer_norm peers)
-#     train     bench-train on CUDA, bf16: as lntune train runs (fused norms and AdamW), with
-#               AdamW per tensor (--adamw-impl torch), with SDPA attention     (~7 min, a call alone)
+#     train     bench-train on CUDA, bf16: as lntune train runs (fused norms and AdamW), and with
+#               AdamW per tensor (--adamw-impl torch)                         (~6 min, a call alone)
 #     hf        scripts/bench_hf_peft.py, eager and SDPA attention
-#     train2    bench-train with torch's norms, and with frozen weights kept fp32 (~5 min)
+#     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
+#     train3    bench-train with frozen weights kept fp32                     (~3 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
 #     export    short LoRA, LN, prefix and prompt runs on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
@@ -95,9 +96,8 @@ bench_train_variants() {
 
 stage_train() {
   # What lntune train does (fused norms, fused AdamW, frozen projections in bf16); the same with
-  # LibTorch's per-tensor AdamW; the same with LibTorch's fused attention (model.attention sdpa;
-  # eager is the default until measured).
-  bench_train_variants "--norm-impl fused" "--norm-impl fused --adamw-impl torch" "--norm-impl fused --attention sdpa"
+  # the per-tensor AdamW.
+  bench_train_variants "--norm-impl fused" "--norm-impl fused --adamw-impl torch"
 }
 
 stage_hf() {
@@ -106,8 +106,14 @@ stage_hf() {
 }
 
 stage_train2() {
-  # Torch's norms; frozen weights kept fp32 and cast at every use (as HF PEFT under autocast).
-  bench_train_variants "--norm-impl torch" "--norm-impl fused --frozen-fp32"
+  # LibTorch's fused attention (model.attention sdpa; eager is the default until measured); torch's
+  # norms.
+  bench_train_variants "--norm-impl fused --attention sdpa" "--norm-impl torch"
+}
+
+stage_train3() {
+  # Frozen weights kept fp32 and cast at every use (as HF PEFT under autocast).
+  bench_train_variants "--norm-impl fused --frozen-fp32"
 }
 
 stage_parity() {
@@ -142,10 +148,10 @@ stage_export() {
 }
 
 limit() {  # seconds each stage may take
-  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2) echo 570 ;; *) echo 300 ;; esac
+  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2 | train3) echo 570 ;; *) echo 300 ;; esac
 }
 
-[ $# -gt 0 ] || { sed -n 2,25p "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n 2,26p "$0"; exit 2; }
 for s in "$@"; do
   declare -F "stage_$s" > /dev/null || { echo "gpu_checks: unknown stage '$s' (see: scripts/gpu_checks.sh)" >&2; exit 2; }
 done

@@ -1,9 +1,14 @@
 // count_ops against counts known by construction: element-wise ops, views, a copy a view forces,
-// a matmul with bias, our own kernels, and AdamW's update per tensor vs fused.
+// a matmul with bias, our own kernels, and AdamW's update per tensor vs fused; and what the fused
+// AdamW saves in a whole training step of the fixture BERT.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "io/checkpoint.h"
 #include "ops/layernorm.h"
+#include "peft/method.h"
+#include "test_paths.h"
+#include "train/run_state.h"
 #include "train/adamw.h"
 #include "train/op_count.h"
 
@@ -57,4 +62,36 @@ TEST(OpCount, FusedAdamWIsOneOperatorPerWeightDecayGroup) {
   }
   EXPECT_EQ(count_ops([&] { fused->gradient_buffers(); }), 2);
   EXPECT_EQ(fused->gradient_buffers()[0].sum().item<float>(), 3 * (1 + 10) * 10 / 2);
+}
+
+TEST(OpCount, FusedAdamWHalvesAnLnTuningStep) {
+  // One LN-Tuning step (forward, backward, clipping, AdamW, zeroing) of the fixture BERT (2
+  // layers): per tensor the update is ~11 operators per trainable tensor and the backward adds one
+  // per tensor into the defined gradients; fused, the update is 10 operators in all.
+  auto step_ops = [](const std::string& impl) {
+    auto lm = load_model(test::fixtures() + "/bert_seq_cls", std::nullopt, NormOptions());
+    peft::apply_methods(*lm.model, nlohmann::json{{"name", "ln"}}, "test.json");
+    AdamWOptions o;
+    o.impl = impl;
+    AdamW opt(trainable_params(*lm.model, 0.01), o);
+    Batch b;
+    b.input_ids = torch::randint(5, 50, {2, 8}, torch::kLong);
+    b.attention_mask = torch::ones({2, 8}, torch::kLong);
+    auto labels = torch::zeros({2}, torch::kLong);
+    auto step = [&] {
+      torch::cross_entropy_loss(lm.model->forward(b).logits, labels).backward();
+      opt.clip_grad_norm(1.0);
+      opt.step(1e-3);
+      opt.zero_grad();
+    };
+    step();  // the first step makes the gradients; count the second, as every later step runs
+    return std::make_pair(count_ops(step), static_cast<int64_t>(opt.params().size()));
+  };
+  auto [per_tensor, tensors] = step_ops("torch");
+  auto [fused, same] = step_ops("fused");
+  EXPECT_EQ(tensors, same);
+  EXPECT_GE(tensors, 10);  // 5 LayerNorms x 2, and the head
+  // 9 for the update, a norm, a multiply and a zero_ per tensor, an add_ per gradient in the backward.
+  EXPECT_GE(per_tensor - fused, 11 * tensors) << per_tensor << " vs " << fused;
+  EXPECT_LT(2 * fused, per_tensor) << per_tensor << " vs " << fused;  // 132 vs 273 on LibTorch 1.13
 }

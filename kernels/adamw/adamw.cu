@@ -1,5 +1,7 @@
 #include "adamw/adamw.h"
 
+#include "cuda_common.cuh"
+
 namespace lntune::kernels::cuda {
 
 namespace {
@@ -28,8 +30,6 @@ __global__ void adamw_scalar_kernel(float* __restrict__ p, const float* __restri
     adamw_element(p[i], g[i], m[i], v[i], s);
 }
 
-bool aligned16(const void* a) { return reinterpret_cast<uintptr_t>(a) % 16 == 0; }
-
 int grid_for(int64_t work, int threads) {
   int device = 0, sms = 132;
   if (cudaGetDevice(&device) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
@@ -46,7 +46,7 @@ cudaError_t adamw_step(float* param, const float* grad, float* exp_avg, float* e
   if (n == 0) return cudaSuccess;
   constexpr int kThreads = 256;
   int64_t head = 0;
-  if (aligned16(param) && aligned16(grad) && aligned16(exp_avg) && aligned16(exp_avg_sq)) {
+  if (aligned16(param, grad, exp_avg, exp_avg_sq)) {
     const int64_t n4 = n / 4;
     if (n4 > 0)
       adamw_vec4_kernel<<<grid_for(n4, kThreads), kThreads, 0, stream>>>(

@@ -13,15 +13,12 @@ namespace lntune::ops {
 void fused_adamw_(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& exp_avg,
                   const torch::Tensor& exp_avg_sq, const kernels::AdamWScalars& s) {
   RECORD_FUNCTION("lntune::adamw", c10::ArrayRef<const c10::IValue>{});  // one op to count_ops
+  TORCH_CHECK(param.defined(), "fused adamw: param is undefined");
   for (const auto& [t, name] : {std::make_pair(&param, "param"), std::make_pair(&grad, "grad"),
                                 std::make_pair(&exp_avg, "exp_avg"), std::make_pair(&exp_avg_sq, "exp_avg_sq")}) {
-    TORCH_CHECK(t->defined(), "fused adamw: ", name, " is undefined");
+    check_param(*t, param, param.numel(), "fused adamw", name);  // defined, param's size and device
     TORCH_CHECK(t->scalar_type() == torch::kFloat, "fused adamw: ", name, " is ", t->scalar_type(), ", not float32");
     TORCH_CHECK(t->is_contiguous(), "fused adamw: ", name, " is not contiguous");
-    TORCH_CHECK(t->numel() == param.numel(), "fused adamw: ", name, " has ", t->numel(), " elements, param ",
-                param.numel());
-    TORCH_CHECK(t->device() == param.device(), "fused adamw: ", name, " is on ", t->device(), ", param on ",
-                param.device());
   }
   if (param.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA

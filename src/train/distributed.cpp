@@ -209,8 +209,7 @@ void DataParallel::average_buffers(const std::vector<torch::Tensor>& buffers) {
   bucket[0].div_(world_);
   int64_t off = 0;
   for (const auto& g : buffers) {
-    auto t = g;
-    t.copy_(bucket[0].narrow(0, off, g.numel()).view_as(g));
+    g.copy_(bucket[0].narrow(0, off, g.numel()).view_as(g));
     off += g.numel();
   }
 }

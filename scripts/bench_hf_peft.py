@@ -84,16 +84,19 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--norm-impl", default="fused", help="lntune's norm kernels: fused or torch")
     ap.add_argument("--attention", default="eager", help="lntune's attention: eager or sdpa (HF's default is sdpa)")
+    ap.add_argument("--cuda-graphs", action="store_true", help="lntune replays each step as a CUDA graph")
     a = ap.parse_args()
     bf16 = not a.no_bf16
     cmd = [a.lntune, "bench-train", "--device", "cuda", "--json", "--preset", "bert-base", "--methods", a.methods,
            "--batch", str(a.batch), "--seq", str(a.seq), "--steps", str(a.steps), "--warmup", str(a.warmup),
-           "--norm-impl", a.norm_impl, "--attention", a.attention] + (["--bf16"] if bf16 else [])
+           "--norm-impl", a.norm_impl, "--attention", a.attention] + (["--bf16"] if bf16 else []) + \
+        (["--cuda-graphs"] if a.cuda_graphs else [])
     ours = {r["method"]: r for r in map(json.loads, subprocess.run(cmd, check=True, capture_output=True,
                                                                      text=True).stdout.splitlines())}
     print(f"{torch.cuda.get_device_name()}, torch {torch.cuda.get_device_capability()} / {torch.__version__}; "
           f"BERT-base, batch {a.batch} x {a.seq}, {a.steps} timed steps, bf16 {bf16}, lntune norms {a.norm_impl}, "
-          f"lntune attention {a.attention}, HF attention: transformers' default\n")
+          f"lntune attention {a.attention}{', CUDA graphs' if a.cuda_graphs else ''}, "
+          f"HF attention: transformers' default\n")
     print("| method | lntune tokens/s | HF eager tokens/s | HF compile tokens/s | lntune / HF eager | "
           "lntune peak MB | HF eager peak MB | HF compile peak MB |")
     print("|---|---|---|---|---|---|---|---|")

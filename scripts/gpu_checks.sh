@@ -13,6 +13,8 @@
 #     train     bench-train on CUDA, bf16: as lntune train runs (fused norms and AdamW), and with
 #               AdamW per tensor (--adamw-impl torch)                         (~6 min, a call alone)
 #     hf        scripts/bench_hf_peft.py, eager and SDPA attention
+#     graphs    CUDA graphs (train.cuda_graphs): an RTE LN-Tuning run with and without (same losses),
+#               bench-train and bench_hf_peft.py with --cuda-graphs                (~6 min, a call alone)
 #     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
 #     train3    bench-train with frozen weights kept fp32                     (~3 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
@@ -58,7 +60,7 @@ stage_build() {
 stage_tests() {
   # The CUDA-only cases first: they have never run before a GPU was lent.
   grep -i nccl "$build/CMakeCache.txt" | grep -i "found\|LNTUNE" | head -5
-  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*:AdamW.*:Attention.*'
+  "$build/tests/lntune_tests" --gtest_filter='*Cuda*:Distributed.*:Precision.*:AdamW.*:Attention.*:StepGraph.*'
 }
 
 stage_suite() {
@@ -105,6 +107,33 @@ stage_hf() {
     $py scripts/bench_hf_peft.py --lntune "$lntune"
 }
 
+stage_graphs() {
+  # The same LN-Tuning run on RTE eager and replayed as CUDA graphs (dropout off, file order): the
+  # loss curves must agree to bf16 round-off (the graphed run pads batches to a multiple of 16).
+  local base=runs/pretrain/bert-mini/model len=128 rc=0
+  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=48; }
+  for g in false true; do
+    rm -rf "runs/gpu-graphs-$g"
+    "$lntune" train --config configs/rte/ln.json --set model.path="$base" --set task.data_dir="$shared/data/glue/RTE" \
+      --set task.max_length=$len --set train.max_steps=80 --set train.log_every=1 --set model.dropout=0 \
+      --set train.shuffle=false --set train.cuda_graphs=$g --set output_dir="runs/gpu-graphs-$g" 2>&1 | tail -3 || rc=1
+  done
+  $py - runs/gpu-graphs-false runs/gpu-graphs-true <<'PY' || rc=1
+import json, sys
+def run(d):
+    rows = [json.loads(l) for l in open(d + "/metrics.jsonl")]
+    return [r["loss"] for r in rows if "loss" in r], [r["tokens_per_s"] for r in rows if "loss" in r], json.load(open(d + "/results.json"))
+(le, te, re), (lg, tg, rg) = run(sys.argv[1]), run(sys.argv[2])
+worst = max(abs(a - b) / max(abs(a), 1e-6) for a, b in zip(le, lg))
+print(f"steps {len(le)} / {len(lg)}; largest relative loss difference {worst:.2e}; tokens/s eager {te[-1]:.0f}, "
+      f"graphs {tg[-1]:.0f} ({tg[-1] / te[-1]:.2f}x); graphs captured {rg.get('cuda_graphs')}; best eager {re['best']} graphs {rg['best']}")
+assert len(le) == len(lg) == 80 and worst < 2e-2, "graphed losses do not follow the eager ones"
+PY
+  bench_train_variants "--norm-impl fused --attention sdpa --cuda-graphs" || rc=1
+  $py scripts/bench_hf_peft.py --lntune "$lntune" --attention sdpa --cuda-graphs || rc=1
+  return $rc
+}
+
 stage_train2() {
   # LibTorch's fused attention (model.attention sdpa; eager is the default until measured); torch's
   # norms.
@@ -148,10 +177,10 @@ stage_export() {
 }
 
 limit() {  # seconds each stage may take
-  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2 | train3) echo 570 ;; *) echo 300 ;; esac
+  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2 | train3 | graphs) echo 570 ;; *) echo 300 ;; esac
 }
 
-[ $# -gt 0 ] || { sed -n 2,26p "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n 2,30p "$0"; exit 2; }
 for s in "$@"; do
   declare -F "stage_$s" > /dev/null || { echo "gpu_checks: unknown stage '$s' (see: scripts/gpu_checks.sh)" >&2; exit 2; }
 done

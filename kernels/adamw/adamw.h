@@ -13,5 +13,9 @@ namespace lntune::kernels::cuda {
 
 cudaError_t adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
                        const AdamWScalars& s, cudaStream_t stream);
+// The same update with the scalars read from device memory when the kernel runs: what a CUDA graph
+// can replay step after step, the host rewriting *s_device before each replay.
+cudaError_t adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
+                       const AdamWScalars* s_device, cudaStream_t stream);
 
 }  // namespace lntune::kernels::cuda

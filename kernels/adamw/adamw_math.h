@@ -26,6 +26,10 @@ struct AdamWScalars {
   float eps = 1e-8f;
   float step_size = 0;  // -lr / (1 - beta1^t)
 };
+// Plain floats, so that a float32 tensor of this many elements can hold one (AdamW's scalars kept
+// on the device for CUDA graphs, src/train/adamw.cpp).
+constexpr int kAdamWScalarFloats = 8;
+static_assert(sizeof(AdamWScalars) == kAdamWScalarFloats * sizeof(float), "AdamWScalars must be plain floats");
 
 inline AdamWScalars adamw_scalars(double lr, double weight_decay, double beta1, double beta2, double eps, int64_t step) {
   AdamWScalars s;

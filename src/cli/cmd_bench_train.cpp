@@ -23,6 +23,7 @@
 #include "train/op_count.h"
 #include "train/precision.h"
 #include "train/run_state.h"
+#include "train/step_graph.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -32,11 +33,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How one method's steps run.
+struct StepSettings {
+  int64_t B = 8, T = 128, steps = 5, warmup = 1;
+  torch::Device dev = torch::kCPU;
+  bool bf16 = false, frozen_bf16 = true, cuda_graphs = false;
+  std::string adamw_impl = "fused";
+};
+
 // One method: build, apply, warm up, time `steps` full training steps (forward, backward,
 // clipping, AdamW). Prints one JSON line.
-nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, int64_t B, int64_t T,
-                         int64_t steps, int64_t warmup, const torch::Device& dev, bool bf16, bool frozen_bf16,
-                         const std::string& adamw_impl) {
+nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std::string& method, StepSettings st) {
+  const int64_t B = st.B, T = st.T, steps = st.steps;
+  const auto dev = st.dev;
+  bool bf16 = st.bf16, frozen_bf16 = st.frozen_bf16;
   const int64_t backbone = count_backbone_parameters(*model);
   auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
   auto summary = peft::summarize(*model, backbone);
@@ -44,7 +54,8 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   bf16 = bf16 && dev.is_cuda();
   frozen_bf16 = bf16 && frozen_bf16 && store_frozen_projections_bf16(*model) > 0;  // as lntune train does
   AdamWOptions ao;
-  ao.impl = adamw_impl;
+  ao.impl = st.adamw_impl;
+  ao.scalars_on_device = st.cuda_graphs;
   AdamW opt(trainable_params(*model, 0.01), ao);
   torch::manual_seed(0);
   Batch b;
@@ -54,20 +65,44 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   std::vector<torch::Tensor> ps;
   for (auto& p : opt.params()) ps.push_back(p.value);
   model->train();
-  auto update = [&] {  // what follows the backward, as lntune train does it
+  auto apply_update = [&] {  // what follows the backward, as lntune train does it
     opt.clip_grad_norm(1.0);
-    opt.step(1e-4);
+    opt.apply_step();
     opt.zero_grad();
   };
-  auto forward_backward = [&] {
+  auto update = [&] {
+    opt.begin_step(1e-4);
+    apply_update();
+  };
+  auto forward_backward_on = [&](const Batch& in, const torch::Tensor& y) {
     torch::Tensor loss;
     {
       AutocastGuard autocast(bf16, dev);  // bf16 matmuls on CUDA; fp32 parameters and optimizer state
-      loss = torch::cross_entropy_loss(model->forward(b).logits.to(torch::kFloat), labels);
+      loss = torch::cross_entropy_loss(model->forward(in).logits.to(torch::kFloat), y);
     }
     loss.backward();
   };
+  auto forward_backward = [&] { forward_backward_on(b, labels); };
+  // --cuda-graphs: the step captured once, then replayed (train/step_graph.h); the warm-up covers
+  // the eager steps and the capture.
+  std::unique_ptr<StepGraphs> graphs;
+  int64_t warmup = st.warmup;
+  if (st.cuda_graphs) {
+    StepGraphOptions go;
+    graphs = std::make_unique<StepGraphs>(
+        [&](const std::vector<torch::Tensor>& in) {
+          forward_backward_on(Batch{in[0], in[1], {}, {}}, in[2]);
+          apply_update();
+        },
+        go);
+    warmup = std::max(warmup, go.warmup + 1);
+  }
   auto step = [&] {
+    if (graphs) {
+      opt.begin_step(1e-4);
+      graphs->run({b.input_ids, b.attention_mask, labels});
+      return;
+    }
     forward_backward();
     update();
   };
@@ -99,6 +134,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
           {"update_ms", 1000.0 * update_secs / static_cast<double>(update_rounds)}, {"adamw_impl", opt.impl()},
           {"ops_per_step", step_ops}, {"update_ops", update_ops}, {"tokens_per_s", static_cast<double>(steps * B * T) / secs},
           {"peak_mb", peak_memory_mb(dev)}, {"device", dev.str()}, {"bf16", bf16}, {"frozen_bf16", frozen_bf16},
+          {"cuda_graphs", graphs ? graphs->graphs() : 0},
           {"trainable_percent", summary.percent()},
           {"trainable_tensors", opt.params().size()},
           // What a data-parallel step all-reduces (src/train/distributed.cpp): the trainable elements.
@@ -163,6 +199,7 @@ int cmd_bench_train(int argc, char** argv) {
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
       "adamw-impl", "fused (flat buffers, one kernel) or torch (per-tensor ops)",
       cxxopts::value<std::string>()->default_value("fused"))(
+      "cuda-graphs", "replay each step as a CUDA graph (train.cuda_graphs; CUDA, --adamw-impl fused)")(
       "repeats", "rounds of the whole table (odd ones in reverse method order); each row is the median round",
       cxxopts::value<int>()->default_value("1"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
@@ -172,10 +209,22 @@ int cmd_bench_train(int argc, char** argv) {
   if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
   if (a["adamw-impl"].as<std::string>() != "fused" && a["adamw-impl"].as<std::string>() != "torch")
     throw UsageError{"--adamw-impl: fused or torch"};
+  if (a.count("cuda-graphs") && a["adamw-impl"].as<std::string>() != "fused")
+    throw UsageError{"--cuda-graphs needs --adamw-impl fused"};
+  if (a.count("cuda-graphs") && !resolve_device(a["device"].as<std::string>(), "bench-train", "--device").is_cuda())
+    throw UsageError{"--cuda-graphs needs a CUDA device"};
   if (a.count("method")) {
-    auto dev = resolve_device(a["device"].as<std::string>(), "bench-train", "--device");
-    auto r = bench_one(build(a), a["method"].as<std::string>(), B, T, a["steps"].as<int64_t>(), a["warmup"].as<int64_t>(),
-                       dev, a.count("bf16") > 0, a.count("frozen-fp32") == 0, a["adamw-impl"].as<std::string>());
+    StepSettings st;
+    st.B = B;
+    st.T = T;
+    st.steps = a["steps"].as<int64_t>();
+    st.warmup = a["warmup"].as<int64_t>();
+    st.dev = resolve_device(a["device"].as<std::string>(), "bench-train", "--device");
+    st.bf16 = a.count("bf16") > 0;
+    st.frozen_bf16 = a.count("frozen-fp32") == 0;
+    st.adamw_impl = a["adamw-impl"].as<std::string>();
+    st.cuda_graphs = a.count("cuda-graphs") > 0;
+    auto r = bench_one(build(a), a["method"].as<std::string>(), st);
     std::cout << r.dump() << "\n";
     return 0;
   }
@@ -192,7 +241,8 @@ int cmd_bench_train(int argc, char** argv) {
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
             " --attention " + quote(a["attention"].as<std::string>()) +
             " --adamw-impl " + quote(a["adamw-impl"].as<std::string>()) +
-            (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "");
+            (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "") +
+            (a.count("cuda-graphs") ? " --cuda-graphs" : "");
   std::vector<std::string> names;
   std::string methods = a["methods"].as<std::string>();
   for (size_t p = 0; p <= methods.size();) {
@@ -243,10 +293,11 @@ int cmd_bench_train(int argc, char** argv) {
     return 0;
   }
   std::printf("batch %lld x %lld tokens, %lld timed steps, threads %s, norm %s (impl %s), attention %s; "
-              "AdamW %s; median of %d round%s\n\n",
+              "AdamW %s%s; median of %d round%s\n\n",
               static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()),
               threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
-              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), a["adamw-impl"].as<std::string>().c_str(), repeats,
+              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), a["adamw-impl"].as<std::string>().c_str(),
+              a.count("cuda-graphs") ? "; each step replayed as a CUDA graph" : "", repeats,
               repeats == 1 ? "" : "s");
   std::printf("| method | trainable %% | trainable tensors | step ms | step ms min-max | update ms | ops/step (update) | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");

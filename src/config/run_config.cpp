@@ -19,7 +19,7 @@ nlohmann::json run_config_defaults() {
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true,
               "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto",
-              "adamw_impl": "fused"},
+              "adamw_impl": "fused", "cuda_graphs": false},
     "output_dir": "runs/default"
   })");
 }
@@ -44,6 +44,13 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   one_of(t["dist_backend"], source, "train.dist_backend", {"auto", "gloo", "nccl"});
   one_of(t["adamw_impl"], source, "train.adamw_impl", {"fused", "torch"});
+  if (t["cuda_graphs"].get<bool>()) {
+    // A replayed graph repeats one step's kernels: one micro-batch per step, an optimizer whose
+    // per-step scalars live on the device (the fused one). Device and process count: at run time.
+    if (t["grad_accum"].get<int64_t>() != 1) fail(source, "train.cuda_graphs", "needs train.grad_accum 1");
+    if (t["adamw_impl"].get<std::string>() != "fused") fail(source, "train.cuda_graphs", "needs train.adamw_impl fused");
+    if (t["device"].get<std::string>() == "cpu") fail(source, "train.cuda_graphs", "needs a CUDA device, not train.device cpu");
+  }
   check_norm_config(cfg["model"]["norm"], source);
   one_of(cfg["model"]["attention"], source, "model.attention", {"eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");

@@ -19,9 +19,13 @@ std::vector<Encoded> encode_examples(const Tokenizer& tok, const std::vector<Exa
 }
 
 LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad_id,
-                        bool regression) {
+                        bool regression, int64_t pad_multiple, int64_t max_length) {
   int64_t B = static_cast<int64_t>(rows.size()), T = 1;
   for (size_t r : rows) T = std::max<int64_t>(T, static_cast<int64_t>(data[r].ids.size()));
+  if (pad_multiple > 1) {
+    const int64_t rounded = (T + pad_multiple - 1) / pad_multiple * pad_multiple;
+    T = max_length > 0 && T <= max_length ? std::min(rounded, max_length) : rounded;
+  }
   auto ids = torch::full({B, T}, pad_id, torch::kLong);
   auto types = torch::zeros({B, T}, torch::kLong);
   auto mask = torch::zeros({B, T}, torch::kLong);

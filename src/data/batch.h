@@ -21,9 +21,11 @@ struct LabeledBatch {
   int64_t tokens = 0;    // real (unpadded) tokens
 };
 
-// Pads the selected rows to the longest among them (dynamic padding).
+// Pads the selected rows to the longest among them (dynamic padding), rounded up to a multiple of
+// `pad_multiple` but not past `max_length` (0: no bound) when the longest is within it: fewer
+// distinct shapes, which CUDA graphs need (one graph per shape).
 LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad_id,
-                        bool regression);
+                        bool regression, int64_t pad_multiple = 1, int64_t max_length = 0);
 
 // Batches of row indices: shuffled by (seed, epoch) for training (in file order when `shuffle`
 // is false: what loss-parity checks against other trainers need); sorted by length for evaluation.

@@ -9,5 +9,8 @@ namespace lntune::ops {
 
 void adamw_step_cuda(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& exp_avg,
                      const torch::Tensor& exp_avg_sq, const kernels::AdamWScalars& s);
+// s_device: the scalars in device memory, read when the kernel runs.
+void adamw_step_cuda(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& exp_avg,
+                     const torch::Tensor& exp_avg_sq, const kernels::AdamWScalars* s_device);
 
 }  // namespace lntune::ops

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -20,6 +21,13 @@ AdamW::AdamW(std::vector<Param> params, AdamWOptions opt) : params_(std::move(pa
   if (opt_.impl != "fused" && opt_.impl != "torch")
     throw Error("AdamW: impl '" + opt_.impl + "' is not one of fused, torch");
   impl_ = opt_.impl == "fused" && flatten() ? "fused" : "torch";
+  if (opt_.scalars_on_device) {
+    if (impl_ != "fused")
+      throw Error("AdamW: scalars on the device (CUDA graphs) need the fused implementation, and the trainable tensors "
+                  "all fp32 on one device");
+    scalars_device_ = torch::zeros({static_cast<int64_t>(groups_.size()), kernels::kAdamWScalarFloats},
+                                   flat_value_.options());
+  }
   if (impl_ == "torch")
     for (auto& p : params_) {
       p.exp_avg = torch::zeros_like(p.value, torch::MemoryFormat::Preserve);
@@ -169,19 +177,42 @@ torch::Tensor AdamW::clip_grad_norm(double max_norm) {
   return total;
 }
 
-void AdamW::step(double lr) {
-  if (impl_ != "fused") return step_per_tensor(lr);
-  check_bound();
+void AdamW::begin_step(double lr) {
   ++step_;
+  lr_ = lr;
+  begun_ = true;
+  if (impl_ != "fused") return;
+  scalars_.clear();
   for (const auto& g : groups_)
-    ops::fused_adamw_(flat_value_.narrow(0, g.offset, g.numel), flat_grad_.narrow(0, g.offset, g.numel),
-                      flat_exp_avg_.narrow(0, g.offset, g.numel), flat_exp_avg_sq_.narrow(0, g.offset, g.numel),
-                      kernels::adamw_scalars(lr, g.weight_decay, opt_.beta1, opt_.beta2, opt_.eps, step_));
+    scalars_.push_back(kernels::adamw_scalars(lr, g.weight_decay, opt_.beta1, opt_.beta2, opt_.eps, step_));
+  if (!scalars_device_.defined()) return;
+  // Pinned, so that the copy is asynchronous: the host does not wait for the GPU (the host
+  // allocator keeps the block until the copy is done).
+  auto host = torch::empty(scalars_device_.sizes(), torch::TensorOptions().dtype(torch::kFloat).pinned_memory(
+                                                        scalars_device_.is_cuda()));
+  std::memcpy(host.data_ptr<float>(), scalars_.data(), scalars_.size() * sizeof(kernels::AdamWScalars));
+  scalars_device_.copy_(host, /*non_blocking=*/true);
 }
 
-void AdamW::step_per_tensor(double lr) {
+void AdamW::apply_step() {
+  if (!begun_) throw Error("AdamW: apply_step() without begin_step()");
+  begun_ = false;
+  if (impl_ != "fused") return step_per_tensor();
+  check_bound();
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    const auto& g = groups_[i];
+    auto part = [&](const torch::Tensor& flat) { return flat.narrow(0, g.offset, g.numel); };
+    if (scalars_device_.defined())
+      ops::fused_adamw_(part(flat_value_), part(flat_grad_), part(flat_exp_avg_), part(flat_exp_avg_sq_),
+                        scalars_device_[static_cast<int64_t>(i)]);
+    else
+      ops::fused_adamw_(part(flat_value_), part(flat_grad_), part(flat_exp_avg_), part(flat_exp_avg_sq_), scalars_[i]);
+  }
+}
+
+void AdamW::step_per_tensor() {
   torch::NoGradGuard g;
-  ++step_;
+  const double lr = lr_;
   double bc1 = 1 - std::pow(opt_.beta1, static_cast<double>(step_));
   double bc2 = 1 - std::pow(opt_.beta2, static_cast<double>(step_));
   for (auto& p : params_) {

@@ -5,6 +5,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "adamw/adamw_math.h"
+
 #include <string>
 #include <vector>
 
@@ -18,6 +20,11 @@ struct AdamWOptions {
   // "torch": per-tensor ATen ops (~9 launches per tensor), the tensors left where they are.
   // fused falls back to torch when the tensors are not all fp32 on one device.
   std::string impl = "fused";
+  // For CUDA graphs (train/step_graph.h): the step's scalars (lr, bias corrections) live in a
+  // tensor on the parameters' device that begin_step() rewrites and the update kernels read when
+  // they run, so that apply_step() launches the same kernels with the same arguments every step.
+  // Needs the fused implementation.
+  bool scalars_on_device = false;
 };
 
 class AdamW {
@@ -31,7 +38,16 @@ class AdamW {
   AdamW(std::vector<Param> params, AdamWOptions opt = {});
   // torch: parameters without a gradient are skipped. fused: a parameter without one is updated
   // with a zero gradient (its moments decay, weight decay applies).
-  void step(double lr);
+  void step(double lr) {
+    begin_step(lr);
+    apply_step();
+  }
+  // step() in two halves, for a captured CUDA graph: begin_step() is the host's share (the step
+  // count, lr and bias corrections; with scalars_on_device one host-to-device copy), done before
+  // every replay; apply_step() is the device's (gathering gradients, the update), what the graph
+  // holds. Each apply_step() needs a begin_step() before it.
+  void begin_step(double lr);
+  void apply_step();
   // torch: zeroes the gradients in place. fused: sets them to none (the next backward's are
   // gathered into the buffer, see check_bound).
   void zero_grad();
@@ -64,12 +80,16 @@ class AdamW {
   // again, so that in-place changes to a parameter's .grad (fisher_ln's masks) reach the buffer;
   // a parameter whose storage moved (set_data, Module::to) is an error naming it.
   void check_bound();
-  void step_per_tensor(double lr);
+  void step_per_tensor();
 
   std::vector<Param> params_;
   AdamWOptions opt_;
   std::string impl_;
   int64_t step_ = 0;
+  double lr_ = 0;
+  bool begun_ = false;
+  std::vector<kernels::AdamWScalars> scalars_;  // per group, made by begin_step
+  torch::Tensor scalars_device_;                // [groups, kAdamWScalarFloats] with scalars_on_device
   torch::Tensor flat_value_, flat_grad_, flat_exp_avg_, flat_exp_avg_sq_;
   std::vector<int64_t> offsets_, pad_after_;
   torch::Tensor zeros_;  // the gaps' share of a gathering cat

@@ -29,6 +29,12 @@ class Prefetcher {
     return item;
   }
 
+  // Until the item being prepared is made: the background thread then does nothing until the next
+  // take() (a CUDA graph capture must not overlap its host-to-device copies).
+  void wait() {
+    if (pending_.valid()) pending_.wait();
+  }
+
  private:
   void launch(int64_t i) {
     if (i >= end_) return;

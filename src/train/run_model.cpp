@@ -96,8 +96,8 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
 }
 
 LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad, bool regression,
-                          const Placement& at) {
-  auto b = make_batch(data, rows, pad, regression);
+                          const Placement& at, int64_t pad_multiple, int64_t max_length) {
+  auto b = make_batch(data, rows, pad, regression, pad_multiple, max_length);
   if (at.device.is_cpu()) return b;
   for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.labels})
     if (t->defined()) *t = t->to(at.device, /*non_blocking=*/true);

@@ -44,7 +44,7 @@ struct Placement {
 
 // make_batch, moved to the run's device.
 LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad, bool regression,
-                          const Placement& at);
+                          const Placement& at, int64_t pad_multiple = 1, int64_t max_length = 0);
 
 // The model of a run config, on the CPU, methods applied (frozen/trainable as in training).
 struct RunModel {

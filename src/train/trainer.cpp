@@ -16,6 +16,7 @@
 #include "train/run_model.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
+#include "train/step_graph.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -112,6 +113,9 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                                                         DataParallel::gloo_built()));
   }
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
+  const bool graphed = tc["cuda_graphs"].get<bool>();
+  if (graphed && !at.device.is_cuda()) fail(source, "train.cuda_graphs", "needs a CUDA device (this run is on the CPU)");
+  if (graphed && dp) fail(source, "train.cuda_graphs", "runs in one process (WORLD_SIZE is " + std::to_string(dp->world()) + ")");
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
                summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
   if (dry_run) {
@@ -146,6 +150,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   AdamWOptions adamw_options;
   adamw_options.impl = tc["adamw_impl"].get<std::string>();
+  adamw_options.scalars_on_device = graphed;
   AdamW opt(trainable_params(*model, tc["weight_decay"].get<double>()), adamw_options);
   spdlog::info("AdamW {} over {} trainable tensors{}", opt.impl(), opt.params().size(),
                opt.impl() != adamw_options.impl ? " (not all fp32 on one device: per tensor)" : "");
@@ -167,6 +172,9 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const int64_t stop_after = tc["stop_after_steps"].get<int64_t>();
   const int64_t pad = tok->pad_id();
   const std::string metric = data.task.metrics.at(0);
+  // Under CUDA graphs, batch lengths round up to a multiple of 16 (one graph per shape): at most
+  // max_length / 16 lengths, times two batch sizes (full, and an epoch's last).
+  const int64_t max_length = cfg["task"]["max_length"].get<int64_t>(), pad_multiple = graphed ? 16 : 1;
   spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {} x {} processes",
                data.task.name, data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum, world);
   if (dp)
@@ -213,10 +221,42 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     eval_secs += std::chrono::duration<double>(Clock::now() - te).count();
     return m;
   };
-  // The losses since the last log line, summed on the device: read back (a host-device sync) only
-  // when a line is written, so the host runs ahead of the GPU between log lines.
-  torch::Tensor loss_sum;
+  // The losses since the last log line, summed on the device in place (a replayed graph adds into
+  // the tensor it was captured with): read back (a host-device sync) only when a line is written,
+  // so the host runs ahead of the GPU between log lines.
+  auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(at.device));
   int64_t loss_n = 0;
+  // Forward and backward of one micro-batch; `share` weights this process's part of the batch.
+  auto micro_step = [&](const Batch& inputs, const torch::Tensor& labels, double share) {
+    torch::Tensor loss;
+    {
+      AutocastGuard ac(at.bf16, at.device);
+      loss = loss_of(model->forward(inputs).logits, labels, regression);
+    }
+    auto scaled = dp ? loss * share : loss;
+    (accum > 1 ? scaled / static_cast<double>(accum) : scaled).backward();
+    loss_sum.add_(loss.detach().to(torch::kDouble), share);
+  };
+  // The device's share of an update, after the step's last backward (begin_step, the host's, first).
+  auto update = [&] {
+    if (dp) dp->average_buffers(opt.gradient_buffers());
+    for (auto& m : applied.methods) m->after_backward(*model);
+    if (clip > 0) opt.clip_grad_norm(clip);
+    opt.apply_step();
+    opt.zero_grad();
+  };
+  // train.cuda_graphs: a whole step (grad_accum is 1) replayed per batch shape (train/step_graph.h).
+  std::unique_ptr<StepGraphs> graphs;
+  if (graphed) {
+    StepGraphOptions go;
+    go.max_graphs = 2 * ((max_length + pad_multiple - 1) / pad_multiple);
+    graphs = std::make_unique<StepGraphs>(
+        [&](const std::vector<torch::Tensor>& in) {
+          micro_step(Batch{in[0], in[1], in[2], {}}, in[3], 1.0);
+          update();
+        },
+        go);
+  }
   TrainOutcome result;
   bool done = st.step >= total;
   while (!done) {
@@ -232,37 +272,34 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
           sh.rows.assign(global.begin() + static_cast<std::ptrdiff_t>(lo), global.begin() + static_cast<std::ptrdiff_t>(hi));
           // The loss is weighted by the share's size, so the averaged gradient is the global batch's mean.
           sh.weight = static_cast<double>(sh.rows.size()) * static_cast<double>(world) / static_cast<double>(n);
-          if (!sh.rows.empty()) sh.batch = padded_batch(data.train, sh.rows, pad, regression, at);
+          if (!sh.rows.empty()) sh.batch = padded_batch(data.train, sh.rows, pad, regression, at, pad_multiple, max_length);
           return sh;
         },
         st.batch, batches_per_epoch);
     for (int64_t bi = st.batch; bi < batches_per_epoch && !done; ++bi) {
       Share sh = prefetch.take(bi);
       const auto& rows = sh.rows;
-      const double share = sh.weight;
+      const double cur = linear_schedule(lr, st.step, warmup, total);
       if (!rows.empty()) {
         auto& b = sh.batch;
-        torch::Tensor loss;
-        {
-          AutocastGuard ac(at.bf16, at.device);
-          loss = loss_of(model->forward(b.inputs).logits, b.labels, regression);
+        if (graphs) {
+          const std::vector<torch::Tensor> in{b.inputs.input_ids, b.inputs.attention_mask, b.inputs.token_type_ids, b.labels};
+          if (graphs->will_capture(in)) prefetch.wait();
+          opt.begin_step(cur);
+          graphs->run(in);  // forward, backward and update
+        } else {
+          micro_step(b.inputs, b.labels, sh.weight);
         }
-        auto scaled = dp ? loss * share : loss;
-        (scaled / static_cast<double>(accum)).backward();
-        auto weighted = loss.detach().to(torch::kDouble) * share;
-        loss_sum = loss_sum.defined() ? loss_sum + weighted : weighted;
         tokens += b.tokens;
         examples += static_cast<int64_t>(rows.size());
       }
       ++loss_n;
       bool boundary = (bi + 1) % accum == 0 || bi + 1 == batches_per_epoch;
       if (!boundary) continue;
-      if (dp) dp->average_buffers(opt.gradient_buffers());
-      for (auto& m : applied.methods) m->after_backward(*model);
-      if (clip > 0) opt.clip_grad_norm(clip);
-      double cur = linear_schedule(lr, st.step, warmup, total);
-      opt.step(cur);
-      opt.zero_grad();
+      if (!graphs) {
+        opt.begin_step(cur);
+        update();
+      }
       ++st.step;
       ++steps_this_run;
       st.batch = bi + 1;
@@ -270,7 +307,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       const bool log_line = st.step % log_every == 0 || st.step == total;
       double mean_loss = 0;
       if (log_line) {  // every process: under data parallel the mean is a collective
-        const double local = loss_sum.defined() ? loss_sum.item<double>() : 0.0;
+        const double local = loss_sum.item<double>();
         mean_loss = (dp ? dp->average(local) : local) / static_cast<double>(loss_n);
       }
       if (main_rank && log_line) {
@@ -284,7 +321,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
         progress.show(line);
       }
       if (log_line) {
-        loss_sum = torch::Tensor();
+        loss_sum.zero_();
         loss_n = 0;
       }
       if (main_rank && eval_every > 0 && st.step % eval_every == 0) on_eval(timed_eval());
@@ -353,6 +390,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                     {"peak_memory_mb", peak_memory_mb(at.device)},  // RSS on the CPU, allocator peak on a GPU
                     {"device", at.device.str()},
                     {"bf16", at.bf16},
+                    {"cuda_graphs", graphs ? nlohmann::json(graphs->graphs()) : nlohmann::json()},  // shapes captured
                     {"train_examples", data.train.size()},
                     // Class names in index order (predict/export read them here, not the data files).
                     {"label_names", data.label_names},

@@ -121,6 +121,8 @@ log = open(sys.argv[2]).read()
 assert log.index("bitfit (round 2/3)") < log.index("ln (round 2/3)"), log
 PY
 expect_error bench-bad-repeats 2 "--repeats must be positive" -- bench-train --preset bert-tiny --repeats 0
+expect_error bench-graphs-cpu 2 "--cuda-graphs needs a CUDA device" -- bench-train --preset bert-tiny --device cpu --cuda-graphs
+expect_error bench-graphs-adamw 2 "--cuda-graphs needs --adamw-impl fused" -- bench-train --preset bert-tiny --cuda-graphs --adamw-impl torch
 
 # bench-norm: one row per op x dtype x shape x pass, ours and torch's timed in the same run.
 "$lntune" bench-norm --device cpu --shapes 64x7,32x768 --reps 1 --json > "$work/norm.json" 2> "$work/norm.err" \

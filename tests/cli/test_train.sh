@@ -163,6 +163,9 @@ if ! command -v nvidia-smi > /dev/null; then
   grep -q '"device": "cpu"' "$work/full/results.json" && grep -q '"bf16": false' "$work/full/results.json" && ok ||
     bad "results.json does not record the CPU device"
   expect 1 "$work/run.json: train.device: cuda was asked for, but LibTorch sees no GPU" 8 --set train.device='"cuda"' --set output_dir="$work/x4"
+  # CUDA graphs on a run that resolved to the CPU.
+  expect 1 "$work/run.json: train.cuda_graphs: needs a CUDA device (this run is on the CPU)" 8 --set train.cuda_graphs=true --set output_dir="$work/x5"
 fi
+expect 1 "$work/run.json: train.cuda_graphs: needs train.grad_accum 1" 1 --set train.cuda_graphs=true --set train.grad_accum=2 --set output_dir="$work/x6"
 
 finish

@@ -55,6 +55,16 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["attention"], "eager");
   EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "run.json: train.adamw_impl: 'apex' is not one of fused, torch");
   EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["adamw_impl"], "fused");
+  // CUDA graphs replay one whole step with the fused optimizer's on-device scalars.
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["cuda_graphs"], false);
+  EXPECT_EQ(error_of(base(), {"train.cuda_graphs=true", "train.grad_accum=2"}),
+            "run.json: train.cuda_graphs: needs train.grad_accum 1");
+  EXPECT_EQ(error_of(base(), {"train.cuda_graphs=true", "train.adamw_impl=torch"}),
+            "run.json: train.cuda_graphs: needs train.adamw_impl fused");
+  EXPECT_EQ(error_of(base(), {"train.cuda_graphs=true", "train.device=cpu"}),
+            "run.json: train.cuda_graphs: needs a CUDA device, not train.device cpu");
+  EXPECT_EQ(error_of(base(), {"train.cuda_graphs=yes"}).rfind("run.json: train.cuda_graphs:", 0), 0u);
+  EXPECT_NO_THROW(resolve_run_config(base(), {"train.cuda_graphs=true", "train.device=cuda"}, "run.json"));
   EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),
             "run.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");

@@ -37,18 +37,19 @@ std::vector<AdamW::Param> params_of(Net& net) {
   return ps;
 }
 
-// `steps` steps of lr 1e-2 on random batches (the same for every call), clipping at max_norm;
-// the model's parameters afterwards, flattened.
-torch::Tensor train(const std::string& impl, int steps, double max_norm, bool set_grads_to_none = false) {
+// `steps` steps of lr 1e-2 (else, with `decay_lr`, 1e-2 / step) on random batches (the same for
+// every call), clipping at max_norm; the model's parameters afterwards, flattened.
+torch::Tensor train(const AdamWOptions& options, int steps, double max_norm, bool set_grads_to_none = false,
+                    bool decay_lr = false) {
   torch::manual_seed(0);
   Net net;
-  AdamW opt(params_of(net), with_impl(impl));
-  EXPECT_EQ(opt.impl(), impl);
+  AdamW opt(params_of(net), options);
+  EXPECT_EQ(opt.impl(), options.impl);
   for (int i = 0; i < steps; ++i) {
     auto x = torch::randn({8, 7});
     net.forward(x).pow(2).mean().backward();
     if (max_norm > 0) opt.clip_grad_norm(max_norm);
-    opt.step(1e-2);
+    opt.step(decay_lr ? 1e-2 / (i + 1) : 1e-2);
     if (set_grads_to_none)
       net.zero_grad(/*set_to_none=*/true);  // PyTorch 2's default
     else
@@ -57,6 +58,10 @@ torch::Tensor train(const std::string& impl, int steps, double max_norm, bool se
   std::vector<torch::Tensor> flat;
   for (auto& p : net.parameters()) flat.push_back(p.detach().flatten());
   return torch::cat(flat);
+}
+
+torch::Tensor train(const std::string& impl, int steps, double max_norm, bool set_grads_to_none = false) {
+  return train(with_impl(impl), steps, max_norm, set_grads_to_none);
 }
 
 }  // namespace
@@ -252,6 +257,35 @@ TEST(AdamW, FusedErrorsAndFallback) {
   }
 }
 
+TEST(AdamW, ScalarsOnDeviceEqualScalarsByValue) {
+  // What CUDA graphs replay (scalars read from memory the host rewrites each step) against the
+  // launch with scalars as arguments: the same bits, with lr and the bias corrections changing
+  // every step (a stale copy would show).
+  AdamWOptions on_device = with_impl("fused");
+  on_device.scalars_on_device = true;
+  const auto by_value = train(with_impl("fused"), 30, 1.0, false, /*decay_lr=*/true);
+  EXPECT_TRUE(torch::equal(train(on_device, 30, 1.0, false, true), by_value));
+  EXPECT_FALSE(torch::equal(train(with_impl("fused"), 30, 1.0, false, false), by_value));  // the lr mattered
+
+  // begin_step/apply_step are step()'s halves; an apply_step needs its begin_step.
+  Net net;
+  AdamW opt(params_of(net), on_device);
+  net.forward(torch::randn({2, 7})).sum().backward();
+  EXPECT_THROW(opt.apply_step(), Error);
+  opt.begin_step(1e-2);
+  opt.apply_step();
+  EXPECT_EQ(opt.steps(), 1);
+  EXPECT_THROW(opt.apply_step(), Error);
+  // Only the fused implementation reads its scalars from memory.
+  auto d = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
+  try {
+    AdamW bad({{"d", d, 0.0, {}, {}}}, on_device);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("need the fused implementation"), std::string::npos) << e.what();
+  }
+}
+
 TEST(AdamW, CudaKernelEqualsCpuKernel) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the CUDA AdamW kernel runs on the GPU machine";
   // Both round as kernels/adamw/adamw_math.h spells it (no contracted multiply-adds): the same
@@ -269,6 +303,13 @@ TEST(AdamW, CudaKernelEqualsCpuKernel) {
       ops::fused_adamw_(part(cpu, 0), part(cpu, 1), part(cpu, 2), part(cpu, 3), s);
       ops::fused_adamw_(part(gpu, 0), part(gpu, 1), part(gpu, 2), part(gpu, 3), s);
       for (int i : {0, 2, 3}) EXPECT_TRUE(torch::equal(gpu[static_cast<size_t>(i)].cpu(), cpu[static_cast<size_t>(i)])) << i;
+      // The launch that reads its scalars from device memory (what CUDA graphs replay).
+      std::vector<torch::Tensor> again;
+      for (auto& t : gpu) again.push_back(t.clone());
+      auto s_tensor = torch::from_blob(&s, {kernels::kAdamWScalarFloats}, torch::kFloat).to(torch::kCUDA);
+      ops::fused_adamw_(part(gpu, 0), part(gpu, 1), part(gpu, 2), part(gpu, 3), s);
+      ops::fused_adamw_(part(again, 0), part(again, 1), part(again, 2), part(again, 3), s_tensor);
+      for (int i : {0, 2, 3}) EXPECT_TRUE(torch::equal(again[static_cast<size_t>(i)], gpu[static_cast<size_t>(i)])) << i;
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -46,4 +47,22 @@ TEST(Prefetch, EmptyRangeMakesNothing) {
   std::atomic<int64_t> calls{0};
   { Prefetcher<int64_t> p([&](int64_t i) { ++calls; return i; }, 4, 4); }
   EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(Prefetch, WaitReturnsWhenTheNextItemIsMade) {
+  // What the trainer does before a CUDA graph capture: the background thread must be idle.
+  std::atomic<bool> made{false};
+  Prefetcher<int64_t> p(
+      [&](int64_t i) {
+        if (i == 1) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          made = true;
+        }
+        return i;
+      },
+      0, 3);
+  EXPECT_EQ(p.take(0), 0);  // starts item 1
+  p.wait();
+  EXPECT_TRUE(made.load());
+  EXPECT_EQ(p.take(1), 1);  // still handed over by take
 }

@@ -1,0 +1,142 @@
+#include "train/step_graph.h"
+
+#include <map>
+#include <string>
+
+#include "util/error.h"
+#ifdef LNTUNE_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
+namespace lntune {
+
+#ifdef LNTUNE_WITH_CUDA
+
+namespace {
+
+// What a graph is specific to: each input's dtype and shape (addresses are the graph's own).
+std::vector<int64_t> shape_key(const std::vector<torch::Tensor>& inputs) {
+  std::vector<int64_t> key;
+  for (const auto& t : inputs) {
+    if (!t.defined()) {
+      key.push_back(-1);
+      continue;
+    }
+    key.push_back(static_cast<int64_t>(t.scalar_type()));
+    key.push_back(t.dim());
+    for (int64_t s : t.sizes()) key.push_back(s);
+  }
+  return key;
+}
+
+}  // namespace
+
+struct StepGraphs::Impl {
+  Step step;
+  StepGraphOptions options;
+  struct Shape {
+    int64_t eager = 0;
+    std::vector<torch::Tensor> inputs;  // the graph's static inputs
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
+  };
+  std::map<std::vector<int64_t>, Shape> shapes;
+  decltype(at::cuda::graph_pool_handle()) pool{};
+  bool have_pool = false;
+  int64_t captured = 0;
+
+  Ran capture(Shape& shape, const std::vector<torch::Tensor>& inputs) {
+    c10::DeviceIndex device = -1;
+    for (const auto& t : inputs) {
+      if (!t.defined()) continue;
+      if (!t.is_cuda()) throw Error("CUDA graphs: the step's inputs must be CUDA tensors, got one on " + t.device().str());
+      device = t.device().index();
+    }
+    if (device < 0) throw Error("CUDA graphs: the step has no defined input");
+    // The graph's own inputs hold this step's values: the replay after the capture is this step.
+    for (const auto& t : inputs) shape.inputs.push_back(t.defined() ? t.clone() : t);
+    if (!have_pool) {
+      pool = at::cuda::graph_pool_handle();
+      have_pool = true;
+    }
+    // Nothing in flight when capture begins (as torch.cuda.graph does), and the capture on a side
+    // stream: the legacy default stream cannot be captured.
+    c10::cuda::device_synchronize();
+    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    try {
+      c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device));
+      graph->capture_begin(pool);
+      try {
+        step(shape.inputs);
+      } catch (...) {
+        try {
+          graph->capture_end();  // leaves the stream out of capture mode; throws for an invalidated capture
+        } catch (...) {
+        }
+        throw;
+      }
+      graph->capture_end();
+    } catch (const std::exception& e) {
+      shape.inputs.clear();
+      throw Error(std::string("CUDA graphs: capturing the training step failed (run without train.cuda_graphs): ") +
+                  e.what());
+    }
+    graph->replay();
+    shape.graph = std::move(graph);
+    ++captured;
+    return Ran::Captured;
+  }
+};
+
+StepGraphs::StepGraphs(Step step, StepGraphOptions options) : impl_(std::make_unique<Impl>()) {
+  if (options.warmup < 1) throw Error("CUDA graphs: warmup must be at least 1 eager step, got " + std::to_string(options.warmup));
+  impl_->step = std::move(step);
+  impl_->options = options;
+}
+
+StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
+  auto& shape = impl_->shapes[shape_key(inputs)];
+  if (shape.graph) {
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].defined()) shape.inputs[i].copy_(inputs[i], /*non_blocking=*/true);
+    shape.graph->replay();
+    return Ran::Replayed;
+  }
+  if (shape.eager < impl_->options.warmup || impl_->captured >= impl_->options.max_graphs) {
+    ++shape.eager;
+    impl_->step(inputs);
+    return Ran::Eager;
+  }
+  return impl_->capture(shape, inputs);
+}
+
+bool StepGraphs::will_capture(const std::vector<torch::Tensor>& inputs) const {
+  auto it = impl_->shapes.find(shape_key(inputs));
+  const int64_t eager = it == impl_->shapes.end() ? 0 : it->second.eager;
+  const bool has_graph = it != impl_->shapes.end() && it->second.graph;
+  return !has_graph && eager >= impl_->options.warmup && impl_->captured < impl_->options.max_graphs;
+}
+
+int64_t StepGraphs::graphs() const { return impl_->captured; }
+
+bool StepGraphs::available() { return true; }
+
+#else  // a LibTorch without CUDA: nothing to capture
+
+struct StepGraphs::Impl {};
+
+StepGraphs::StepGraphs(Step, StepGraphOptions) {
+  throw Error("CUDA graphs: this build of lntune has no CUDA (LibTorch without CUDA)");
+}
+StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>&) { return Ran::Eager; }
+bool StepGraphs::will_capture(const std::vector<torch::Tensor>&) const { return false; }
+int64_t StepGraphs::graphs() const { return 0; }
+bool StepGraphs::available() { return false; }
+
+#endif
+
+StepGraphs::~StepGraphs() = default;
+
+}  // namespace lntune

@@ -1,6 +1,7 @@
 #include "train/step_graph.h"
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "util/error.h"
@@ -45,6 +46,9 @@ struct StepGraphs::Impl {
   std::map<std::vector<int64_t>, Shape> shapes;
   decltype(at::cuda::graph_pool_handle()) pool{};
   bool have_pool = false;
+  // Every capture on one side stream (as torch.cuda.graph's default capture stream): what is made
+  // on first use per stream (cuBLAS's workspace) is made once.
+  std::optional<c10::cuda::CUDAStream> stream;
   int64_t captured = 0;
 
   Ran capture(Shape& shape, const std::vector<torch::Tensor>& inputs) {
@@ -59,6 +63,7 @@ struct StepGraphs::Impl {
     for (const auto& t : inputs) shape.inputs.push_back(t.defined() ? t.clone() : t);
     if (!have_pool) {
       pool = at::cuda::graph_pool_handle();
+      stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device);
       have_pool = true;
     }
     // Nothing in flight when capture begins (as torch.cuda.graph does), and the capture on a side
@@ -66,7 +71,7 @@ struct StepGraphs::Impl {
     c10::cuda::device_synchronize();
     auto graph = std::make_unique<at::cuda::CUDAGraph>();
     try {
-      c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device));
+      c10::cuda::CUDAStreamGuard on_side(*stream);
       graph->capture_begin(pool);
       try {
         step(shape.inputs);

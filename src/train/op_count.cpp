@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -56,7 +58,50 @@ void on_end(const at::RecordFunction&, at::ObserverContext*) {
   t_open.pop_back();
 }
 
+std::mutex g_sync_mutex;
+std::set<std::string>* g_syncing = nullptr;  // where device_syncing_ops collects
+
+bool syncs(std::string_view name) {
+  static const std::unordered_set<std::string_view> names = {
+      "aten::_local_scalar_dense", "aten::item", "aten::is_nonzero", "aten::equal", "aten::nonzero",
+      "aten::nonzero_numpy", "aten::argwhere", "aten::masked_select", "aten::_unique", "aten::_unique2",
+      "aten::unique_dim", "aten::unique_consecutive", "aten::unique_dim_consecutive", "aten::bincount"};
+  return names.count(name) > 0;
+}
+
+std::unique_ptr<at::ObserverContext> on_sync_start(const at::RecordFunction& fn) {
+  if (syncs(fn.name())) {
+    std::lock_guard<std::mutex> lock(g_sync_mutex);
+    if (g_syncing) g_syncing->insert(fn.name());
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::set<std::string> device_syncing_ops(const std::function<void()>& work) {
+  static std::mutex one_at_a_time;
+  std::lock_guard<std::mutex> lock(one_at_a_time);
+  std::set<std::string> found;
+  {
+    std::lock_guard<std::mutex> l(g_sync_mutex);
+    g_syncing = &found;
+  }
+  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(on_sync_start));
+  auto stop = [&] {
+    at::removeCallback(handle);
+    std::lock_guard<std::mutex> l(g_sync_mutex);
+    g_syncing = nullptr;
+  };
+  try {
+    work();
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+  return found;
+}
 
 int64_t count_ops(const std::function<void()>& work) {
   static std::mutex m;

@@ -7,11 +7,20 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <set>
+#include <string>
 
 namespace lntune {
 
 // Runs `work` with the counter on (a process-wide ATen callback; operators on every thread count)
 // and returns the count. Not reentrant; the callback costs time while on, so count outside timing.
 int64_t count_ops(const std::function<void()>& work);
+
+// The operators `work` runs, at any depth (e.g. the nonzero inside a boolean-mask index), that
+// make the host wait for the device: a value read back (item, is_nonzero, equal) or a result
+// whose size depends on the data (nonzero, masked_select, unique, bincount). None may run inside
+// a CUDA graph capture (train/step_graph.h), and each costs a GPU step a full stall; the names
+// are the same on the CPU, so CI checks every method's training step for them.
+std::set<std::string> device_syncing_ops(const std::function<void()>& work);
 
 }  // namespace lntune

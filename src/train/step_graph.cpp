@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "train/op_count.h"
 #include "util/error.h"
 #ifdef LNTUNE_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -50,6 +51,7 @@ struct StepGraphs::Impl {
   // on first use per stream (cuBLAS's workspace) is made once.
   std::optional<c10::cuda::CUDAStream> stream;
   int64_t captured = 0;
+  bool checked = false;  // the first step watched for operators that wait for the device
 
   Ran capture(Shape& shape, const std::vector<torch::Tensor>& inputs) {
     c10::DeviceIndex device = -1;
@@ -111,7 +113,20 @@ StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
   }
   if (shape.eager < impl_->options.warmup || impl_->captured >= impl_->options.max_graphs) {
     ++shape.eager;
-    impl_->step(inputs);
+    if (impl_->checked) {
+      impl_->step(inputs);
+      return Ran::Eager;
+    }
+    // The first step is watched for operators that wait for the device: a capture would fail on
+    // them with CUDA's "operation not permitted when stream is capturing"; this names them.
+    impl_->checked = true;
+    const auto found = device_syncing_ops([&] { impl_->step(inputs); });
+    if (!found.empty()) {
+      std::string names;
+      for (const auto& n : found) names += (names.empty() ? "" : ", ") + n;
+      throw Error("CUDA graphs: the training step waits for the device (" + names +
+                  "), which a CUDA graph cannot hold: run without train.cuda_graphs");
+    }
     return Ran::Eager;
   }
   return impl_->capture(shape, inputs);

@@ -17,6 +17,8 @@
 //   sum), and take per-step host values from device memory the host rewrites before the replay
 //   (AdamW's scalars_on_device, AdamW::begin_step);
 // - never wait on the GPU (no .item(), no data-dependent shapes), never allocate pinned memory.
+//   The first eager step is watched for such operators (op_count.h's device_syncing_ops), and
+//   finding one is an error naming it, before any capture.
 // Dropout stays random: capture registers the CUDA generator and each replay advances it.
 // One process only: the data-parallel all-reduce is not captured.
 #pragma once

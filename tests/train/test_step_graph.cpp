@@ -2,7 +2,9 @@
 // fixture BERT under LN-Tuning, two batch shapes, an lr that changes every step (so a replay that
 // kept the captured step's AdamW scalars would drift), graph and eager losses and weights equal.
 // On a machine without CUDA only the error of a CPU build is checked; the GPU machine runs the rest
-// (scripts/gpu_checks.sh tests).
+// (scripts/gpu_checks.sh tests). On every machine: every PEFT method's training step (BERT and
+// GPT-2, both norm implementations, LayerNorm and DyT) runs no operator that waits for the
+// device, which would make its capture fail on the GPU.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -10,6 +12,7 @@
 #include "peft/method.h"
 #include "test_paths.h"
 #include "train/adamw.h"
+#include "train/op_count.h"
 #include "train/run_state.h"
 #include "train/step_graph.h"
 #include "util/error.h"
@@ -79,7 +82,89 @@ Run train(bool graphed, int steps, bool dropout = false, double lr_scale = 1.0) 
   return r;
 }
 
+// The operators of one training step as lntune train runs it under CUDA graphs (forward, loss,
+// backward, the methods' after_backward, clipping, AdamW with its scalars on the device, zeroing)
+// that wait for the device; the step runs once eagerly first, as StepGraphs warms up.
+std::set<std::string> syncing_ops_of_a_step(const std::string& model_dir, const std::string& spec, const NormOptions& norm) {
+  torch::manual_seed(0);
+  auto lm = load_model(test::fixtures() + "/" + model_dir, Head::SequenceClassification, norm);
+  auto& model = *lm.model;
+  auto applied = peft::apply_methods(model, nlohmann::json::parse(spec), "test.json");
+  Batch b;
+  b.input_ids = torch::randint(5, 100, {2, 12}, torch::kLong);
+  b.attention_mask = torch::ones({2, 12}, torch::kLong);
+  b.attention_mask[1].narrow(0, 8, 4).zero_();  // a padded row
+  b.token_type_ids = torch::zeros({2, 12}, torch::kLong);
+  auto labels = torch::tensor({0, 1}, torch::kLong);
+  auto loss_of = [&] { return torch::cross_entropy_loss(model.forward(b).logits.to(torch::kFloat), labels); };
+  model.eval();
+  for (auto& m : applied.methods) m->prepare(model, [&](int64_t) { return loss_of(); }, 4);  // fisher_ln's
+  model.zero_grad();
+  model.train();
+  AdamWOptions o;
+  o.scalars_on_device = true;
+  AdamW opt(trainable_params(model, 0.01), o);
+  auto loss_sum = torch::zeros({}, torch::kDouble);
+  auto step = [&] {
+    auto loss = loss_of();
+    loss.backward();
+    loss_sum.add_(loss.detach().to(torch::kDouble));
+    for (auto& m : applied.methods) m->after_backward(model);
+    opt.clip_grad_norm(1.0);
+    opt.apply_step();
+    opt.zero_grad();
+  };
+  opt.begin_step(1e-3);
+  step();
+  opt.begin_step(1e-3);
+  return device_syncing_ops(step);
+}
+
 }  // namespace
+
+TEST(StepGraph, SyncingOperatorsAreFound) {
+  // The detector itself: a value read back, a boolean-mask index (nonzero inside), none.
+  auto x = torch::randn({8});
+  EXPECT_TRUE(device_syncing_ops([&] { (void)x.sum().item<float>(); }).count("aten::_local_scalar_dense"));
+  EXPECT_TRUE(device_syncing_ops([&] { auto y = x.index({x > 0}); }).count("aten::nonzero"));
+  EXPECT_TRUE(device_syncing_ops([&] { auto y = torch::masked_select(x, x > 0); }).count("aten::masked_select"));
+  EXPECT_TRUE(device_syncing_ops([&] { auto y = (x * 2).softmax(0).index_select(0, torch::tensor({1, 3})); }).empty());
+}
+
+TEST(StepGraph, EveryMethodsStepWaitsForNothing) {
+  const auto fused = NormOptions().impl("fused"), dyt = NormOptions().type("dyt").impl("fused");
+  struct Case {
+    std::string model, spec;
+    NormOptions norm;
+  };
+  const std::vector<Case> cases = {
+      {"bert_seq_cls", R"({"name": "full"})", {}},
+      {"bert_seq_cls", R"({"name": "ln"})", {}},
+      {"bert_seq_cls", R"({"name": "ln", "terms": "bias", "layers": "1"})", fused},
+      {"bert_seq_cls", R"({"name": "bitfit"})", fused},
+      {"bert_seq_cls", R"({"name": "lora"})", {}},
+      {"bert_seq_cls", R"({"name": "adapter"})", {}},
+      {"bert_seq_cls", R"({"name": "adapter", "type": "parallel"})", {}},
+      {"bert_seq_cls", R"({"name": "prefix"})", {}},
+      {"bert_seq_cls", R"({"name": "prompt", "length": 4})", {}},
+      {"bert_seq_cls", R"({"name": "mam"})", {}},
+      {"bert_seq_cls", R"({"name": "prefix+ln"})", fused},
+      {"bert_seq_cls", R"({"name": "adapter+ln"})", {}},
+      {"bert_seq_cls", R"({"name": "fisher_ln", "samples": 4})", {}},
+      {"bert_seq_cls", R"({"name": "dyt"})", dyt},
+      {"gpt2_lm", R"({"name": "ln"})", fused},
+      {"gpt2_lm", R"({"name": "lora"})", {}},
+      {"gpt2_lm", R"({"name": "prefix"})", {}},
+      {"gpt2_lm", R"({"name": "prompt", "length": 4})", {}},
+      {"gpt2_lm", R"({"name": "dyt"})", dyt},
+  };
+  for (const auto& c : cases) {
+    auto found = syncing_ops_of_a_step(c.model, c.spec, c.norm);
+    std::string names;
+    for (const auto& n : found) names += n + " ";
+    EXPECT_TRUE(found.empty()) << c.model << " " << c.spec << ": " << names;
+  }
+}
 
 TEST(StepGraph, CpuBuildSaysSo) {
   if (StepGraphs::available()) GTEST_SKIP() << "this build has CUDA graphs";
@@ -116,4 +201,18 @@ TEST(StepGraph, CudaReplaysDrawNewDropout) {
   ASSERT_GE(replayed.size(), 3u);
   EXPECT_NE(replayed[0], replayed[1]);
   EXPECT_NE(replayed[1], replayed[2]);
+}
+
+TEST(StepGraph, CudaStepThatWaitsIsNamed) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: CUDA graphs run on the GPU machine";
+  auto w = torch::randn({4}, torch::kCUDA);
+  StepGraphs g([&](const std::vector<torch::Tensor>& in) {
+    if ((in[0] * w).sum().item<float>() > 1e9) w.add_(1);  // a read-back: the host waits
+  });
+  try {
+    g.run({torch::ones({4}, torch::kCUDA)});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("waits for the device (aten::_local_scalar_dense"), std::string::npos) << e.what();
+  }
 }

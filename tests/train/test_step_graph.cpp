@@ -1,5 +1,5 @@
 // CUDA graphs of a training step (train/step_graph.h) against the same steps run eagerly: the
-// fixture BERT under LN-Tuning, two batch shapes, an lr that changes every step (so a replay that
+// fixture BERT and GPT-2 under LN-Tuning, two batch shapes, an lr that changes every step (so a replay that
 // kept the captured step's AdamW scalars would drift), graph and eager losses and weights equal.
 // On a machine without CUDA only the error of a CPU build is checked; the GPU machine runs the rest
 // (scripts/gpu_checks.sh tests). On every machine: every PEFT method's training step (BERT and
@@ -30,9 +30,9 @@ struct Run {
 // `steps` LN-Tuning steps of the fixture BERT on CUDA (eval mode: no dropout, so that eager and
 // replayed steps compute the same thing), batch 4 x 8, every third step 4 x 12; `graphed`: through
 // StepGraphs (warmup 1, one graph at most: the 4 x 12 steps stay eager after the capture).
-Run train(bool graphed, int steps, bool dropout = false, double lr_scale = 1.0) {
+Run train(bool graphed, int steps, bool dropout = false, double lr_scale = 1.0, const std::string& dir = "bert_seq_cls") {
   torch::manual_seed(0);
-  auto lm = load_model(test::fixtures() + "/bert_seq_cls", std::nullopt, NormOptions());
+  auto lm = load_model(test::fixtures() + "/" + dir, Head::SequenceClassification, NormOptions());
   auto& model = *lm.model;
   peft::apply_methods(model, nlohmann::json{{"name", "ln"}}, "test.json");
   model.to(torch::kCUDA);
@@ -66,7 +66,7 @@ Run train(bool graphed, int steps, bool dropout = false, double lr_scale = 1.0) 
     auto ids = torch::randint(5, 120, {4, T}, gen, torch::kLong);
     auto mask = torch::ones({4, T}, torch::kLong);
     mask.narrow(1, T - 2, 2).narrow(0, 0, 2).zero_();  // two padded rows
-    auto labels = torch::randint(0, 3, {4}, gen, torch::kLong);
+    auto labels = torch::randint(0, 2, {4}, gen, torch::kLong);
     std::vector<torch::Tensor> in{ids.cuda(), mask.cuda(), labels.cuda()};
     opt.begin_step(lr_scale * 1e-2 / (i + 1));
     if (graphed)
@@ -179,15 +179,19 @@ TEST(StepGraph, CpuBuildSaysSo) {
 TEST(StepGraph, CudaReplayEqualsEagerSteps) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: CUDA graphs run on the GPU machine";
   const int steps = 9;
-  auto eager = train(false, steps), graphed = train(true, steps);
-  using R = StepGraphs::Ran;
-  // 4x8: eager (warm-up), captured (+ replayed), then replays; 4x12: eager (the one graph is taken).
-  EXPECT_EQ(graphed.ran, (std::vector<R>{R::Eager, R::Captured, R::Eager, R::Replayed, R::Replayed, R::Eager,
-                                          R::Replayed, R::Replayed, R::Eager}));
-  for (int i = 0; i < steps; ++i) EXPECT_NEAR(graphed.losses[i], eager.losses[i], 1e-6 * std::abs(eager.losses[i])) << i;
-  EXPECT_TRUE(torch::allclose(graphed.weights, eager.weights, 1e-6, 1e-7)) << (graphed.weights - eager.weights).abs().max();
-  // The steps trained: the weights moved, and not as they would with another lr.
-  EXPECT_FALSE(torch::allclose(graphed.weights, train(true, steps, false, 0.5).weights, 1e-6, 1e-7));
+  for (const std::string dir : {"bert_seq_cls", "gpt2_lm"}) {
+    SCOPED_TRACE(dir);
+    auto eager = train(false, steps, false, 1.0, dir), graphed = train(true, steps, false, 1.0, dir);
+    using R = StepGraphs::Ran;
+    // 4x8: eager (warm-up), captured (+ replayed), then replays; 4x12: eager (the one graph is taken).
+    EXPECT_EQ(graphed.ran, (std::vector<R>{R::Eager, R::Captured, R::Eager, R::Replayed, R::Replayed, R::Eager,
+                                            R::Replayed, R::Replayed, R::Eager}));
+    for (int i = 0; i < steps; ++i)
+      EXPECT_NEAR(graphed.losses[i], eager.losses[i], 1e-6 * std::abs(eager.losses[i])) << i;
+    EXPECT_TRUE(torch::allclose(graphed.weights, eager.weights, 1e-6, 1e-7)) << (graphed.weights - eager.weights).abs().max();
+    // The steps trained: the weights moved, and not as they would with another lr.
+    EXPECT_FALSE(torch::allclose(graphed.weights, train(true, steps, false, 0.5, dir).weights, 1e-6, 1e-7));
+  }
 }
 
 TEST(StepGraph, CudaReplaysDrawNewDropout) {

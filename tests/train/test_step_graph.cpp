@@ -27,9 +27,10 @@ struct Run {
   torch::Tensor weights;  // the trainable tensors afterwards, flattened
 };
 
-// `steps` LN-Tuning steps of the fixture BERT on CUDA (eval mode: no dropout, so that eager and
-// replayed steps compute the same thing), batch 4 x 8, every third step 4 x 12; `graphed`: through
-// StepGraphs (warmup 1, one graph at most: the 4 x 12 steps stay eager after the capture).
+// `steps` LN-Tuning steps of fixture `dir` on CUDA, in eval mode (no dropout, so that eager and
+// replayed steps compute the same thing) unless `dropout`; batch 4 x 8, every third step 4 x 12;
+// `graphed`: through StepGraphs (warmup 1, one graph at most: the 4 x 12 steps stay eager after
+// the capture).
 Run train(bool graphed, int steps, bool dropout = false, double lr_scale = 1.0, const std::string& dir = "bert_seq_cls") {
   torch::manual_seed(0);
   auto lm = load_model(test::fixtures() + "/" + dir, Head::SequenceClassification, NormOptions());

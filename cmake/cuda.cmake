@@ -33,10 +33,11 @@ if(CMAKE_CUDA_COMPILER)
 else()
   message(STATUS "lntune: no nvcc, kernels/ skipped (CPU build)")
 endif()
-# The binding (src/ops/*_cuda.cpp) needs a CUDA LibTorch: c10_cuda exists only there.
+# The binding (src/ops/*_cuda.cpp) needs a CUDA LibTorch: c10_cuda exists only there (elsewhere
+# cmake/cuda_binding_check.cmake compiles it syntax only).
+set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/norm_cuda.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/adamw_cuda.cpp)
 if(CMAKE_CUDA_COMPILER AND TARGET c10_cuda)
   set(LNTUNE_CUDA_BINDING ON)
-  set(LNTUNE_CUDA_BINDING_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/norm_cuda.cpp
-      ${CMAKE_CURRENT_SOURCE_DIR}/src/ops/adamw_cuda.cpp)
   message(STATUS "lntune: LibTorch has CUDA, building the at::Tensor binding")
 endif()

@@ -22,8 +22,11 @@ endif()
 set(_stub "${CMAKE_BINARY_DIR}/cuda_binding_check/include")
 file(WRITE "${_stub}/c10/cuda/impl/cuda_cmake_macros.h" "// stands in for the header CUDA builds of LibTorch generate\n")
 set(_stamps "")
-foreach(src src/ops/norm_cuda.cpp src/ops/adamw_cuda.cpp src/ops/adamw.cpp src/ops/layernorm.cpp src/ops/dyt.cpp
-            src/train/step_graph.cpp src/train/precision.cpp)
+# The binding's own files, and those of lntune_lib with LNTUNE_WITH_CUDA branches.
+foreach(path ${LNTUNE_CUDA_BINDING_SOURCES} src/ops/adamw.cpp src/ops/layernorm.cpp src/ops/dyt.cpp
+             src/train/step_graph.cpp src/train/precision.cpp)
+  get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  file(RELATIVE_PATH src "${PROJECT_SOURCE_DIR}" "${abs}")
   string(REPLACE "/" "_" name "${src}")
   set(stamp "${CMAKE_BINARY_DIR}/cuda_binding_check/${name}.ok")
   add_custom_command(

@@ -59,7 +59,7 @@ void on_end(const at::RecordFunction&, at::ObserverContext*) {
 }
 
 std::mutex g_sync_mutex;
-std::set<std::string>* g_syncing = nullptr;  // where device_syncing_ops collects
+std::set<std::string> g_syncing;  // what device_syncing_ops found (guarded by g_sync_mutex)
 
 bool syncs(std::string_view name) {
   static const std::unordered_set<std::string_view> names = {
@@ -72,9 +72,18 @@ bool syncs(std::string_view name) {
 std::unique_ptr<at::ObserverContext> on_sync_start(const at::RecordFunction& fn) {
   if (syncs(fn.name())) {
     std::lock_guard<std::mutex> lock(g_sync_mutex);
-    if (g_syncing) g_syncing->insert(fn.name());
+    g_syncing.insert(fn.name());
   }
   return nullptr;
+}
+
+// Runs `work` with `callback` seeing every thread's ATen operators, and removes it however `work` ends.
+void observed(const at::RecordFunctionCallback& callback, const std::function<void()>& work) {
+  struct Remove {
+    at::CallbackHandle handle;
+    ~Remove() { at::removeCallback(handle); }
+  } remove{at::addGlobalCallback(callback)};
+  work();
 }
 
 }  // namespace
@@ -82,25 +91,13 @@ std::unique_ptr<at::ObserverContext> on_sync_start(const at::RecordFunction& fn)
 std::set<std::string> device_syncing_ops(const std::function<void()>& work) {
   static std::mutex one_at_a_time;
   std::lock_guard<std::mutex> lock(one_at_a_time);
-  std::set<std::string> found;
   {
     std::lock_guard<std::mutex> l(g_sync_mutex);
-    g_syncing = &found;
+    g_syncing.clear();
   }
-  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(on_sync_start));
-  auto stop = [&] {
-    at::removeCallback(handle);
-    std::lock_guard<std::mutex> l(g_sync_mutex);
-    g_syncing = nullptr;
-  };
-  try {
-    work();
-  } catch (...) {
-    stop();
-    throw;
-  }
-  stop();
-  return found;
+  observed(at::RecordFunctionCallback(on_sync_start), work);
+  std::lock_guard<std::mutex> l(g_sync_mutex);
+  return g_syncing;
 }
 
 int64_t count_ops(const std::function<void()>& work) {
@@ -111,14 +108,7 @@ int64_t count_ops(const std::function<void()>& work) {
   t_counted_open = 0;
   const char* trace = std::getenv("LNTUNE_TRACE_OPS");
   g_trace = trace && *trace && std::string_view(trace) != "0";
-  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end));
-  try {
-    work();
-  } catch (...) {
-    at::removeCallback(handle);
-    throw;
-  }
-  at::removeCallback(handle);
+  observed(at::RecordFunctionCallback(on_start, on_end), work);
   return g_count.load();
 }
 

@@ -53,6 +53,12 @@ struct StepGraphs::Impl {
   int64_t captured = 0;
   bool checked = false;  // the first step watched for operators that wait for the device
 
+  // Whether the next step of `shape` is captured: it has no graph, has run its eager warm-up, and
+  // there is room for another graph.
+  bool capture_due(const Shape& shape) const {
+    return !shape.graph && shape.eager >= options.warmup && captured < options.max_graphs;
+  }
+
   Ran capture(Shape& shape, const std::vector<torch::Tensor>& inputs) {
     c10::DeviceIndex device = -1;
     for (const auto& t : inputs) {
@@ -111,7 +117,7 @@ StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
     shape.graph->replay();
     return Ran::Replayed;
   }
-  if (shape.eager < impl_->options.warmup || impl_->captured >= impl_->options.max_graphs) {
+  if (!impl_->capture_due(shape)) {
     ++shape.eager;
     if (impl_->checked) {
       impl_->step(inputs);
@@ -134,9 +140,7 @@ StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
 
 bool StepGraphs::will_capture(const std::vector<torch::Tensor>& inputs) const {
   auto it = impl_->shapes.find(shape_key(inputs));
-  const int64_t eager = it == impl_->shapes.end() ? 0 : it->second.eager;
-  const bool has_graph = it != impl_->shapes.end() && it->second.graph;
-  return !has_graph && eager >= impl_->options.warmup && impl_->captured < impl_->options.max_graphs;
+  return it != impl_->shapes.end() && impl_->capture_due(it->second);
 }
 
 int64_t StepGraphs::graphs() const { return impl_->captured; }

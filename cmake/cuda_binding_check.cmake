@@ -21,10 +21,23 @@ endif()
 # The one header a CUDA build of LibTorch generates at its own configure time.
 set(_stub "${CMAKE_BINARY_DIR}/cuda_binding_check/include")
 file(WRITE "${_stub}/c10/cuda/impl/cuda_cmake_macros.h" "// stands in for the header CUDA builds of LibTorch generate\n")
+# The binding's own files, and every source of lntune_lib with an LNTUNE_WITH_CUDA branch, found
+# by reading them at configure time (CI configures afresh; a local build folder sees a file that
+# newly gains such a branch at its next configure).
+set(_checked ${LNTUNE_CUDA_BINDING_SOURCES})
+get_target_property(_lib_sources lntune_lib SOURCES)
+foreach(path ${_lib_sources})
+  get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  if(abs MATCHES "\\.cpp$" AND EXISTS "${abs}")
+    file(STRINGS "${abs}" _cuda_lines REGEX "LNTUNE_WITH_CUDA" LIMIT_COUNT 1)
+    if(_cuda_lines)
+      list(APPEND _checked "${abs}")
+    endif()
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES _checked)
 set(_stamps "")
-# The binding's own files, and those of lntune_lib with LNTUNE_WITH_CUDA branches.
-foreach(path ${LNTUNE_CUDA_BINDING_SOURCES} src/ops/adamw.cpp src/ops/layernorm.cpp src/ops/dyt.cpp
-             src/train/step_graph.cpp src/train/precision.cpp)
+foreach(path ${_checked})
   get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
   file(RELATIVE_PATH src "${PROJECT_SOURCE_DIR}" "${abs}")
   string(REPLACE "/" "_" name "${src}")

@@ -107,11 +107,19 @@ stage_hf() {
     $py scripts/bench_hf_peft.py --lntune "$lntune"
 }
 
+# The model a training stage starts from: the pretrained bert-mini where it was carried, else the
+# seeded fixture (64 positions). Sets the caller's `base`, and `len` (task.max_length) to $1 or
+# $2 accordingly.
+pick_base() {
+  base=runs/pretrain/bert-mini/model len=$1
+  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=$2; }
+}
+
 stage_graphs() {
   # The same LN-Tuning run on RTE eager and replayed as CUDA graphs (dropout off, file order): the
   # loss curves must agree to bf16 round-off (the graphed run pads batches to a multiple of 16).
-  local base=runs/pretrain/bert-mini/model len=128 rc=0
-  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=48; }
+  local base len rc=0
+  pick_base 128 48
   for g in false true; do
     rm -rf "runs/gpu-graphs-$g"
     "$lntune" train --config configs/rte/ln.json --set model.path="$base" --set task.data_dir="$shared/data/glue/RTE" \
@@ -146,9 +154,8 @@ stage_train3() {
 }
 
 stage_parity() {
-  local base=runs/pretrain/bert-mini/model len=0 rc=0
-  # The seeded fixture has 64 positions: shorter rows, room for a 10-token prefix.
-  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=48; }
+  local base len rc=0
+  pick_base 0 48  # 0: the config's length; the fixture: room for a 10-token prefix
   echo "base model: $base"
   for m in full ln bitfit lora prefix; do
     $py scripts/hf_peft_parity.py "$base" $m --steps 50 --max-length $len --glue "$shared/data/glue" --lntune "$lntune" \
@@ -158,8 +165,8 @@ stage_parity() {
 }
 
 stage_export() {
-  local base=runs/pretrain/bert-mini/model len=128 rc=0
-  [ -f "$base/config.json" ] || { base=tests/fixtures/bert_seq_cls; len=40; }  # 64 positions, a 20-token prompt
+  local base len rc=0
+  pick_base 128 40  # the fixture: room for a 20-token prompt
   for m in lora ln prefix prompt; do
     rm -rf "runs/gpu-export-$m"
     # prefix with the positions HF PEFT computes with (a from_zero export only warns).

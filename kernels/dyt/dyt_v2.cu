@@ -96,18 +96,29 @@ unsigned block_width(int64_t packs) {
   return static_cast<unsigned>(w < kMaxThreads ? w : kMaxThreads);
 }
 
+// Calls f(T*, P*, packs, width) with typed null pointers for the storage types, the row's packs of
+// 16 bytes and the block width, when the row is whole packs and every pointer is 16-byte aligned;
+// returns whether it did (if not, the caller runs version 1).
+template <typename F, typename... Ptr>
+bool with_packs(DType xt, DType pt, int64_t cols, F&& f, const Ptr*... ptrs) {
+  bool ran = false;
+  with_storage(xt, pt, [&](auto* tx, auto* tp) {
+    constexpr int V = 16 / sizeof(*tx);
+    if (cols % V != 0 || !aligned16(ptrs...)) return;
+    const int64_t packs = cols / V;
+    f(tx, tp, packs, block_width(packs));
+    ran = true;
+  });
+  return ran;
+}
+
 }  // namespace
 
 bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta, void* y,
                  int64_t rows, int64_t cols, cudaStream_t stream) {
-  bool launched = false;
-  with_storage(xt, pt, [&](auto* tx, auto* tp) {
+  auto launch = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    constexpr int V = 16 / sizeof(T);
-    if (cols % V != 0 || !aligned16(x, y, gamma, beta)) return;
-    const int64_t packs = cols / V;
-    const unsigned width = block_width(packs);
     // Eight rows per thread, more where the rows would overflow the grid's second dimension.
     int64_t per = 8;
     if ((rows + per - 1) / per > 65535) per = (rows + 65534) / 65535;
@@ -115,22 +126,16 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
     dyt_forward_kernel<T, P><<<grid, width, 0, stream>>>(static_cast<const T*>(x), static_cast<const P*>(alpha),
                                                          static_cast<const P*>(gamma), static_cast<const P*>(beta),
                                                          static_cast<T*>(y), rows, cols, per);
-    launched = true;
-  });
-  return launched;
+  };
+  return with_packs(xt, pt, cols, launch, x, y, gamma, beta);
 }
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
                   float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
                   int64_t per, int64_t chunks, cudaStream_t stream) {
-  bool launched = false;
-  with_storage(xt, pt, [&](auto* tx, auto* tp) {
+  auto launch = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    constexpr int V = 16 / sizeof(T);
-    if (cols % V != 0 || !aligned16(dy, x, dx, gamma)) return;
-    const int64_t packs = cols / V;
-    const unsigned width = block_width(packs);
     const int64_t tiles = (packs + width - 1) / width;  // never more than version 1's, whose workspace this is
     auto* partial = static_cast<float*>(workspace);
     float* alpha_partial = partial + chunks * 2 * cols;
@@ -144,9 +149,8 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
     if (dbeta) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial + cols, parts, 2 * cols, cols, dbeta);
     if (dalpha)
       sum_column_partials<<<1, 32, 0, stream>>>(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha);
-    launched = true;
-  });
-  return launched;
+  };
+  return with_packs(xt, pt, cols, launch, dy, x, dx, gamma);
 }
 
 }  // namespace lntune::kernels::cuda::v2

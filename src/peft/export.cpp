@@ -10,6 +10,11 @@
 
 namespace lntune::peft {
 
+nlohmann::json virtual_tokens_config(const std::string& peft_type, const nlohmann::json& length, const ModelConfig& c) {
+  return {{"peft_type", peft_type},          {"num_virtual_tokens", length},     {"token_dim", c.hidden_size},
+          {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers}};
+}
+
 bool export_peft_adapter(TaskModelImpl& model, Applied& applied, const std::string& base_model, const std::string& dir,
                          std::string& why) {
   if (applied.methods.size() != 1) {

@@ -24,6 +24,10 @@ struct PeftExport {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
 };
 
+// The adapter_config.json fields of PEFT's prompt-learning methods (prefix and prompt tuning):
+// peft_type, the number of virtual tokens and the model's shape; each method adds its own.
+nlohmann::json virtual_tokens_config(const std::string& peft_type, const nlohmann::json& length, const ModelConfig& c);
+
 class Method {
  public:
   virtual ~Method() = default;

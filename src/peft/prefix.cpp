@@ -97,9 +97,9 @@ class Prefix : public Method {
   std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
     const auto& c = model.config;
     PeftExport ex;
-    ex.config = {{"peft_type", "PREFIX_TUNING"}, {"num_virtual_tokens", o["length"]}, {"token_dim", c.hidden_size},
-                 {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers},
-                 {"encoder_hidden_size", o["hidden"]}, {"prefix_projection", false}};
+    ex.config = virtual_tokens_config("PREFIX_TUNING", o["length"], c);
+    ex.config["encoder_hidden_size"] = o["hidden"];
+    ex.config["prefix_projection"] = false;
     if (o["positions"].get<std::string>() != "shifted")
       spdlog::warn("prefix trained with positions from 0: HF PEFT shifts the tokens' positions by the prefix length, "
                    "so this adapter computes otherwise there (method.prefix.positions=shifted for an exact export)");

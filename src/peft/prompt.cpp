@@ -54,9 +54,8 @@ class Prompt : public Method {
   std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
     const auto& c = model.config;
     PeftExport ex;
-    ex.config = {{"peft_type", "PROMPT_TUNING"}, {"num_virtual_tokens", o["length"]}, {"token_dim", c.hidden_size},
-                 {"num_transformer_submodules", 1}, {"num_attention_heads", c.num_heads}, {"num_layers", c.num_layers},
-                 {"prompt_tuning_init", "RANDOM"}};
+    ex.config = virtual_tokens_config("PROMPT_TUNING", o["length"], c);
+    ex.config["prompt_tuning_init"] = "RANDOM";
     ex.tensors.emplace_back("prompt_embeddings", prompt_->embedding.detach().clone());
     return ex;
   }

@@ -112,6 +112,11 @@ TEST(PeftExport, PrefixIsThePrefixesWithoutTheMlpInPeftLayout) {
   ASSERT_TRUE(e.ok) << e.why;
   EXPECT_EQ(e.config["peft_type"], "PREFIX_TUNING");
   EXPECT_EQ(e.config["prefix_projection"], false);
+  EXPECT_EQ(e.config["num_virtual_tokens"], 3);
+  EXPECT_EQ(e.config["encoder_hidden_size"], 16);
+  EXPECT_EQ(e.config["token_dim"], e.model->config.hidden_size);
+  EXPECT_EQ(e.config["num_layers"], e.model->config.num_layers);
+  EXPECT_EQ(e.config["num_attention_heads"], e.model->config.num_heads);
   auto pe = e.tensors.at("prompt_embeddings");
   ASSERT_EQ(pe.sizes(), (std::vector<int64_t>{3, 2 * 2 * 32}));  // [P, L * 2 * H]
   // PEFT's reading (PeftModel.get_prompt): view(B, P, L*2, heads, d).permute(2, 0, 3, 1, 4).split(2):

@@ -41,3 +41,30 @@ if(CMAKE_CUDA_COMPILER AND TARGET c10_cuda)
   set(LNTUNE_CUDA_BINDING ON)
   message(STATUS "lntune: LibTorch has CUDA, building the at::Tensor binding")
 endif()
+
+# Where no CUDA LibTorch is (this machine, CI): the same kernels/ sources compiled by the host
+# compiler against the CUDA headers, their launches run by kernels/emulation/ on the CPU, so that
+# tests/kernels/test_cuda_emulation.cpp runs every kernel version here (docs/kernels.md). On the GPU
+# machine the real kernels and their tests run instead.
+set(LNTUNE_CUDA_EMULATION OFF)
+if(CMAKE_CUDA_COMPILER AND NOT LNTUNE_CUDA_BINDING)
+  get_target_property(_kernel_sources lntune_cuda_kernels SOURCES)
+  set(_emulated "")
+  foreach(cu ${_kernel_sources})
+    get_filename_component(abs "${cu}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    file(RELATIVE_PATH rel "${CMAKE_CURRENT_SOURCE_DIR}" "${abs}")
+    string(REPLACE "/" "_" name "${rel}")
+    # One C++ file per .cu, including it: the .cu keeps its CUDA language for lntune_cuda_kernels.
+    set(wrapper "${CMAKE_CURRENT_BINARY_DIR}/cuda_emulation/${name}.cpp")
+    file(CONFIGURE OUTPUT "${wrapper}" CONTENT "#include \"${abs}\"\n")
+    list(APPEND _emulated "${wrapper}")
+  endforeach()
+  add_library(lntune_cuda_emulation STATIC kernels/emulation/cuda_emulation.cpp ${_emulated})
+  target_compile_definitions(lntune_cuda_emulation PRIVATE LNTUNE_CUDA_EMULATION=1)
+  target_include_directories(lntune_cuda_emulation PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels
+                             ${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES})
+  # fp32 arithmetic rounded operation by operation, as the AdamW kernel is compiled (--fmad=false).
+  target_compile_options(lntune_cuda_emulation PRIVATE -ffp-contract=off)
+  set(LNTUNE_CUDA_EMULATION ON)
+  message(STATUS "lntune: kernels/ also built for the CPU under emulation (tests/kernels/test_cuda_emulation.cpp)")
+endif()

@@ -8,8 +8,34 @@
 #include <cstdint>
 
 #include "common.h"
+#ifdef LNTUNE_CUDA_EMULATION
+#include "emulation/cuda_emulation.h"
+#endif
 
 namespace lntune::kernels::cuda {
+
+// Every launch is launch(kernel, grid, block, stream)(arguments...): nvcc's <<<...>>> (no dynamic
+// shared memory), or, where the host compiler builds these sources for the CPU tests
+// (LNTUNE_CUDA_EMULATION), the kernel's blocks run on the host (emulation/).
+template <typename... KArgs>
+struct Launch {
+  void (*kernel)(KArgs...);
+  dim3 grid, block;
+  cudaStream_t stream;
+  template <typename... A>
+  void operator()(A&&... a) const {
+#ifdef LNTUNE_CUDA_EMULATION
+    emulation::run_grid(grid, block, [&] { kernel(static_cast<KArgs>(a)...); });
+#else
+    kernel<<<grid, block, 0, stream>>>(static_cast<KArgs>(a)...);
+#endif
+  }
+};
+
+template <typename... KArgs>
+Launch<KArgs...> launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, cudaStream_t stream) {
+  return {kernel, grid, block, stream};
+}
 
 __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
@@ -85,6 +111,22 @@ __device__ __forceinline__ void store_pack(T* p, const float (&in)[V]) {
 // writes the fp32 result to out[c]. One thread per column.
 __global__ void sum_column_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
                                     float* __restrict__ out);
+
+// Versions 2: the partial rows of a backward's parameter sums reduced in one launch for two outputs.
+// For each column c < (out_b ? 2 * cols : cols), sums partial[k * stride + c] over k < parts and
+// writes it to out_a[c] (c < cols) or out_b[c - cols]; a null output's columns are skipped. A block
+// is kPartialColumns columns x kPartialLanes lanes: lane l sums rows l, l + lanes, ... in order, then
+// lane 0 adds the lanes' sums in lane order, so the result is the same on every run (it depends
+// only on parts), and a column's partial rows are read by kPartialLanes threads at once instead of
+// one (sum_column_partials), which version 1's sums spent most of their time waiting on.
+constexpr int kPartialColumns = 32, kPartialLanes = 8;
+__global__ void reduce_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
+                                float* __restrict__ out_a, float* __restrict__ out_b);
+// The launch of reduce_partials: dim3(kPartialColumns, kPartialLanes) threads, this many blocks.
+inline unsigned reduce_partials_blocks(int64_t cols, bool two_outputs) {
+  const int64_t width = two_outputs ? 2 * cols : cols;
+  return static_cast<unsigned>((width + kPartialColumns - 1) / kPartialColumns);
+}
 
 // Calls f with typed null pointers for (activation type, parameter type): activations f32, f16 or
 // bf16; parameters f32 or the activation type. Returns false for another combination.

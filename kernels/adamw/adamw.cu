@@ -55,7 +55,7 @@ int grid_for(int64_t work, int threads) {
 }
 
 template <class Scalars>
-cudaError_t launch(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n, Scalars s,
+cudaError_t step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n, Scalars s,
                    cudaStream_t stream) {
   if (n < 0 || (n > 0 && (!param || !grad || !exp_avg || !exp_avg_sq))) return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
@@ -64,13 +64,13 @@ cudaError_t launch(float* param, const float* grad, float* exp_avg, float* exp_a
   if (aligned16(param, grad, exp_avg, exp_avg_sq)) {
     const int64_t n4 = n / 4;
     if (n4 > 0)
-      adamw_vec4_kernel<<<grid_for(n4, kThreads), kThreads, 0, stream>>>(
+      launch(adamw_vec4_kernel<Scalars>, grid_for(n4, kThreads), kThreads, stream)(
           reinterpret_cast<float4*>(param), reinterpret_cast<const float4*>(grad), reinterpret_cast<float4*>(exp_avg),
           reinterpret_cast<float4*>(exp_avg_sq), n4, s);
     head = n4 * 4;
   }
   if (head < n)
-    adamw_scalar_kernel<<<grid_for(n - head, kThreads), kThreads, 0, stream>>>(
+    launch(adamw_scalar_kernel<Scalars>, grid_for(n - head, kThreads), kThreads, stream)(
         param + head, grad + head, exp_avg + head, exp_avg_sq + head, n - head, s);
   return cudaGetLastError();
 }
@@ -79,13 +79,13 @@ cudaError_t launch(float* param, const float* grad, float* exp_avg, float* exp_a
 
 cudaError_t adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
                        const AdamWScalars& s, cudaStream_t stream) {
-  return launch(param, grad, exp_avg, exp_avg_sq, n, ScalarsByValue{s}, stream);
+  return step(param, grad, exp_avg, exp_avg_sq, n, ScalarsByValue{s}, stream);
 }
 
 cudaError_t adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
                        const AdamWScalars* s_device, cudaStream_t stream) {
   if (!s_device) return cudaErrorInvalidValue;
-  return launch(param, grad, exp_avg, exp_avg_sq, n, ScalarsInMemory{s_device}, stream);
+  return step(param, grad, exp_avg, exp_avg_sq, n, ScalarsInMemory{s_device}, stream);
 }
 
 }  // namespace lntune::kernels::cuda

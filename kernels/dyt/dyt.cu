@@ -81,9 +81,9 @@ cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, co
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    forward_v1<T, P><<<blocks, kThreads, 0, stream>>>(static_cast<const T*>(x), static_cast<const P*>(alpha),
-                                                      static_cast<const P*>(gamma), static_cast<const P*>(beta),
-                                                      static_cast<T*>(y), n, cols);
+    launch(forward_v1<T, P>, blocks, kThreads, stream)(static_cast<const T*>(x), static_cast<const P*>(alpha),
+                                                       static_cast<const P*>(gamma), static_cast<const P*>(beta),
+                                                       static_cast<T*>(y), n, cols);
   });
   return ok ? cudaGetLastError() : cudaErrorInvalidValue;
 }
@@ -115,17 +115,17 @@ cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, cons
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     dim3 grid(static_cast<unsigned>(p.tiles), static_cast<unsigned>(p.chunks));
-    backward_v1<T, P><<<grid, kThreads, 0, stream>>>(static_cast<const T*>(dy), static_cast<const T*>(x),
-                                                     static_cast<const P*>(alpha), static_cast<const P*>(gamma),
-                                                     static_cast<T*>(dx), partial, dalpha ? alpha_partial : nullptr,
-                                                     rows, cols, p.per, want_cols);
+    launch(backward_v1<T, P>, grid, kThreads, stream)(
+        static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const P*>(alpha), static_cast<const P*>(gamma),
+        static_cast<T*>(dx), partial, dalpha ? alpha_partial : nullptr, rows, cols, p.per, want_cols);
   });
   if (!ok) return cudaErrorInvalidValue;
   const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
   const int parts = static_cast<int>(p.chunks);
-  if (dgamma) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial, parts, 2 * cols, cols, dgamma);
-  if (dbeta) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial + cols, parts, 2 * cols, cols, dbeta);
-  if (dalpha) sum_column_partials<<<1, 32, 0, stream>>>(alpha_partial, static_cast<int>(p.chunks * p.tiles), 1, 1, dalpha);
+  if (dgamma) launch(sum_column_partials, sum_grid, 256, stream)(partial, parts, 2 * cols, cols, dgamma);
+  if (dbeta) launch(sum_column_partials, sum_grid, 256, stream)(partial + cols, parts, 2 * cols, cols, dbeta);
+  if (dalpha)
+    launch(sum_column_partials, 1, 32, stream)(alpha_partial, static_cast<int>(p.chunks * p.tiles), 1, 1, dalpha);
   return cudaGetLastError();
 }
 

@@ -6,8 +6,11 @@
 // index arithmetic and every access is a 16-byte load or store; a block is as wide as the row's
 // packs (rounded up to a warp, at most 256). The backward keeps version 1's partition of rows
 // into chunks and its partial-sum layout (per-chunk dgamma/dbeta rows, one dalpha partial per
-// block, summed in a fixed order): deterministic. A hidden size that is not a multiple of 16
-// bytes, or a misaligned pointer: the launcher runs version 1.
+// block, summed in a fixed order): deterministic. The partials are reduced by reduce_partials:
+// dgamma and dbeta in one launch, and every reduction eight threads per column (version 1: one
+// launch per parameter, a thread per column; dalpha's hundreds of partials by a single thread).
+// A hidden size that is not a multiple of 16 bytes, or a misaligned pointer: the launcher runs
+// version 1.
 #include <cstdint>
 #include <type_traits>
 
@@ -116,41 +119,41 @@ bool with_packs(DType xt, DType pt, int64_t cols, F&& f, const Ptr*... ptrs) {
 
 bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta, void* y,
                  int64_t rows, int64_t cols, cudaStream_t stream) {
-  auto launch = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
+  auto run = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     // Eight rows per thread, more where the rows would overflow the grid's second dimension.
     int64_t per = 8;
     if ((rows + per - 1) / per > 65535) per = (rows + 65534) / 65535;
     dim3 grid(static_cast<unsigned>((packs + width - 1) / width), static_cast<unsigned>((rows + per - 1) / per));
-    dyt_forward_kernel<T, P><<<grid, width, 0, stream>>>(static_cast<const T*>(x), static_cast<const P*>(alpha),
-                                                         static_cast<const P*>(gamma), static_cast<const P*>(beta),
-                                                         static_cast<T*>(y), rows, cols, per);
+    launch(dyt_forward_kernel<T, P>, grid, width, stream)(static_cast<const T*>(x), static_cast<const P*>(alpha),
+                                                          static_cast<const P*>(gamma), static_cast<const P*>(beta),
+                                                          static_cast<T*>(y), rows, cols, per);
   };
-  return with_packs(xt, pt, cols, launch, x, y, gamma, beta);
+  return with_packs(xt, pt, cols, run, x, y, gamma, beta);
 }
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
                   float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
                   int64_t per, int64_t chunks, cudaStream_t stream) {
-  auto launch = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
+  auto run = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     const int64_t tiles = (packs + width - 1) / width;  // never more than version 1's, whose workspace this is
     auto* partial = static_cast<float*>(workspace);
     float* alpha_partial = partial + chunks * 2 * cols;
     dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(chunks));
-    dyt_backward_kernel<T, P><<<grid, width, 0, stream>>>(
+    launch(dyt_backward_kernel<T, P>, grid, width, stream)(
         static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const P*>(alpha), static_cast<const P*>(gamma),
         static_cast<T*>(dx), dgamma || dbeta ? partial : nullptr, dalpha ? alpha_partial : nullptr, rows, cols, per);
-    const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
-    const int parts = static_cast<int>(chunks);
-    if (dgamma) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial, parts, 2 * cols, cols, dgamma);
-    if (dbeta) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial + cols, parts, 2 * cols, cols, dbeta);
+    const dim3 lanes(kPartialColumns, kPartialLanes);
+    if (dgamma || dbeta)
+      launch(reduce_partials, reduce_partials_blocks(cols, true), lanes, stream)(partial, static_cast<int>(chunks),
+                                                                                 2 * cols, cols, dgamma, dbeta);
     if (dalpha)
-      sum_column_partials<<<1, 32, 0, stream>>>(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha);
+      launch(reduce_partials, 1, lanes, stream)(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha, nullptr);
   };
-  return with_packs(xt, pt, cols, launch, dy, x, dx, gamma);
+  return with_packs(xt, pt, cols, run, dy, x, dx, gamma);
 }
 
 }  // namespace lntune::kernels::cuda::v2

@@ -105,7 +105,7 @@ cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gam
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    forward_v1<T, P><<<row_grid(rows), kWarpsPerBlock * 32, 0, stream>>>(
+    launch(forward_v1<T, P>, row_grid(rows), kWarpsPerBlock * 32, stream)(
         static_cast<const T*>(x), static_cast<const P*>(gamma), static_cast<const P*>(beta), static_cast<T*>(y), mean,
         rstd, rows, cols, eps);
   });
@@ -133,7 +133,7 @@ cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     if (dx)
-      backward_dx_v1<T, P><<<row_grid(rows), kWarpsPerBlock * 32, 0, stream>>>(
+      launch(backward_dx_v1<T, P>, row_grid(rows), kWarpsPerBlock * 32, stream)(
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), rows, cols);
     if (dgamma || dbeta) {
@@ -141,13 +141,14 @@ cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x
       const int64_t used = (rows + per - 1) / per;
       auto* partial = static_cast<float*>(workspace);
       dim3 grid(static_cast<unsigned>((cols + kColumnsPerBlock - 1) / kColumnsPerBlock), static_cast<unsigned>(used));
-      backward_params_v1<T><<<grid, kColumnsPerBlock, 0, stream>>>(static_cast<const T*>(dy),
-                                                                   static_cast<const T*>(x), mean, rstd, partial,
-                                                                   rows, cols, per);
+      launch(backward_params_v1<T>, grid, kColumnsPerBlock, stream)(static_cast<const T*>(dy), static_cast<const T*>(x),
+                                                                    mean, rstd, partial, rows, cols, per);
       const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
-      if (dgamma) sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial, static_cast<int>(used), 2 * cols, cols, dgamma);
+      if (dgamma)
+        launch(sum_column_partials, sum_grid, 256, stream)(partial, static_cast<int>(used), 2 * cols, cols, dgamma);
       if (dbeta)
-        sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial + cols, static_cast<int>(used), 2 * cols, cols, dbeta);
+        launch(sum_column_partials, sum_grid, 256, stream)(partial + cols, static_cast<int>(used), 2 * cols, cols,
+                                                           dbeta);
     }
   });
   return ok ? cudaGetLastError() : cudaErrorInvalidValue;

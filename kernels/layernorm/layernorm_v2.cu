@@ -4,7 +4,9 @@
 //   - each row is read from global memory once, with 16-byte loads, and kept in registers for the
 //     mean, the variance and the output (version 1: scalar loads, three passes over the row);
 //   - the backward computes dx and, in the same pass, each thread's share of dgamma/dbeta, so x
-//     and dy are read once (version 1 reads them again in a second kernel for the parameters).
+//     and dy are read once (version 1 reads them again in a second kernel for the parameters);
+//   - the blocks' partial sums of dgamma and dbeta are reduced by one launch (reduce_partials,
+//     eight threads per column) where version 1 launches one per parameter, a thread per column.
 // A row of up to 1024 elements takes one warp (8 rows per block); up to 8192 elements, a block of
 // 256 threads. Other shapes (a hidden size not a multiple of 16 bytes, larger rows, misaligned
 // pointers) are not handled here: the launcher falls back to version 1. Same arithmetic as version
@@ -231,7 +233,7 @@ bool forward(DType xt, DType pt, const void* x, const void* gamma, const void* b
     launched = with_layout<T>(cols, [&](auto tpr, auto n) {
       constexpr int TPR = decltype(tpr)::value, N = decltype(n)::value;
       const int64_t per_block = kThreads / TPR;
-      forward_kernel<T, P, TPR, N><<<static_cast<unsigned>((rows + per_block - 1) / per_block), kThreads, 0, stream>>>(
+      launch(forward_kernel<T, P, TPR, N>, static_cast<unsigned>((rows + per_block - 1) / per_block), kThreads, stream)(
           static_cast<const T*>(x), static_cast<const P*>(gamma), static_cast<const P*>(beta), static_cast<T*>(y), mean,
           rstd, rows, cols, eps);
     });
@@ -255,17 +257,12 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
       int64_t blocks = 2 * static_cast<int64_t>(multiprocessors());
       if (blocks > reduction_chunks(rows)) blocks = reduction_chunks(rows);
       if (blocks > need) blocks = need;
-      backward_kernel<T, P, TPR, N><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+      launch(backward_kernel<T, P, TPR, N>, static_cast<unsigned>(blocks), kThreads, stream)(
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), partial, rows, cols);
-      if (params) {
-        const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
-        if (dgamma)
-          sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial, static_cast<int>(blocks), 2 * cols, cols, dgamma);
-        if (dbeta)
-          sum_column_partials<<<sum_grid, 256, 0, stream>>>(partial + cols, static_cast<int>(blocks), 2 * cols, cols,
-                                                            dbeta);
-      }
+      if (params)
+        launch(reduce_partials, reduce_partials_blocks(cols, true), dim3(kPartialColumns, kPartialLanes), stream)(
+            partial, static_cast<int>(blocks), 2 * cols, cols, dgamma, dbeta);
     });
   });
   return launched;

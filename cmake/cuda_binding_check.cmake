@@ -38,9 +38,8 @@ endforeach()
 list(REMOVE_DUPLICATES _checked)
 set(_stamps "")
 foreach(path ${_checked})
-  get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  lntune_source_name("${path}" abs name)
   file(RELATIVE_PATH src "${PROJECT_SOURCE_DIR}" "${abs}")
-  string(REPLACE "/" "_" name "${src}")
   set(stamp "${CMAKE_BINARY_DIR}/cuda_binding_check/${name}.ok")
   add_custom_command(
     OUTPUT "${stamp}"

@@ -1,8 +1,8 @@
 // Host emulation of the CUDA execution model, for running kernels/*.cu themselves on a machine
 // without a GPU (LNTUNE_CUDA_EMULATION: the sources compiled by the host compiler, tested on the CPU
 // by tests/kernels/test_cuda_emulation.cpp). CI has no GPU and the GPU machine is lent rarely, so
-// a kernel's indexing, tails, reductions and launch arithmetic are checked here first; the GPU
-// runs the same tests on the real device.
+// a kernel's indexing, tails, reductions and launch arithmetic are checked here first; on the GPU
+// machine the real kernels run through the bindings' tests (tests/ops, *Kernel.Cuda*) instead.
 //
 // A launch runs the grid's blocks one after another on the calling thread; a block's threads are
 // fibers (ucontext) switched at barriers: __syncthreads() waits for every thread of the block that

@@ -18,7 +18,7 @@ nlohmann::json run_config_defaults() {
     "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true,
-              "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto",
+              "group_by_length": false, "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto",
               "adamw_impl": "fused", "cuda_graphs": false},
     "output_dir": "runs/default"
   })");

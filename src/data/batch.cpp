@@ -63,6 +63,24 @@ std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uin
   return out;
 }
 
+std::vector<std::vector<size_t>> length_grouped_batches(const std::vector<Encoded>& data, int64_t batch_size,
+                                                        uint64_t seed, int64_t epoch, bool shuffle) {
+  std::vector<size_t> order;
+  for (auto& b : train_batches(data.size(), batch_size, seed, epoch, shuffle)) order.insert(order.end(), b.begin(), b.end());
+  // Its own stream for the batch order: the row order above stays the one train_batches draws.
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch) + 0x9e3779b97f4a7c15ULL);
+  const size_t bs = static_cast<size_t>(batch_size), mega = bs * static_cast<size_t>(kLengthGroupBatches);
+  std::vector<std::vector<size_t>> out;
+  auto at = [&](size_t i) { return order.begin() + static_cast<std::ptrdiff_t>(i); };
+  for (size_t m = 0; m < order.size(); m += mega) {
+    const size_t end = std::min(order.size(), m + mega), first_batch = out.size();
+    std::stable_sort(at(m), at(end), [&](size_t a, size_t b) { return data[a].ids.size() > data[b].ids.size(); });
+    for (size_t i = m; i < end; i += bs) out.emplace_back(at(i), at(std::min(end, i + bs)));
+    if (shuffle) std::shuffle(out.begin() + static_cast<std::ptrdiff_t>(first_batch), out.end(), rng);
+  }
+  return out;
+}
+
 std::vector<std::vector<size_t>> eval_batches(const std::vector<Encoded>& data, int64_t batch_size) {
   std::vector<size_t> order(data.size());
   std::iota(order.begin(), order.end(), 0);

@@ -31,6 +31,17 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
 // is false: what loss-parity checks against other trainers need); sorted by length for evaluation.
 std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
                                                bool shuffle = true);
+
+// Rows of one megabatch of length-grouped training batches (train.group_by_length).
+constexpr int64_t kLengthGroupBatches = 50;
+
+// train.group_by_length (HF Trainer's group_by_length): the epoch's order as train_batches gives
+// it, cut into megabatches of kLengthGroupBatches batches whose rows are sorted by length (longest
+// first) before they are split into batches, so a batch's rows are of similar length and dynamic
+// padding shrinks; the batches of a megabatch are then shuffled by (seed, epoch) as well, so the
+// step order is not longest-to-shortest within each megabatch (HF keeps that order).
+std::vector<std::vector<size_t>> length_grouped_batches(const std::vector<Encoded>& data, int64_t batch_size,
+                                                        uint64_t seed, int64_t epoch, bool shuffle = true);
 std::vector<std::vector<size_t>> eval_batches(const std::vector<Encoded>& data, int64_t batch_size);
 
 }  // namespace lntune

@@ -260,7 +260,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   TrainOutcome result;
   bool done = st.step >= total;
   while (!done) {
-    const auto batches = train_batches(data.train.size(), global_bs, seed, st.epoch, tc["shuffle"].get<bool>());
+    const bool shuffle = tc["shuffle"].get<bool>();
+    const auto batches = tc["group_by_length"].get<bool>()
+                             ? length_grouped_batches(data.train, global_bs, seed, st.epoch, shuffle)
+                             : train_batches(data.train.size(), global_bs, seed, st.epoch, shuffle);
     // This process's share of global batch bi, padded and on the device, made one batch ahead
     // on a background thread.
     Prefetcher<Share> prefetch(

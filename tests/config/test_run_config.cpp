@@ -3,6 +3,7 @@
 #include "config/json_schema.h"
 #include "config/run_config.h"
 #include "util/error.h"
+#include "util/file.h"
 
 using namespace lntune;
 
@@ -68,4 +69,14 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),
             "run.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
+}
+
+// The README lists every key with its default: that block must be what the code uses.
+TEST(RunConfig, ReadmeDefaultsAreTheCodes) {
+  const std::string readme = read_file(std::string(LNTUNE_SOURCE_DIR) + "/README.md");
+  const size_t at = readme.find("Defaults (every key):");
+  ASSERT_NE(at, std::string::npos);
+  const size_t open = readme.find("```json", at), close = readme.find("```", open + 7);
+  ASSERT_NE(close, std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(readme.substr(open + 7, close - open - 7)), run_config_defaults());
 }

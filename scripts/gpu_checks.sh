@@ -77,11 +77,9 @@ stage_fixtures() {
 }
 
 stage_kernels() {
-  # Every kernel version side by side (kernels/*/versions.h), then PyTorch's peers (F.layer_norm,
-  # torch.compile) against the newest.
-  for v in 1 2; do
-    "$lntune" bench-norm --device cuda --kernel-version $v || return 1
-  done
+  # Every kernel version side by side in one run (kernels/*/versions.h), then PyTorch's peers
+  # (F.layer_norm, torch.compile) against the newest.
+  "$lntune" bench-norm --device cuda --kernel-version 1,2 --reps 15 || return 1
   $py scripts/bench_norm.py --lntune "$lntune" --device cuda --kernel-version 2
 }
 

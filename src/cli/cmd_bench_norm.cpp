@@ -78,11 +78,14 @@ torch::ScalarType parse_dtype(const std::string& s) {
 struct Row {
   std::string op, pass, dtype;
   Shape shape;
+  int version;  // the CUDA kernel version timed (0 on the CPU)
   double ours_ms, torch_ms, bytes;
 };
 
-// Forward (no autograd) or forward+backward through autograd, ours and torch's, for one op.
-Row bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, const torch::Device& d, int reps) {
+// Forward (no autograd) or forward+backward through autograd, for one op: ours at each CUDA kernel
+// version (one row each), then torch's once, all in the same run.
+std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, const torch::Device& d,
+                       int reps, const std::vector<int>& versions) {
   torch::manual_seed(0);
   auto o = torch::TensorOptions().dtype(dt).device(d);
   auto x = torch::randn({s.rows, s.cols}, o), dy = torch::randn({s.rows, s.cols}, o);
@@ -105,13 +108,38 @@ Row bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, c
       f().backward(dy);
     };
   };
-  Row r{op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, 0, 0, 0};
-  r.ours_ms = time_ms(d, reps, 2, run(ours));
-  r.torch_ms = time_ms(d, reps, 2, run(eager));
   // Bytes that must move: forward reads x and writes y; backward reads x and dy and writes dx.
   const double elem = static_cast<double>(x.element_size()) * s.rows * s.cols;
-  r.bytes = backward ? 5 * elem : 2 * elem;
-  return r;
+  const auto kernel = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
+  std::vector<Row> out;
+  for (int v : versions) {
+    ops::set_cuda_kernel_version(kernel, v);
+    const int resolved = v == 0 ? ops::promoted_cuda_kernel_version(kernel) : v;
+    out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, d.is_cuda() ? resolved : 0,
+                   time_ms(d, reps, 2, run(ours)), 0, backward ? 5 * elem : 2 * elem});
+  }
+  const double torch_ms = time_ms(d, reps, 2, run(eager));
+  for (auto& r : out) r.torch_ms = torch_ms;
+  return out;
+}
+
+// --kernel-version: "0" (the promoted ones), one version, or a list timed side by side.
+std::vector<int> parse_versions(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  for (std::string t; std::getline(ss, t, ',');) {
+    int v = -1;
+    try {
+      v = std::stoi(t);
+    } catch (const std::exception&) {
+    }
+    for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt})
+      if (v < 0 || v > ops::cuda_kernel_versions(op))
+        throw UsageError{"--kernel-version: not a version of every op (0: the promoted ones; kernels/*/versions.h)"};
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError{"--kernel-version: give a version, or a list of them"};
+  return out;
 }
 
 }  // namespace
@@ -124,8 +152,10 @@ int cmd_bench_norm(int argc, char** argv) {
       "dtypes", "float32, bfloat16, float16", cxxopts::value<std::string>()->default_value("float32,bfloat16"))(
       "ops", "layernorm, dyt", cxxopts::value<std::string>()->default_value("layernorm,dyt"))(
       "reps", "timed repetitions (median reported)", cxxopts::value<int>()->default_value("7"))(
-      "kernel-version", "CUDA kernel version of both ops to time (0: the promoted ones; kernels/*/versions.h)",
-      cxxopts::value<int>()->default_value("0"))(
+      "kernel-version",
+      "CUDA kernel versions of both ops to time, side by side in the same run, e.g. 1,2 (0: the promoted ones; "
+      "kernels/*/versions.h)",
+      cxxopts::value<std::string>()->default_value("0"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -136,16 +166,8 @@ int cmd_bench_norm(int argc, char** argv) {
   torch::Device d(dev == "cuda" ? torch::kCUDA : torch::kCPU);
   int reps = a["reps"].as<int>();
   if (reps < 1) throw UsageError{"--reps must be positive"};
-  const int version = a["kernel-version"].as<int>();
-  for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt})
-    if (version < 0 || version > ops::cuda_kernel_versions(op))
-      throw UsageError{"--kernel-version: not a version of every op (0: the promoted ones; kernels/*/versions.h)"};
-  for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt}) ops::set_cuda_kernel_version(op, version);
-  // The version each op runs, for the header and the JSON rows.
-  auto ran = [&](const std::string& op) {
-    auto k = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
-    return version == 0 ? ops::promoted_cuda_kernel_version(k) : version;
-  };
+  auto versions = parse_versions(a["kernel-version"].as<std::string>());
+  if (d.is_cpu()) versions = {0};  // CUDA versions do not apply to the CPU kernels: they run once
   auto shapes = parse_shapes(a["shapes"].as<std::string>());
   std::vector<torch::ScalarType> dtypes;
   std::vector<std::string> ops_list;
@@ -163,30 +185,30 @@ int cmd_bench_norm(int argc, char** argv) {
   for (const auto& op : ops_list)
     for (auto dt : dtypes)
       for (auto s : shapes)
-        for (bool bwd : {false, true}) rows.push_back(bench(op, bwd, s, dt, d, reps));
+        for (bool bwd : {false, true})
+          for (auto& r : bench(op, bwd, s, dt, d, reps, versions)) rows.push_back(r);
   if (a.count("json")) {
     for (const auto& r : rows)
       std::cout << nlohmann::json{{"op", r.op}, {"pass", r.pass}, {"dtype", r.dtype}, {"rows", r.shape.rows},
                                   {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
                                   {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
-                                  {"copy_gbs", copy_gbs}, {"device", dev},
-                                  {"cuda_kernel_version", d.is_cuda() ? ran(r.op) : 0}}
+                                  {"copy_gbs", copy_gbs}, {"device", dev}, {"cuda_kernel_version", r.version}}
                        .dump()
                 << "\n";
     return 0;
   }
   const std::string where = d.is_cpu() ? std::string(", CPU loops: ") + kernels::cpu::cpu_isa()
-                                       : ", CUDA kernel versions: layernorm " + std::to_string(ran("layernorm")) +
-                                             ", dyt " + std::to_string(ran("dyt"));
+                                       : ", CUDA kernel version per row (v)";
   std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d\n\n", dev.c_str(),
               at::get_num_threads(), where.c_str(), copy_gbs, reps);
-  std::printf("| op | rows x hidden | dtype | pass | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| op | rows x hidden | dtype | pass | v | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     double gbs = r.bytes / (r.ours_ms * 1e6);
-    std::printf("| %s | %lld x %lld | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% |\n", r.op.c_str(),
+    std::printf("| %s | %lld x %lld | %s | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% |\n", r.op.c_str(),
                 static_cast<long long>(r.shape.rows), static_cast<long long>(r.shape.cols), r.dtype.c_str(),
-                r.pass.c_str(), r.ours_ms, r.torch_ms, r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs);
+                r.pass.c_str(), r.version > 0 ? std::to_string(r.version).c_str() : "cpu", r.ours_ms, r.torch_ms,
+                r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs);
   }
   return 0;
 }

@@ -66,7 +66,8 @@ std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uin
 std::vector<std::vector<size_t>> length_grouped_batches(const std::vector<Encoded>& data, int64_t batch_size,
                                                         uint64_t seed, int64_t epoch, bool shuffle) {
   std::vector<size_t> order;
-  for (auto& b : train_batches(data.size(), batch_size, seed, epoch, shuffle)) order.insert(order.end(), b.begin(), b.end());
+  for (auto& b : train_batches(data.size(), batch_size, seed, epoch, shuffle))
+    order.insert(order.end(), b.begin(), b.end());
   // Its own stream for the batch order: the row order above stays the one train_batches draws.
   std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch) + 0x9e3779b97f4a7c15ULL);
   const size_t bs = static_cast<size_t>(batch_size), mega = bs * static_cast<size_t>(kLengthGroupBatches);

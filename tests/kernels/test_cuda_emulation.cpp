@@ -5,8 +5,6 @@
 // (cmake/cuda.cmake): here and in CI, where no GPU exists, a kernel's indexing, tails, row rounds
 // and reductions are checked before a GPU ever runs it.
 #define LNTUNE_CUDA_EMULATION 1  // the test kernels below are launched as kernels/ launches them
-#include "cuda_common.cuh"
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -15,6 +13,7 @@
 
 #include "adamw/adamw.h"
 #include "adamw/adamw_cpu.h"
+#include "cuda_common.cuh"
 #include "dyt/dyt.h"
 #include "dyt/dyt_v2.cuh"
 #include "layernorm/layernorm.h"
@@ -52,19 +51,18 @@ LnOut layernorm(const torch::Tensor& x, const torch::Tensor& g, const torch::Ten
                 double eps, int version) {
   const int64_t rows = x.size(0), cols = x.size(1);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
-  LnOut o{torch::empty_like(x), torch::empty({rows}, f32), torch::empty({rows}, f32), torch::empty_like(x),
-          torch::empty({cols}, f32), torch::empty({cols}, f32)};
-  EXPECT_EQ(cudaSuccess,
-            kernels::cuda::layernorm_forward(kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()), x.data_ptr(), g.data_ptr(),
-                                             b.data_ptr(), o.y.data_ptr(), o.mean.data_ptr<float>(),
-                                             o.rstd.data_ptr<float>(), rows, cols, static_cast<float>(eps), nullptr,
-                                             version));
+  LnOut o{torch::empty_like(x), torch::empty({rows}, f32), torch::empty({rows}, f32),
+          torch::empty_like(x), torch::empty({cols}, f32), torch::empty({cols}, f32)};
+  EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_forward(kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()),
+                                                          x.data_ptr(), g.data_ptr(), b.data_ptr(), o.y.data_ptr(),
+                                                          o.mean.data_ptr<float>(), o.rstd.data_ptr<float>(), rows,
+                                                          cols, static_cast<float>(eps), nullptr, version));
   auto ws = workspace(kernels::cuda::layernorm_backward_workspace(rows, cols));
-  EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_backward(
-                             kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()), dy.data_ptr(), x.data_ptr(),
-                             o.mean.data_ptr<float>(), o.rstd.data_ptr<float>(), g.data_ptr(), o.dx.data_ptr(),
-                             o.dgamma.data_ptr<float>(), o.dbeta.data_ptr<float>(), ws.data_ptr(), rows, cols, nullptr,
-                             version));
+  EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_backward(kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()),
+                                                           dy.data_ptr(), x.data_ptr(), o.mean.data_ptr<float>(),
+                                                           o.rstd.data_ptr<float>(), g.data_ptr(), o.dx.data_ptr(),
+                                                           o.dgamma.data_ptr<float>(), o.dbeta.data_ptr<float>(),
+                                                           ws.data_ptr(), rows, cols, nullptr, version));
   return o;
 }
 
@@ -109,10 +107,10 @@ DytOut dyt(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& 
   EXPECT_EQ(cudaSuccess, kernels::cuda::dyt_forward(xt, pt, x.data_ptr(), a.data_ptr(), g.data_ptr(), b.data_ptr(),
                                                     o.y.data_ptr(), rows, cols, nullptr, version));
   auto ws = workspace(kernels::cuda::dyt_backward_workspace(rows, cols));
-  EXPECT_EQ(cudaSuccess, kernels::cuda::dyt_backward(xt, pt, dy.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
-                                                     o.dx.data_ptr(), o.dalpha.data_ptr<float>(),
-                                                     o.dgamma.data_ptr<float>(), o.dbeta.data_ptr<float>(),
-                                                     ws.data_ptr(), rows, cols, nullptr, version));
+  EXPECT_EQ(cudaSuccess,
+            kernels::cuda::dyt_backward(xt, pt, dy.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
+                                        o.dx.data_ptr(), o.dalpha.data_ptr<float>(), o.dgamma.data_ptr<float>(),
+                                        o.dbeta.data_ptr<float>(), ws.data_ptr(), rows, cols, nullptr, version));
   return o;
 }
 
@@ -139,7 +137,8 @@ void check_dyt(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarTy
 
 // Every version, dtype pair and hidden size of the GPU tests; 37 rows (5 at the widest) with the
 // emulated GPU's two multiprocessors make the backward's blocks walk several row rounds.
-void every_case(int versions, const std::function<void(int64_t, int64_t, torch::ScalarType, torch::ScalarType, int)>& check) {
+void every_case(int versions,
+                const std::function<void(int64_t, int64_t, torch::ScalarType, torch::ScalarType, int)>& check) {
   for (int v = 1; v <= versions; ++v)
     test::for_every_hidden_size(kPairs, [&](int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarType pt) {
       check(rows, cols, xt, pt, v);

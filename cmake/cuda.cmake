@@ -47,20 +47,21 @@ endif()
 # tests/kernels/test_cuda_emulation.cpp runs every kernel version here (docs/kernels.md). On the GPU
 # machine the real kernels and their tests run instead.
 set(LNTUNE_CUDA_EMULATION OFF)
-# A source's absolute path and a file name made of its path below the project (slashes as _), for
-# the files generated per source (here, and by cmake/cuda_binding_check.cmake).
-function(lntune_source_name path out_abs out_name)
+# A source's absolute path, its path below the project, and a file name made of that path
+# (slashes as _), for the files generated per source (here, and by cmake/cuda_binding_check.cmake).
+function(lntune_source_name path out_abs out_rel out_name)
   get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
   file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${abs}")
   string(REPLACE "/" "_" name "${rel}")
   set(${out_abs} "${abs}" PARENT_SCOPE)
+  set(${out_rel} "${rel}" PARENT_SCOPE)
   set(${out_name} "${name}" PARENT_SCOPE)
 endfunction()
 if(CMAKE_CUDA_COMPILER AND NOT LNTUNE_CUDA_BINDING)
   get_target_property(_kernel_sources lntune_cuda_kernels SOURCES)
   set(_emulated "")
   foreach(cu ${_kernel_sources})
-    lntune_source_name("${cu}" abs name)
+    lntune_source_name("${cu}" abs rel name)
     # One C++ file per .cu, including it: the .cu keeps its CUDA language for lntune_cuda_kernels.
     set(wrapper "${CMAKE_CURRENT_BINARY_DIR}/cuda_emulation/${name}.cpp")
     file(CONFIGURE OUTPUT "${wrapper}" CONTENT "#include \"${abs}\"\n")

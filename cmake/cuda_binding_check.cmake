@@ -27,7 +27,7 @@ file(WRITE "${_stub}/c10/cuda/impl/cuda_cmake_macros.h" "// stands in for the he
 set(_checked ${LNTUNE_CUDA_BINDING_SOURCES})
 get_target_property(_lib_sources lntune_lib SOURCES)
 foreach(path ${_lib_sources})
-  get_filename_component(abs "${path}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  lntune_source_name("${path}" abs rel name)
   if(abs MATCHES "\\.cpp$" AND EXISTS "${abs}")
     file(STRINGS "${abs}" _cuda_lines REGEX "LNTUNE_WITH_CUDA" LIMIT_COUNT 1)
     if(_cuda_lines)
@@ -38,8 +38,7 @@ endforeach()
 list(REMOVE_DUPLICATES _checked)
 set(_stamps "")
 foreach(path ${_checked})
-  lntune_source_name("${path}" abs name)
-  file(RELATIVE_PATH src "${PROJECT_SOURCE_DIR}" "${abs}")
+  lntune_source_name("${path}" abs rel name)
   set(stamp "${CMAKE_BINARY_DIR}/cuda_binding_check/${name}.ok")
   add_custom_command(
     OUTPUT "${stamp}"
@@ -49,11 +48,11 @@ foreach(path ${_checked})
             "-I$<JOIN:$<TARGET_PROPERTY:lntune_lib,INCLUDE_DIRECTORIES>,;-I>"
             -I${_stub} "-I$<JOIN:${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES},;-I>"
             -include ${PROJECT_SOURCE_DIR}/src/pch.h -MD -MF "${stamp}.d" -MT "cuda_binding_check/${name}.ok"
-            ${PROJECT_SOURCE_DIR}/${src}
+            ${abs}
     COMMAND ${CMAKE_COMMAND} -E touch "${stamp}"
-    DEPENDS ${PROJECT_SOURCE_DIR}/${src}
+    DEPENDS ${abs}
     DEPFILE "${stamp}.d"
-    COMMENT "CUDA binding, syntax only: ${src}"
+    COMMENT "CUDA binding, syntax only: ${rel}"
     COMMAND_EXPAND_LISTS VERBATIM)
   list(APPEND _stamps "${stamp}")
 endforeach()

@@ -48,48 +48,58 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
   return b;
 }
 
-std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
-                                               bool shuffle) {
+namespace {
+
+// An epoch's row order: 0..n-1, shuffled by (seed, epoch) when asked.
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (shuffle) {
     std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
   }
+  return order;
+}
+
+// order[begin, end) cut into batches of batch_size (the last may be short), appended to out.
+void append_batches(const std::vector<size_t>& order, size_t begin, size_t end, int64_t batch_size,
+                    std::vector<std::vector<size_t>>& out) {
+  auto at = [&](size_t i) { return order.begin() + static_cast<std::ptrdiff_t>(i); };
+  for (size_t i = begin; i < end; i += static_cast<size_t>(batch_size))
+    out.emplace_back(at(i), at(std::min(end, i + static_cast<size_t>(batch_size))));
+}
+
+}  // namespace
+
+std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
+                                               bool shuffle) {
   std::vector<std::vector<size_t>> out;
-  for (size_t i = 0; i < n; i += static_cast<size_t>(batch_size))
-    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                     order.begin() + static_cast<std::ptrdiff_t>(std::min(n, i + static_cast<size_t>(batch_size))));
+  append_batches(epoch_order(n, seed, epoch, shuffle), 0, n, batch_size, out);
   return out;
 }
 
 std::vector<std::vector<size_t>> length_grouped_batches(const std::vector<Encoded>& data, int64_t batch_size,
                                                         uint64_t seed, int64_t epoch, bool shuffle) {
-  std::vector<size_t> order;
-  for (auto& b : train_batches(data.size(), batch_size, seed, epoch, shuffle))
-    order.insert(order.end(), b.begin(), b.end());
+  auto order = epoch_order(data.size(), seed, epoch, shuffle);
   // Its own stream for the batch order: the row order above stays the one train_batches draws.
   std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch) + 0x9e3779b97f4a7c15ULL);
-  const size_t bs = static_cast<size_t>(batch_size), mega = bs * static_cast<size_t>(kLengthGroupBatches);
+  const size_t mega = static_cast<size_t>(batch_size * kLengthGroupBatches);
   std::vector<std::vector<size_t>> out;
-  auto at = [&](size_t i) { return order.begin() + static_cast<std::ptrdiff_t>(i); };
   for (size_t m = 0; m < order.size(); m += mega) {
     const size_t end = std::min(order.size(), m + mega), first_batch = out.size();
-    std::stable_sort(at(m), at(end), [&](size_t a, size_t b) { return data[a].ids.size() > data[b].ids.size(); });
-    for (size_t i = m; i < end; i += bs) out.emplace_back(at(i), at(std::min(end, i + bs)));
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(m), order.begin() + static_cast<std::ptrdiff_t>(end),
+                     [&](size_t a, size_t b) { return data[a].ids.size() > data[b].ids.size(); });
+    append_batches(order, m, end, batch_size, out);
     if (shuffle) std::shuffle(out.begin() + static_cast<std::ptrdiff_t>(first_batch), out.end(), rng);
   }
   return out;
 }
 
 std::vector<std::vector<size_t>> eval_batches(const std::vector<Encoded>& data, int64_t batch_size) {
-  std::vector<size_t> order(data.size());
-  std::iota(order.begin(), order.end(), 0);
+  auto order = epoch_order(data.size(), 0, 0, /*shuffle=*/false);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return data[a].ids.size() < data[b].ids.size(); });
   std::vector<std::vector<size_t>> out;
-  for (size_t i = 0; i < order.size(); i += static_cast<size_t>(batch_size))
-    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                     order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + static_cast<size_t>(batch_size))));
+  append_batches(order, 0, order.size(), batch_size, out);
   return out;
 }
 

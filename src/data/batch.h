@@ -32,7 +32,7 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
 std::vector<std::vector<size_t>> train_batches(size_t n, int64_t batch_size, uint64_t seed, int64_t epoch,
                                                bool shuffle = true);
 
-// Rows of one megabatch of length-grouped training batches (train.group_by_length).
+// Batches per megabatch of length-grouped training batches (train.group_by_length).
 constexpr int64_t kLengthGroupBatches = 50;
 
 // train.group_by_length (HF Trainer's group_by_length): the epoch's order as train_batches gives

@@ -84,6 +84,30 @@ int env_int(const char* name, const char* fallback = nullptr) {
     throw Error(std::string("environment: ") + name + ": '" + v + "' is not an integer");
   }
 }
+
+// LibTorch >= 2.4 serves the store with libuv by default (TCPStoreOptions::useLibUV) and throws
+// when it was built without it, as Debian's 2.6 is; 1.13 has no such option. These set it where
+// the member exists and do nothing where it does not.
+template <typename Options>
+auto set_libuv(Options& o, bool on, int) -> decltype(o.useLibUV = on, void()) {
+  o.useLibUV = on;
+}
+template <typename Options>
+void set_libuv(Options&, bool, long) {}
+
+// The store rank 0 serves and every rank connects to. USE_LIBUV=0 picks the classic backend, as
+// in PyTorch; otherwise LibTorch's default, and the classic one where this LibTorch has no libuv.
+c10::intrusive_ptr<c10d::Store> tcp_store(const std::string& addr, c10d::TCPStoreOptions so) {
+  const char* uv = std::getenv("USE_LIBUV");
+  if (uv && std::string(uv) == "0") set_libuv(so, false, 0);
+  try {
+    return c10::make_intrusive<c10d::TCPStore>(addr, so);
+  } catch (const c10::Error& e) {
+    if (std::string(e.what()).find("libuv") == std::string::npos) throw;
+    set_libuv(so, false, 0);
+    return c10::make_intrusive<c10d::TCPStore>(addr, so);
+  }
+}
 }  // namespace
 
 std::unique_ptr<DataParallel> DataParallel::from_env() {
@@ -113,7 +137,7 @@ std::unique_ptr<DataParallel> DataParallel::connect(int rank, int world, const s
   so.isServer = rank == 0;
   so.numWorkers = static_cast<size_t>(world);
   so.timeout = std::chrono::seconds(120);
-  dp->impl_->store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  dp->impl_->store = tcp_store(addr, so);
 #ifdef LNTUNE_WITH_GLOO
   auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(600));
   // GLOO_SOCKET_IFNAME picks the interface as in PyTorch; else the address the master uses.

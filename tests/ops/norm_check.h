@@ -75,6 +75,17 @@ class KernelVersion {
   int was_;
 };
 
+// body() once per CUDA kernel version of `op` (kernels/*/versions.h), each in use for its call and
+// named in any failure inside it.
+template <typename Body>
+void for_every_kernel_version(ops::CudaKernel op, Body&& body) {
+  for (int v = 1; v <= ops::cuda_kernel_versions(op); ++v) {
+    SCOPED_TRACE("kernel version " + std::to_string(v));
+    KernelVersion use(op, v);
+    body();
+  }
+}
+
 #define LNTUNE_SKIP_WITHOUT_CUDA() \
   if (!::lntune::test::cuda_present()) GTEST_SKIP() << "no CUDA device here: the CUDA kernels are compiled, not run"
 

@@ -128,9 +128,7 @@ constexpr auto kDyt = ops::CudaKernel::dyt;
 // and hands the rest (1, 7, 127 ...) to version 1, so both paths run.
 TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= ops::cuda_kernel_versions(kDyt); ++v) {
-    SCOPED_TRACE("kernel version " + std::to_string(v));
-    test::KernelVersion use(kDyt, v);
+  test::for_every_kernel_version(kDyt, [&] {
     check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
                                 {torch::kBFloat16, torch::kFloat},
                                 {torch::kBFloat16, torch::kBFloat16},
@@ -138,14 +136,12 @@ TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
                                 {torch::kHalf, torch::kHalf}});
     check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
-  }
+  });
 }
 
 TEST(DytKernel, CudaBackwardIsDeterministic) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= ops::cuda_kernel_versions(kDyt); ++v) {
-    SCOPED_TRACE("kernel version " + std::to_string(v));
-    test::KernelVersion use(kDyt, v);
+  test::for_every_kernel_version(kDyt, [&] {
     auto o = torch::TensorOptions().device(torch::kCUDA);
     auto x = torch::randn({8192, 768}, o), a = torch::full({1}, 0.5, o), g = torch::rand({768}, o);
     auto dy = torch::randn({8192, 768}, o);
@@ -154,7 +150,7 @@ TEST(DytKernel, CudaBackwardIsDeterministic) {
     for (auto [t1, t2] : {std::pair{std::get<0>(r1), std::get<0>(r2)}, std::pair{std::get<1>(r1), std::get<1>(r2)},
                           std::pair{std::get<2>(r1), std::get<2>(r2)}, std::pair{std::get<3>(r1), std::get<3>(r2)}})
       EXPECT_TRUE(torch::equal(t1, t2));
-  }
+  });
 }
 
 // Rows that do not start on a 16-byte boundary: version 2 declines them; version 1's bits.

@@ -142,9 +142,7 @@ constexpr auto kLn = ops::CudaKernel::layernorm;
 // version 1, so both paths run.
 TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= ops::cuda_kernel_versions(kLn); ++v) {
-    SCOPED_TRACE("kernel version " + std::to_string(v));
-    test::KernelVersion use(kLn, v);
+  test::for_every_kernel_version(kLn, [&] {
     check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
                                 {torch::kBFloat16, torch::kFloat},
                                 {torch::kBFloat16, torch::kBFloat16},
@@ -154,14 +152,12 @@ TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
     check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-2, 0.0, 1e-3);
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);     // many row chunks
     check_case(5000, 4096, torch::kBFloat16, torch::kFloat, torch::kCUDA);  // a block per row, many rounds
-  }
+  });
 }
 
 TEST(LayerNormKernel, CudaBackwardIsDeterministic) {
   LNTUNE_SKIP_WITHOUT_CUDA();
-  for (int v = 1; v <= ops::cuda_kernel_versions(kLn); ++v) {
-    SCOPED_TRACE("kernel version " + std::to_string(v));
-    test::KernelVersion use(kLn, v);
+  test::for_every_kernel_version(kLn, [&] {
     for (int64_t cols : {768, 4096}) {
       auto o = torch::TensorOptions().device(torch::kCUDA);
       auto x = torch::randn({8192, cols}, o), g = torch::rand({cols}, o), dy = torch::randn({8192, cols}, o);
@@ -172,7 +168,7 @@ TEST(LayerNormKernel, CudaBackwardIsDeterministic) {
       EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b))) << cols;
       EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b))) << cols;
     }
-  }
+  });
 }
 
 // Rows that do not start on a 16-byte boundary: version 2 declines them and version 1 runs, with

@@ -4,6 +4,7 @@
 
 #include "models/activations.h"
 #include "models/attention.h"
+#include "models/linear.h"
 #include "util/error.h"
 
 namespace lntune {
@@ -49,13 +50,17 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
   dropout = register_module("dropout", torch::nn::Dropout(c.attention_dropout));
 }
 
-torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
   int64_t B = h.size(0), T = h.size(1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
   auto q = split(query(h)), k = split(key(h)), v = split(value(h));
-  auto mask = ext_mask;
-  add_prefix(prefix, k, v, mask);
-  auto ctx = attend(q, k, v, mask, 1.0 / std::sqrt(static_cast<double>(head_dim)), dropout, sdpa);
+  add_prefix(prefix, k, v);
+  if (!mask.made) {
+    mask.layer = widen_mask_for_prefix(mask.padding, k.size(2) - T);
+    mask.made = true;
+  }
+  check_layer_mask(mask, k);
+  auto ctx = attend(q, k, v, mask.layer, 1.0 / std::sqrt(static_cast<double>(head_dim)), dropout, sdpa);
   return ctx.transpose(1, 2).reshape({B, T, heads * head_dim});
 }
 
@@ -76,8 +81,8 @@ BertAttentionImpl::BertAttentionImpl(const ModelConfig& c, const NormOptions& no
   output = register_module("output", BertResidualOutput(c.hidden_size, c, norm));
 }
 
-torch::Tensor BertAttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
-  return output(self(h, ext_mask), h);
+torch::Tensor BertAttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
+  return output(self(h, mask), h);
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const ModelConfig& c) : act(c.activation) {
@@ -92,8 +97,8 @@ BertLayerImpl::BertLayerImpl(const ModelConfig& c, const NormOptions& norm) {
   output = register_module("output", BertResidualOutput(c.intermediate_size, c, norm));
 }
 
-torch::Tensor BertLayerImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
-  auto a = attention(h, ext_mask);
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
+  auto a = attention(h, mask);
   return output(intermediate(a), a);
 }
 
@@ -116,13 +121,13 @@ torch::Tensor BertModelImpl::forward(const Batch& b, std::vector<torch::Tensor>*
   int64_t P = prompt_length();
   auto h = embeddings(b.input_ids, b.token_type_ids, P ? prompt->embeds(b.input_ids.size(0)) : torch::Tensor(),
                       position_offset);
-  torch::Tensor ext;
+  AttentionMask mask;
   if (b.attention_mask.defined()) {
-    ext = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), h.scalar_type());
+    mask.padding = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), h.scalar_type());
   }
   if (hidden) hidden->push_back(h);
   for (const auto& layer : *layers) {
-    h = layer->as<BertLayer>()->forward(h, ext);
+    h = layer->as<BertLayer>()->forward(h, mask);
     if (hidden) hidden->push_back(h);
   }
   return h;
@@ -142,7 +147,7 @@ BertMlmHeadImpl::BertMlmHeadImpl(const ModelConfig& c, const NormOptions& norm) 
 }
 
 torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder_weight) {
-  return torch::nn::functional::linear(LayerNorm(activation(act, dense(h))), decoder_weight, bias);
+  return torch::linear(LayerNorm(activation(act, linear(dense, h))), decoder_weight, bias);
 }
 
 BertTaskModelImpl::BertTaskModelImpl(const ModelConfig& c, Head h, const NormOptions& norm) : TaskModelImpl(c, h) {
@@ -169,7 +174,7 @@ ModelOutput BertTaskModelImpl::forward(const Batch& b, bool output_hidden_states
   int64_t P = bert->prompt_length();
   if (head == Head::SequenceClassification) out.logits = classifier(dropout(bert->pool(out.last_hidden_state)));
   else if (head == Head::TokenClassification)
-    out.logits = classifier(dropout(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P)));
+    out.logits = linear(classifier, dropout(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P)));
   else if (head == Head::MaskedLanguageModel)
     out.logits = mlm(lm_hidden(out.last_hidden_state.narrow(1, P, out.last_hidden_state.size(1) - P), b),
                      bert->embeddings->word_embeddings->weight);

@@ -23,7 +23,7 @@ TORCH_MODULE(BertEmbeddings);
 class BertSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit BertSelfAttentionImpl(const ModelConfig& c);
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   Projection query{nullptr}, key{nullptr}, value{nullptr};
   torch::nn::Dropout dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
@@ -48,7 +48,7 @@ TORCH_MODULE(BertResidualOutput);
 class BertAttentionImpl : public torch::nn::Module {
  public:
   BertAttentionImpl(const ModelConfig& c, const NormOptions& norm);
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   BertSelfAttention self{nullptr};
   BertResidualOutput output{nullptr};
 };
@@ -66,7 +66,7 @@ TORCH_MODULE(BertIntermediate);
 class BertLayerImpl : public torch::nn::Module {
  public:
   BertLayerImpl(const ModelConfig& c, const NormOptions& norm);
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
   BertResidualOutput output{nullptr};

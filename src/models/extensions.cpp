@@ -16,7 +16,7 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   } else {
     y = torch::linear(x, weight, bias);
   }
-  if (delta_ && !merged_) y = y + delta_->forward(x);
+  if (delta_ && !merged_) y = delta_->add_to(y, x);
   return y;
 }
 
@@ -43,17 +43,23 @@ torch::Tensor widen_mask_for_prompt(const torch::Tensor& mask, int64_t P) {
   return torch::cat({torch::ones({mask.size(0), P}, mask.options()), mask}, 1);
 }
 
-void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,
-                torch::Tensor& ext_mask) {
+torch::Tensor widen_mask_for_prefix(const torch::Tensor& mask, int64_t P) {
+  if (!mask.defined() || P == 0) return mask;
+  auto sizes = mask.sizes().vec();
+  sizes.back() = P;
+  return torch::cat({torch::zeros(sizes, mask.options()), mask}, -1);
+}
+
+void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v) {
   if (!prefix || prefix->length() == 0) return;
   auto [pk, pv] = prefix->key_values(k.size(0));
   k = torch::cat({pk.to(k.dtype()), k}, 2);
   v = torch::cat({pv.to(v.dtype()), v}, 2);
-  if (ext_mask.defined()) {
-    auto sizes = ext_mask.sizes().vec();
-    sizes.back() = prefix->length();
-    ext_mask = torch::cat({torch::zeros(sizes, ext_mask.options()), ext_mask}, -1);
-  }
+}
+
+void check_layer_mask(const AttentionMask& mask, const torch::Tensor& k) {
+  TORCH_CHECK(!mask.layer.defined() || mask.layer.size(-1) == k.size(2), "attention mask over ", mask.layer.size(-1),
+              " key positions, this layer has ", k.size(2), ": every layer's prefix must have the same length");
 }
 
 }  // namespace lntune

@@ -13,7 +13,9 @@ namespace lntune {
 class ProjectionDelta {
  public:
   virtual ~ProjectionDelta() = default;
-  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // base_y + delta(x), base_y being the projection's own output for x ([..., out]); the addition
+  // is the delta's, so it can fold it into its last product (one operator less per step).
+  virtual torch::Tensor add_to(const torch::Tensor& base_y, const torch::Tensor& x) = 0;
   virtual torch::Tensor weight_delta() = 0;  // the same map as a dense [out, in] matrix (for merging)
 };
 
@@ -66,9 +68,25 @@ class InputPrompt : public torch::nn::Module {
 // A (B, T) attention mask with P leading ones for a soft prompt's virtual tokens (P may be 0).
 torch::Tensor widen_mask_for_prompt(const torch::Tensor& mask, int64_t prompt_length);
 
-// Prepends a prefix's keys/values (if any) and widens the additive mask [B,1,1,T] (or [B,1,T,T])
-// with zeros (visible) for the prefix positions.
-void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v,
-                torch::Tensor& ext_mask);
+// The additive attention mask of one forward pass, shared by its layers. `padding` is the model's
+// ([B,1,1,T]; undefined without padding); `layer` is what every layer adds to its scores — the
+// padding widened by a prefix's positions, GPT-2's causal part — made by the first layer from
+// its own keys and dtype and reused by the others (all layers' prefixes have one length), where
+// each layer used to make it again: 2-6 operators per layer, each a launch on a GPU.
+struct AttentionMask {
+  torch::Tensor padding;
+  torch::Tensor layer;
+  bool made = false;
+};
+
+// The additive mask widened by P zeros (visible) in front of its last dimension (P may be 0).
+torch::Tensor widen_mask_for_prefix(const torch::Tensor& mask, int64_t P);
+
+// Prepends a prefix's keys/values (if any) to k and v ([B, heads, T, d]).
+void add_prefix(const std::shared_ptr<AttentionPrefix>& prefix, torch::Tensor& k, torch::Tensor& v);
+
+// mask.layer after a layer made or reused it: its key positions must be k's (a layer whose
+// prefix length differs from the first layer's is an error, not a wrong mask).
+void check_layer_mask(const AttentionMask& mask, const torch::Tensor& k);
 
 }  // namespace lntune

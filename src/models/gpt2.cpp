@@ -5,6 +5,7 @@
 
 #include "models/activations.h"
 #include "models/attention.h"
+#include "models/linear.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -20,21 +21,24 @@ GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
   if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer_idx + 1);
 }
 
-torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, const torch::Tensor& ext_mask) {
+torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
   int64_t B = h.size(0), T = h.size(1), H = heads * head_dim;
   auto qkv = c_attn(h).split(H, -1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
   auto q = split(qkv[0]), k = split(qkv[1]), v = split(qkv[2]);
-  auto mask = ext_mask;
-  add_prefix(prefix, k, v, mask);
-  int64_t P = k.size(2) - T;  // prefix positions are visible to every query
-  // The causal mask as an additive one ([T, T + P]), with the padding mask when there is one.
-  auto causal = torch::ones({T, T + P}, h.options().dtype(torch::kBool)).tril(P);
-  const auto dt = mask.defined() ? mask.scalar_type() : q.scalar_type();
-  auto full = torch::where(causal, torch::zeros({}, q.options().dtype(dt)),
-                           torch::full({}, lowest_value(q.scalar_type()), q.options().dtype(dt)));
-  if (mask.defined()) full = full + mask;
-  auto ctx = attend(q, k, v, full, scale, attn_dropout, sdpa).transpose(1, 2).reshape({B, T, H});
+  add_prefix(prefix, k, v);
+  if (!mask.made) {
+    int64_t P = k.size(2) - T;  // prefix positions are visible to every query
+    // The causal mask as an additive one ([T, T + P]), with the padding mask when there is one.
+    auto causal = torch::ones({T, T + P}, h.options().dtype(torch::kBool)).tril(P);
+    const auto dt = mask.padding.defined() ? mask.padding.scalar_type() : q.scalar_type();
+    mask.layer = torch::where(causal, torch::zeros({}, q.options().dtype(dt)),
+                              torch::full({}, lowest_value(q.scalar_type()), q.options().dtype(dt)));
+    if (mask.padding.defined()) mask.layer = mask.layer + widen_mask_for_prefix(mask.padding, P);
+    mask.made = true;
+  }
+  check_layer_mask(mask, k);
+  auto ctx = attend(q, k, v, mask.layer, scale, attn_dropout, sdpa).transpose(1, 2).reshape({B, T, H});
   return resid_dropout(c_proj(ctx));
 }
 
@@ -54,9 +58,9 @@ GPT2BlockImpl::GPT2BlockImpl(const ModelConfig& c, const NormOptions& norm, int6
   mlp = register_module("mlp", GPT2MLP(c));
 }
 
-torch::Tensor GPT2BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& ext_mask) {
+torch::Tensor GPT2BlockImpl::forward(const torch::Tensor& x, AttentionMask& mask) {
   auto in1 = ln_1(x);
-  auto a = attn(in1, ext_mask);
+  auto a = attn(in1, mask);
   if (adapter_attn) a = adapter_attn->forward(a, in1);
   auto h = x + a;
   auto in2 = ln_2(h);
@@ -84,13 +88,13 @@ torch::Tensor GPT2ModelImpl::forward(const Batch& b, std::vector<torch::Tensor>*
               " exceeds n_positions ", wpe->options.num_embeddings());
   auto pos = torch::arange(position_offset, position_offset + T, b.input_ids.options().dtype(torch::kLong)).unsqueeze(0);
   auto x = drop(words + wpe(pos));
-  torch::Tensor ext;
+  AttentionMask mask;
   if (b.attention_mask.defined()) {
-    ext = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), x.scalar_type());
+    mask.padding = extended_attention_mask(widen_mask_for_prompt(b.attention_mask, P), x.scalar_type());
   }
   if (hidden) hidden->push_back(x);
   for (const auto& blk : *h) {
-    x = blk->as<GPT2Block>()->forward(x, ext);
+    x = blk->as<GPT2Block>()->forward(x, mask);
     if (hidden) hidden->push_back(x);
   }
   x = ln_f(x);
@@ -130,7 +134,7 @@ ModelOutput GPT2TaskModelImpl::forward(const Batch& b, bool output_hidden_states
     auto rows = torch::arange(x.size(0), last.options());
     out.logits = score(x.index({rows, last}));
   } else if (head == Head::TokenClassification) {
-    out.logits = classifier(dropout(x));
+    out.logits = linear(classifier, dropout(x));
   }
   return out;
 }

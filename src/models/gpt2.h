@@ -11,7 +11,7 @@ namespace lntune {
 class GPT2AttentionImpl : public torch::nn::Module {
  public:
   GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx);
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   Projection c_attn{nullptr}, c_proj{nullptr};  // HF Conv1D layout: weight [in, out]
   torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
@@ -34,7 +34,7 @@ TORCH_MODULE(GPT2MLP);
 class GPT2BlockImpl : public torch::nn::Module {
  public:
   GPT2BlockImpl(const ModelConfig& c, const NormOptions& norm, int64_t layer_idx);
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& ext_mask);
+  torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   Norm ln_1{nullptr}, ln_2{nullptr};
   GPT2Attention attn{nullptr};
   GPT2MLP mlp{nullptr};

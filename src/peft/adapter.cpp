@@ -5,6 +5,7 @@
 // `up` starts at zero, so the model is exactly unchanged at init (near-identity adapters).
 #include "models/bert.h"
 #include "models/gpt2.h"
+#include "models/linear.h"
 #include "peft/method.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -26,9 +27,9 @@ class Bottleneck : public SublayerAdapter {
     up->bias.zero_();
   }
   torch::Tensor forward(const torch::Tensor& out, const torch::Tensor& in) override {
-    auto z = down(parallel_ ? in : out);
+    auto z = linear(down, parallel_ ? in : out);
     z = act_ == "relu" ? torch::relu(z) : act_ == "gelu" ? torch::gelu(z) : torch::tanh(z);
-    return out + scaling_ * up(z);
+    return torch::add(out, linear(up, z), scaling_);  // out + s * up(z) in one operator (two as written)
   }
   torch::nn::Linear down{nullptr}, up{nullptr};
 

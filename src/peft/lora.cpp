@@ -18,7 +18,16 @@ class LoraDelta : public ProjectionDelta {
  public:
   LoraDelta(torch::nn::Linear a, torch::nn::Linear b, torch::nn::Dropout d, double scale)
       : a_(std::move(a)), b_(std::move(b)), drop_(std::move(d)), scale_(scale) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return b_(a_(drop_(x))) * scale_; }
+  // y + scale * B A dropout(x) as two operators: A's product, then B's with the scale and the
+  // addition folded in (addmm), where B(A(x)) * scale + y was four; dropout 0 is no operator
+  // at all (HF PEFT's nn.Identity). On a GPU, where a PEFT step is mostly per-operator host
+  // cost, that is 3-4 fewer per wrapped projection.
+  torch::Tensor add_to(const torch::Tensor& y, const torch::Tensor& x) override {
+    auto h = drop_->options.p() > 0 ? drop_(x) : x;
+    auto down = torch::linear(h.reshape({-1, h.size(-1)}), a_->weight);  // [rows, r]
+    return torch::addmm(y.reshape({-1, y.size(-1)}), down, b_->weight.t(), /*beta=*/1, /*alpha=*/scale_)
+        .view(y.sizes());
+  }
   torch::Tensor weight_delta() override { return torch::matmul(b_->weight, a_->weight) * scale_; }
 
  private:

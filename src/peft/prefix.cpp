@@ -34,19 +34,30 @@ class PrefixEncoder : public torch::nn::Module {
   // prompt_embeddings layout for prefix tuning.
   torch::Tensor flat() { return mlp.is_empty() ? prefix : mlp->forward(embedding); }
   torch::Tensor all() { return flat().view({P_, L_, 2, heads_, d_}).permute({1, 2, 0, 3, 4}); }
+  // Layer `layer`'s [2, P, heads, d]. all() runs once per forward pass, as HF PEFT makes its
+  // past_key_values once: layer 0, which every pass reaches first, makes it; the last layer lets
+  // it go, so no tensor outlives the pass (CUDA graphs rely on that: train/step_graph.h). Per
+  // layer, the reparameterisation MLP ran L times per pass, with its backward and gradient sums.
+  torch::Tensor for_layer(int64_t layer) {
+    if (layer == 0 || !pass_.defined()) pass_ = all();
+    auto kv = pass_[layer];
+    if (layer == L_ - 1) pass_ = torch::Tensor();
+    return kv;
+  }
   int64_t length() const { return P_; }
   torch::Tensor embedding, prefix;
   torch::nn::Sequential mlp{nullptr};
 
  private:
   int64_t L_, heads_, d_, P_;
+  torch::Tensor pass_;
 };
 
 class LayerPrefix : public AttentionPrefix {
  public:
   LayerPrefix(std::shared_ptr<PrefixEncoder> enc, int64_t layer) : enc_(std::move(enc)), layer_(layer) {}
   std::pair<torch::Tensor, torch::Tensor> key_values(int64_t batch) override {
-    auto kv = enc_->all()[layer_];  // [2, P, heads, d]
+    auto kv = enc_->for_layer(layer_);  // [2, P, heads, d]
     auto k = kv[0].permute({1, 0, 2}).unsqueeze(0).expand({batch, -1, -1, -1});
     auto v = kv[1].permute({1, 0, 2}).unsqueeze(0).expand({batch, -1, -1, -1});
     return {k, v};

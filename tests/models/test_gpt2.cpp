@@ -1,11 +1,31 @@
 // Seeded GPT-2 (tests/fixtures) from each checkpoint format against the eager reference (1e-5).
 #include <gtest/gtest.h>
 
+#include "models/activations.h"
 #include "models/gpt2.h"
 #include "models/reference.h"
 #include "test_paths.h"
 
 using namespace lntune;
+
+// GPT-2's activation runs as torch's fused tanh GELU; HF's gelu_new writes the formula out.
+// Plain reference: that formula in float64, forward and gradient.
+TEST(Gpt2, GeluNewIsTheWrittenOutFormula) {
+  torch::manual_seed(0);
+  auto x = torch::cat({torch::randn({4096}) * 3, torch::tensor({0.0f, -20.0f, 20.0f, 1e-4f})});
+  auto ref_x = x.to(torch::kDouble).requires_grad_();
+  auto ref = 0.5 * ref_x * (1.0 + torch::tanh(std::sqrt(2.0 / M_PI) * (ref_x + 0.044715 * torch::pow(ref_x, 3.0))));
+  ref.sum().backward();
+  for (const char* name : {"gelu_new", "gelu_pytorch_tanh", "gelu_fast"}) {
+    auto xf = x.clone().requires_grad_();
+    auto y = activation(name, xf);
+    y.sum().backward();
+    EXPECT_LT((y.to(torch::kDouble) - ref).abs().max().item<double>(), 1e-5) << name;  // fp32's bar
+    EXPECT_LT((xf.grad().to(torch::kDouble) - ref_x.grad()).abs().max().item<double>(), 1e-5) << name;
+  }
+  // The exact (erf) GELU is a different function: the check can tell them apart.
+  EXPECT_GT((activation("gelu", x).to(torch::kDouble) - ref).abs().max().item<double>(), 1e-4);
+}
 
 TEST(Gpt2, SafetensorsFolderMatchesReference) {
   test::expect_matches_reference(test::fixtures() + "/gpt2_lm", test::fixtures() + "/gpt2_lm_ref.safetensors", 1e-5);

@@ -6,6 +6,7 @@
 #include "models/extensions.h"
 #include "peft/method.h"
 #include "test_paths.h"
+#include "train/op_count.h"
 
 using namespace lntune;
 
@@ -78,6 +79,22 @@ TEST(Lora, MergedEqualsUnmergedAndUnmergeRestores) {
       EXPECT_TRUE(torch::allclose(p.value(), before[p.key()], 1e-6, 1e-6)) << p.key();
     EXPECT_TRUE(torch::allclose(logits(s), unmerged, 1e-6, 1e-6));
   }
+}
+
+// What a wrapper adds to a forward pass, in operators (about one kernel launch each on a GPU,
+// where a PEFT step is mostly per-operator host cost): LoRA's A product and B's addmm (scale and
+// addition folded in; dropout 0 is none), a bottleneck adapter's down, activation, up and the
+// scaled addition; a prefix's encoder once per pass (linear, tanh, linear), its keys and values
+// joined to each layer's (two cats), the padding mask widened once (zeros, cat).
+TEST(Wrappers, OperatorsEachAddsToAForwardPass) {
+  auto forward_ops = [](::Setup s) { return count_ops([&] { logits(s); }); };
+  auto base = forward_ops(with("bert_seq_cls", ""));
+  EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "lora"})")) - base, 2 * 4);     // query, value x 2 layers
+  EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "adapter"})")) - base, 4 * 4);  // 2 per layer
+  EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "prefix", "length": 3, "hidden": 16})")) - base,
+            3 + 2 * 2 + 2);
+  auto g = forward_ops(with("gpt2_lm", ""));
+  EXPECT_EQ(forward_ops(with("gpt2_lm", R"({"name": "lora", "r": 4})")) - g, 2 * 2);  // c_attn x 2 layers
 }
 
 TEST(Adapter, CountsAndExactIdentityAtInit) {

@@ -39,8 +39,9 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 #else
   TORCH_CHECK(!sdpa, "model.attention: sdpa needs LibTorch >= 2.1 (this build has ", TORCH_VERSION, ")");
 #endif
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) * scale;
-  if (mask.defined()) scores = scores + mask;
+  // mask + scale * q k^T: one operator (add with alpha) where a multiply and an add were two.
+  auto raw = torch::matmul(q, k.transpose(-1, -2));
+  auto scores = mask.defined() ? torch::add(mask, raw, scale) : raw * scale;
   return torch::matmul(dropout(torch::softmax(scores, -1)), v);
 }
 

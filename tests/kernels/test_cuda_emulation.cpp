@@ -32,11 +32,7 @@ DType kernel_dtype(torch::ScalarType t) {
   return t == torch::kFloat ? DType::f32 : t == torch::kHalf ? DType::f16 : DType::bf16;
 }
 
-const test::DtypePairs kPairs = {{torch::kFloat, torch::kFloat},
-                                 {torch::kBFloat16, torch::kFloat},
-                                 {torch::kBFloat16, torch::kBFloat16},
-                                 {torch::kHalf, torch::kFloat},
-                                 {torch::kHalf, torch::kHalf}};
+const test::DtypePairs& kPairs = test::cuda_dtype_pairs();
 
 torch::Tensor workspace(size_t bytes) { return torch::empty({static_cast<int64_t>(bytes) + 1}, torch::kUInt8); }
 

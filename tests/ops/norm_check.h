@@ -53,6 +53,17 @@ inline std::string case_tag(int64_t rows, int64_t cols, torch::ScalarType xt, to
 
 using DtypePairs = std::vector<std::pair<torch::ScalarType, torch::ScalarType>>;
 
+// (activation, parameter) dtypes the CUDA kernels take (kernels/cuda_common.cuh, with_storage):
+// fp32 activations with fp32 parameters; bf16 and fp16 activations with fp32 or their own.
+inline const DtypePairs& cuda_dtype_pairs() {
+  static const DtypePairs k = {{torch::kFloat, torch::kFloat},
+                               {torch::kBFloat16, torch::kFloat},
+                               {torch::kBFloat16, torch::kBFloat16},
+                               {torch::kHalf, torch::kFloat},
+                               {torch::kHalf, torch::kHalf}};
+  return k;
+}
+
 // check(rows, cols, activation dtype, parameter dtype) for every pair and every odd hidden size;
 // fewer rows at the largest widths keep the float64 references quick.
 template <typename Check>

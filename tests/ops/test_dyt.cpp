@@ -129,11 +129,7 @@ constexpr auto kDyt = ops::CudaKernel::dyt;
 TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kDyt, [&] {
-    check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
-                                {torch::kBFloat16, torch::kFloat},
-                                {torch::kBFloat16, torch::kBFloat16},
-                                {torch::kHalf, torch::kFloat},
-                                {torch::kHalf, torch::kHalf}});
+    check_device(torch::kCUDA, test::cuda_dtype_pairs());
     check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
   });

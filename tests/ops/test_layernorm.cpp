@@ -143,11 +143,7 @@ constexpr auto kLn = ops::CudaKernel::layernorm;
 TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kLn, [&] {
-    check_device(torch::kCUDA, {{torch::kFloat, torch::kFloat},
-                                {torch::kBFloat16, torch::kFloat},
-                                {torch::kBFloat16, torch::kBFloat16},
-                                {torch::kHalf, torch::kFloat},
-                                {torch::kHalf, torch::kHalf}});
+    check_device(torch::kCUDA, test::cuda_dtype_pairs());
     check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-5, 1e4, 1.0, 2e-3);
     check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCUDA, 1e-2, 0.0, 1e-3);
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);     // many row chunks

@@ -43,17 +43,20 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch:
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
-    : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads), sdpa(c.attention == "sdpa") {
-  query = register_module("query", Projection(c.hidden_size, c.hidden_size));
-  key = register_module("key", Projection(c.hidden_size, c.hidden_size));
-  value = register_module("value", Projection(c.hidden_size, c.hidden_size));
+    : query(register_module("query", Projection(c.hidden_size, c.hidden_size))),
+      key(register_module("key", Projection(c.hidden_size, c.hidden_size))),
+      value(register_module("value", Projection(c.hidden_size, c.hidden_size))),
+      qkv({query, key, value}),
+      heads(c.num_heads),
+      head_dim(c.hidden_size / c.num_heads),
+      sdpa(c.attention == "sdpa") {
   dropout = register_module("dropout", torch::nn::Dropout(c.attention_dropout));
 }
 
 torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
   int64_t B = h.size(0), T = h.size(1);
-  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
-  auto q = split(query(h)), k = split(key(h)), v = split(value(h));
+  auto projected = qkv.forward(h, {heads, head_dim});  // each [B, T, heads, head_dim]
+  auto q = projected[0].transpose(1, 2), k = projected[1].transpose(1, 2), v = projected[2].transpose(1, 2);
   add_prefix(prefix, k, v);
   if (!mask.made) {
     mask.layer = widen_mask_for_prefix(mask.padding, k.size(2) - T);

@@ -4,6 +4,7 @@
 
 #include "models/extensions.h"
 #include "models/model.h"
+#include "models/projection_group.h"
 
 namespace lntune {
 
@@ -25,6 +26,7 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   explicit BertSelfAttentionImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   Projection query{nullptr}, key{nullptr}, value{nullptr};
+  ProjectionGroup qkv;  // query, key, value as one product where their weights are frozen
   torch::nn::Dropout dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;

@@ -16,8 +16,11 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   } else {
     y = torch::linear(x, weight, bias);
   }
-  if (delta_ && !merged_) y = delta_->add_to(y, x);
-  return y;
+  return add_delta(y, x);
+}
+
+torch::Tensor ProjectionImpl::add_delta(const torch::Tensor& y, const torch::Tensor& x) {
+  return delta_ && !merged_ ? delta_->add_to(y, x) : y;
 }
 
 void ProjectionImpl::add_delta_to_weight(double sign) {

@@ -25,6 +25,9 @@ class ProjectionImpl : public torch::nn::Module {
  public:
   ProjectionImpl(int64_t in, int64_t out, bool bias = true, bool conv1d = false);
   torch::Tensor forward(const torch::Tensor& x);
+  // y (this projection's own output for x, e.g. a slice of a ProjectionGroup's product) plus the
+  // delta for x, if there is one and it is not merged.
+  torch::Tensor add_delta(const torch::Tensor& y, const torch::Tensor& x);
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool conv1d() const { return conv1d_; }

@@ -23,9 +23,11 @@ GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
 
 torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
   int64_t B = h.size(0), T = h.size(1), H = heads * head_dim;
-  auto qkv = c_attn(h).split(H, -1);
-  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
-  auto q = split(qkv[0]), k = split(qkv[1]), v = split(qkv[2]);
+  // [B, T, 3, heads, head_dim] split whole: the backward stacks the three head-split gradients as
+  // they come (one operator), where splitting [B, T, 3H] first and each third into heads copies
+  // each gradient before joining them (models/projection_group.h).
+  auto qkv = c_attn(h).view({B, T, 3, heads, head_dim}).unbind(2);
+  auto q = qkv[0].transpose(1, 2), k = qkv[1].transpose(1, 2), v = qkv[2].transpose(1, 2);
   add_prefix(prefix, k, v);
   if (!mask.made) {
     int64_t P = k.size(2) - T;  // prefix positions are visible to every query

@@ -28,7 +28,8 @@ bool counts(std::string_view name) {
   static const std::unordered_set<std::string_view> no_work = {
       "aten::view", "aten::_unsafe_view", "aten::reshape", "aten::_reshape_alias", "aten::as_strided", "aten::t",
       "aten::transpose", "aten::permute", "aten::expand", "aten::expand_as", "aten::unsqueeze", "aten::squeeze",
-      "aten::select", "aten::slice", "aten::narrow", "aten::split", "aten::split_with_sizes", "aten::chunk", "aten::unbind", "aten::view_as",
+      "aten::select", "aten::slice", "aten::narrow", "aten::split", "aten::split_with_sizes", "aten::chunk",
+      "aten::unbind", "aten::view_as",
       "aten::flatten", "aten::empty", "aten::empty_strided", "aten::empty_like", "aten::detach", "aten::alias",
       "aten::resize_", "aten::set_", "aten::lift_fresh", "aten::contiguous", "aten::to", "aten::type_as",
       "aten::result_type", "aten::numpy_T", "aten::matrix_H", "aten::diagonal", "aten::unflatten",

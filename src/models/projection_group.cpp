@@ -59,7 +59,14 @@ ProjectionGroup::ProjectionGroup(std::vector<Projection> members) : members_(std
     TORCH_CHECK(m->bias.defined() == members_[0]->bias.defined(),
                 "ProjectionGroup: some members have biases, some not");
     outs_.push_back(m->out_features());
+    equal_outs_ = equal_outs_ && m->out_features() == outs_[0];
   }
+}
+
+std::vector<torch::Tensor> ProjectionGroup::weights() const {
+  std::vector<torch::Tensor> w;
+  for (const auto& m : members_) w.push_back(m->weight);
+  return w;
 }
 
 std::vector<torch::Tensor> ProjectionGroup::forward(const torch::Tensor& x, c10::IntArrayRef last) {
@@ -72,15 +79,13 @@ std::vector<torch::Tensor> ProjectionGroup::forward(const torch::Tensor& x, c10:
     sizes.insert(sizes.end(), last.begin(), last.end());
     return t.view(sizes);
   };
-  std::vector<torch::Tensor> weights, biases, out;
-  bool deltas = false, equal_outs = true;
+  std::vector<torch::Tensor> biases, out;
+  bool deltas = false;
   for (const auto& m : members_) {
-    weights.push_back(m->weight);
     if (m->bias.defined()) biases.push_back(m->bias);
     deltas = deltas || (m->has_delta() && !m->merged());
-    equal_outs = equal_outs && m->out_features() == outs_[0];
   }
-  const torch::Tensor w = pack(weights, weight_);
+  const torch::Tensor w = pack(weights(), weight_);
   if (!w.defined()) {  // weights that train (full fine-tuning): each member on its own
     for (auto& m : members_) out.push_back(shaped(m->forward(x), 0));
     return out;
@@ -91,17 +96,13 @@ std::vector<torch::Tensor> ProjectionGroup::forward(const torch::Tensor& x, c10:
     if (!b.defined()) b = torch::cat(biases);  // trainable biases (BitFit): their gradients flow through the cat
   }
   const torch::Tensor y = torch::linear(x, w, b);
-  if (!last.empty() && !deltas && equal_outs)  // shaped whole: the backward stacks the members' gradients as they come
+  if (!last.empty() && !deltas && equal_outs_)  // shaped whole: the backward stacks the members' gradients as they come
     return shaped(y, static_cast<int64_t>(members_.size())).unbind(x.dim() - 1);
   out = y.split_with_sizes(outs_, -1);
   for (size_t i = 0; i < members_.size(); ++i) out[i] = shaped(members_[i]->add_delta(out[i], x), 0);
   return out;
 }
 
-bool ProjectionGroup::packed() const {
-  std::vector<torch::Tensor> weights;
-  for (const auto& m : members_) weights.push_back(m->weight);
-  return rows_of(weight_, weights);
-}
+bool ProjectionGroup::packed() const { return rows_of(weight_, weights()); }
 
 }  // namespace lntune

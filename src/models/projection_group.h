@@ -43,8 +43,10 @@ class ProjectionGroup {
   bool packed() const;
 
  private:
+  std::vector<torch::Tensor> weights() const;  // the members' weights, in order
   std::vector<Projection> members_;
   std::vector<int64_t> outs_;
+  bool equal_outs_ = true;  // every member has the first's output size (heads can be split whole)
   torch::Tensor weight_, bias_;  // the packed storage, once made
 };
 

@@ -13,8 +13,9 @@
 #     train     bench-train on CUDA, bf16: as lntune train runs (fused norms and AdamW), and with
 #               AdamW per tensor (--adamw-impl torch)                         (~6 min, a call alone)
 #     hf        scripts/bench_hf_peft.py, eager and SDPA attention
-#     graphs    CUDA graphs (train.cuda_graphs): an RTE LN-Tuning run with and without (same losses),
-#               bench-train and bench_hf_peft.py with --cuda-graphs                (~6 min, a call alone)
+#     graphs    CUDA graphs (train.cuda_graphs): an RTE LN-Tuning run with and without (same losses)
+#     alternate bench-train's variants (SDPA + graphs, SDPA, default, per-tensor AdamW, torch norms)
+#               alternated round by round, medians per variant                   (~8 min, a call alone)
 #     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
 #     train3    bench-train with frozen weights kept fp32                     (~3 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
@@ -135,9 +136,34 @@ print(f"steps {len(le)} / {len(lg)}; largest relative loss difference {worst:.2e
       f"graphs {tg[-1]:.0f} ({tg[-1] / te[-1]:.2f}x); graphs captured {rg.get('cuda_graphs')}; best eager {re['best']} graphs {rg['best']}")
 assert len(le) == len(lg) == 80 and worst < 2e-2, "graphed losses do not follow the eager ones"
 PY
-  bench_train_variants "--norm-impl fused --attention sdpa --cuda-graphs" || rc=1
-  $py scripts/bench_hf_peft.py --lntune "$lntune" --attention sdpa --cuda-graphs || rc=1
   return $rc
+}
+
+stage_alternate() {
+  # bench-train's variants alternated round by round, the second round in reverse order (run one
+  # after another, the first on an idle GPU read ~20% faster on 2026-11-24): each variant against
+  # the default (fused norms and AdamW, eager attention, no graphs). One JSON line per row in
+  # alternate.jsonl, then each variant's median step time and peak memory per method.
+  local variants=("--attention sdpa --cuda-graphs" "--attention sdpa" "" "--adamw-impl torch" "--norm-impl torch")
+  local order=(0 1 2 3 4 4 3 2 1 0) i
+  for i in "${order[@]}"; do
+    echo "== bench-train variant '${variants[$i]}'"
+    "$lntune" bench-train --preset bert-base --device cuda --bf16 --methods full,ln,bitfit,lora --batch 32 --seq 128 \
+      --steps 20 --warmup 3 --json ${variants[$i]} | sed "s/^{/{\"variant\":\"${variants[$i]}\",/" | tee -a "$out/alternate.jsonl" ||
+      return 1
+  done
+  $py - "$out/alternate.jsonl" <<'PY'
+import collections, json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+by = collections.defaultdict(list)
+for r in rows:
+    by[(r["variant"] or "default", r["method"])].append(r)
+print("| variant | method | step ms (median of rounds) | rounds | peak MB | ops/step |")
+print("|---|---|---|---|---|---|")
+for (v, m), rs in sorted(by.items()):
+    print(f"| {v} | {m} | {statistics.median(r['step_ms'] for r in rs):.1f} | "
+          f"{' / '.join('%.1f' % r['step_ms'] for r in rs)} | {max(r['peak_mb'] for r in rs):.0f} | {rs[0]['ops_per_step']} |")
+PY
 }
 
 stage_train2() {
@@ -182,7 +208,7 @@ stage_export() {
 }
 
 limit() {  # seconds each stage may take
-  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2 | train3 | graphs) echo 570 ;; *) echo 300 ;; esac
+  case $1 in build) echo 420 ;; suite) echo 540 ;; train | train2 | train3 | alternate) echo 570 ;; *) echo 300 ;; esac
 }
 
 [ $# -gt 0 ] || { sed -n 2,30p "$0"; exit 2; }

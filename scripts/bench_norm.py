@@ -4,7 +4,8 @@
 Runs `lntune bench-norm --json` (ours vs torch eager, timed by the C++ binary) and, in this
 process, the same shapes through PyTorch: F.layer_norm (PyTorch's fused kernel), the eager DyT
 composite, and torch.compile of each expression. Prints one markdown table: ms per call and each
-peer's time divided by ours (>1: ours is faster).
+peer's time divided by ours (>1: ours is faster). Every time is one call between two device
+synchronisations (latency, host work included; bench-norm's default on CUDA is device time).
 
     python3 scripts/bench_norm.py --lntune build/lntune [--device cuda] [--shapes ...] [--dtypes float32,bfloat16]
 """
@@ -79,7 +80,9 @@ def main():
                     help="lntune's CUDA kernel version for both ops (0: the promoted ones; kernels/*/versions.h)")
     args = ap.parse_args()
     out = subprocess.run([args.lntune, "bench-norm", "--json", "--device", args.device, "--shapes", args.shapes,
-                          "--dtypes", args.dtypes, "--reps", str(args.reps), "--kernel-version", str(args.kernel_version)],
+                          "--dtypes", args.dtypes, "--reps", str(args.reps), "--kernel-version", str(args.kernel_version),
+                          # as this script times PyTorch's peers: one call between synchronisations
+                          "--timing", "sync"],
                          check=True, capture_output=True, text=True)
     rows = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
     dtypes = {"Float": torch.float32, "BFloat16": torch.bfloat16, "Half": torch.float16}

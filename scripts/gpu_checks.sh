@@ -78,10 +78,12 @@ stage_fixtures() {
 }
 
 stage_kernels() {
-  # Every kernel version side by side in one run (kernels/*/versions.h), then PyTorch's peers
-  # (F.layer_norm, torch.compile) against the newest.
-  "$lntune" bench-norm --device cuda --kernel-version 1,2 --reps 15 || return 1
-  $py scripts/bench_norm.py --lntune "$lntune" --device cuda --kernel-version 2
+  # Every kernel version side by side in one run (kernels/*/versions.h), timed as device time
+  # (graph replays) and as one call's latency, then PyTorch's peers (F.layer_norm, torch.compile,
+  # latency) against the promoted one.
+  "$lntune" bench-norm --device cuda --kernel-version 1,2 --reps 15 --timing graph || return 1
+  "$lntune" bench-norm --device cuda --kernel-version 1,2 --reps 15 --timing sync || return 1
+  $py scripts/bench_norm.py --lntune "$lntune" --device cuda
 }
 
 bench_train_variants() {
@@ -141,10 +143,12 @@ PY
 
 stage_alternate() {
   # bench-train's variants alternated round by round, the second round in reverse order (run one
-  # after another, the first on an idle GPU read ~20% faster on 2026-11-24): each variant against
-  # the default (fused norms and AdamW, eager attention, no graphs). One JSON line per row in
-  # alternate.jsonl, then each variant's median step time and peak memory per method.
-  local variants=("--attention sdpa --cuda-graphs" "--attention sdpa" "" "--adamw-impl torch" "--norm-impl torch")
+  # after another, the first on an idle GPU read ~20% faster on 2026-11-24): our norms vs torch's
+  # with each step replayed as a CUDA graph (lntune train's default on a GPU) and eager, SDPA vs
+  # eager attention. One JSON line per row in alternate.jsonl, then each variant's median step
+  # time and peak memory per method.
+  local variants=("--norm-impl fused --attention sdpa --cuda-graphs" "--norm-impl torch --attention sdpa --cuda-graphs"
+                  "--norm-impl fused --attention sdpa" "--norm-impl torch --attention sdpa" "--norm-impl fused --attention eager")
   local order=(0 1 2 3 4 4 3 2 1 0) i
   for i in "${order[@]}"; do
     echo "== bench-train variant '${variants[$i]}'"
@@ -167,9 +171,9 @@ PY
 }
 
 stage_train2() {
-  # LibTorch's fused attention (model.attention sdpa; eager is the default until measured); torch's
+  # The written-out attention (model.attention eager; auto, the default, is sdpa there); torch's
   # norms.
-  bench_train_variants "--norm-impl fused --attention sdpa" "--norm-impl torch"
+  bench_train_variants "--norm-impl fused --attention eager" "--norm-impl torch"
 }
 
 stage_train3() {

@@ -18,6 +18,7 @@
 #include "ops/kernel_version.h"
 #include "ops/layernorm.h"
 #include "train/precision.h"
+#include "train/step_graph.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -82,10 +83,18 @@ struct Row {
   double ours_ms, torch_ms, bytes;
 };
 
+// How a call is timed. sync: one call between two device synchronisations (its latency, host
+// dispatch and autograd included: what an eager training step pays per norm). graph (CUDA): the
+// call captured once as a CUDA graph and replayed kReplays times back to back, the time divided
+// by kReplays (the device's time for its kernels: what a step replayed as a CUDA graph pays, and
+// the measure of a kernel's bandwidth).
+enum class Timing { sync, graph };
+constexpr int kReplays = 20;
+
 // Forward (no autograd) or forward+backward through autograd, for one op: ours at each CUDA kernel
 // version (one row each), then torch's once, all in the same run.
 std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, const torch::Device& d,
-                       int reps, const std::vector<int>& versions) {
+                       int reps, const std::vector<int>& versions, Timing timing) {
   torch::manual_seed(0);
   auto o = torch::TensorOptions().dtype(dt).device(d);
   auto x = torch::randn({s.rows, s.cols}, o), dy = torch::randn({s.rows, s.cols}, o);
@@ -108,6 +117,13 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
       f().backward(dy);
     };
   };
+  auto time = [&](auto&& f) {
+    if (timing == Timing::sync) return time_ms(d, reps, 2, f);
+    auto replay = replayable(f, d);  // the kernel version is read while capturing
+    return time_ms(d, reps, 2, [&] {
+             for (int i = 0; i < kReplays; ++i) replay();
+           }) / kReplays;
+  };
   // Bytes that must move: forward reads x and writes y; backward reads x and dy and writes dx.
   const double elem = static_cast<double>(x.element_size()) * s.rows * s.cols;
   const auto kernel = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
@@ -116,9 +132,9 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
     ops::set_cuda_kernel_version(kernel, v);
     const int resolved = v == 0 ? ops::promoted_cuda_kernel_version(kernel) : v;
     out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, d.is_cuda() ? resolved : 0,
-                   time_ms(d, reps, 2, run(ours)), 0, backward ? 5 * elem : 2 * elem});
+                   time(run(ours)), 0, backward ? 5 * elem : 2 * elem});
   }
-  const double torch_ms = time_ms(d, reps, 2, run(eager));
+  const double torch_ms = time(run(eager));
   for (auto& r : out) r.torch_ms = torch_ms;
   return out;
 }
@@ -156,6 +172,10 @@ int cmd_bench_norm(int argc, char** argv) {
       "CUDA kernel versions of both ops to time, side by side in the same run, e.g. 1,2 (0: the promoted ones; "
       "kernels/*/versions.h)",
       cxxopts::value<std::string>()->default_value("0"))(
+      "timing",
+      "CUDA: graph (each call replayed from a CUDA graph, back to back: the device's time) or sync (one call "
+      "between synchronisations: its latency, host work included)",
+      cxxopts::value<std::string>()->default_value("graph"))(
       "json", "print JSON lines instead of the table")("h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -167,6 +187,10 @@ int cmd_bench_norm(int argc, char** argv) {
   int reps = a["reps"].as<int>();
   if (reps < 1) throw UsageError{"--reps must be positive"};
   auto versions = parse_versions(a["kernel-version"].as<std::string>());
+  const std::string timing_name = a["timing"].as<std::string>();
+  if (timing_name != "graph" && timing_name != "sync") throw UsageError{"--timing: graph or sync"};
+  // The CPU has no launches to hide: its calls are timed one by one.
+  const Timing timing = d.is_cuda() && timing_name == "graph" ? Timing::graph : Timing::sync;
   if (d.is_cpu()) versions = {0};  // CUDA versions do not apply to the CPU kernels: they run once
   auto shapes = parse_shapes(a["shapes"].as<std::string>());
   std::vector<torch::ScalarType> dtypes;
@@ -186,21 +210,25 @@ int cmd_bench_norm(int argc, char** argv) {
     for (auto dt : dtypes)
       for (auto s : shapes)
         for (bool bwd : {false, true})
-          for (auto& r : bench(op, bwd, s, dt, d, reps, versions)) rows.push_back(r);
+          for (auto& r : bench(op, bwd, s, dt, d, reps, versions, timing)) rows.push_back(r);
   if (a.count("json")) {
     for (const auto& r : rows)
       std::cout << nlohmann::json{{"op", r.op}, {"pass", r.pass}, {"dtype", r.dtype}, {"rows", r.shape.rows},
                                   {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
                                   {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
-                                  {"copy_gbs", copy_gbs}, {"device", dev}, {"cuda_kernel_version", r.version}}
+                                  {"copy_gbs", copy_gbs}, {"device", dev}, {"cuda_kernel_version", r.version},
+                                  {"timing", timing == Timing::graph ? "graph" : "sync"}}
                        .dump()
                 << "\n";
     return 0;
   }
   const std::string where = d.is_cpu() ? std::string(", CPU loops: ") + kernels::cpu::cpu_isa()
                                        : ", CUDA kernel version per row (v)";
-  std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d\n\n", dev.c_str(),
-              at::get_num_threads(), where.c_str(), copy_gbs, reps);
+  const char* how = d.is_cpu()                 ? ""
+                    : timing == Timing::graph ? "; each call replayed from a CUDA graph, 20 back to back (device time)"
+                                              : "; each call between two synchronisations (latency, host work included)";
+  std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d%s\n\n", dev.c_str(),
+              at::get_num_threads(), where.c_str(), copy_gbs, reps, how);
   std::printf("| op | rows x hidden | dtype | pass | v | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {

@@ -143,8 +143,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
 
 std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
   auto norm = NormOptions().type(a["norm-type"].as<std::string>()).impl(a["norm-impl"].as<std::string>());
-  const std::string attention = a["attention"].as<std::string>();
-  check_attention(attention, "bench-train --attention");
+  const std::string attention = resolve_attention(a["attention"].as<std::string>(), "bench-train --attention");
   if (a.count("model")) {
     LoadOptions opt;
     opt.attention = attention;
@@ -192,8 +191,8 @@ int cmd_bench_train(int argc, char** argv) {
       "norm-type", "auto (the checkpoint's; LayerNorm for a preset), layernorm or dyt",
       cxxopts::value<std::string>()->default_value("auto"))(
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
-      "attention", "eager or sdpa (LibTorch's fused attention, >= 2.1)",
-      cxxopts::value<std::string>()->default_value("eager"))(
+      "attention", "auto (sdpa where LibTorch has it, as lntune train), eager or sdpa (LibTorch's fused attention, >= 2.1)",
+      cxxopts::value<std::string>()->default_value("auto"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
@@ -225,6 +224,7 @@ int cmd_bench_train(int argc, char** argv) {
     st.adamw_impl = a["adamw-impl"].as<std::string>();
     st.cuda_graphs = a.count("cuda-graphs") > 0;
     auto r = bench_one(build(a), a["method"].as<std::string>(), st);
+    r["attention"] = resolve_attention(a["attention"].as<std::string>(), "bench-train --attention");  // auto resolved
     std::cout << r.dump() << "\n";
     return 0;
   }
@@ -296,7 +296,7 @@ int cmd_bench_train(int argc, char** argv) {
               "AdamW %s%s; median of %d round%s\n\n",
               static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(a["steps"].as<int64_t>()),
               threads_summary().c_str(), a["norm-type"].as<std::string>().c_str(),
-              a["norm-impl"].as<std::string>().c_str(), a["attention"].as<std::string>().c_str(), a["adamw-impl"].as<std::string>().c_str(),
+              a["norm-impl"].as<std::string>().c_str(), rows.empty() ? "" : rows.front().value("attention", "").c_str(), a["adamw-impl"].as<std::string>().c_str(),
               a.count("cuda-graphs") ? "; each step replayed as a CUDA graph" : "", repeats,
               repeats == 1 ? "" : "s");
   std::printf("| method | trainable %% | trainable tensors | step ms | step ms min-max | update ms | ops/step (update) | steps/s | tokens/s | peak MB (RSS; CUDA: allocator) | step time / full | all-reduce MB/step |\n");

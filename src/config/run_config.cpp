@@ -10,7 +10,7 @@ namespace lntune {
 nlohmann::json run_config_defaults() {
   return nlohmann::json::parse(R"({
     "model": {"path": "", "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}, "dropout": -1.0,
-              "attention": "eager"},
+              "attention": "auto"},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
              "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true},
@@ -19,7 +19,7 @@ nlohmann::json run_config_defaults() {
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
               "max_steps": 0, "eval_every": 0, "log_every": 10, "stop_after_steps": 0, "shuffle": true,
               "group_by_length": false, "device": "auto", "bf16": true, "frozen_bf16": true, "dist_backend": "auto",
-              "adamw_impl": "fused", "cuda_graphs": false},
+              "adamw_impl": "fused", "cuda_graphs": "auto"},
     "output_dir": "runs/default"
   })");
 }
@@ -31,8 +31,16 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   // The method spec is open here: its keys depend on the method and are checked by the registry.
   nlohmann::json method = user.contains("method") ? user["method"] : run_config_defaults()["method"];
   user.erase("method");
+  // train.cuda_graphs is true, false or "auto" (two JSON types, which merge_strict does not take).
+  nlohmann::json graphs = "auto";
+  if (user.contains("train") && user["train"].is_object() && user["train"].contains("cuda_graphs")) {
+    graphs = user["train"]["cuda_graphs"];
+    user["train"].erase("cuda_graphs");
+    if (!graphs.is_boolean() && graphs != "auto") fail(source, "train.cuda_graphs", "must be true, false or \"auto\", got " + graphs.dump());
+  }
   nlohmann::json cfg = merge_strict(run_config_defaults(), user, source);
   cfg["method"] = method;
+  cfg["train"]["cuda_graphs"] = graphs;
   if (cfg["model"]["path"].get<std::string>().empty()) fail(source, "model.path", "missing");
   if (cfg["task"]["name"].get<std::string>().empty()) fail(source, "task.name", "missing");
   const auto& t = cfg["train"];
@@ -44,19 +52,27 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});
   one_of(t["dist_backend"], source, "train.dist_backend", {"auto", "gloo", "nccl"});
   one_of(t["adamw_impl"], source, "train.adamw_impl", {"fused", "torch"});
-  if (t["cuda_graphs"].get<bool>()) {
+  if (t["cuda_graphs"] == true) {
     // A replayed graph repeats one step's kernels: one micro-batch per step, an optimizer whose
     // per-step scalars live on the device (the fused one). Device and process count: at run time.
+    // ("auto", the default, is on where these hold: cuda_graphs_wanted.)
     if (t["grad_accum"].get<int64_t>() != 1) fail(source, "train.cuda_graphs", "needs train.grad_accum 1");
     if (t["adamw_impl"].get<std::string>() != "fused") fail(source, "train.cuda_graphs", "needs train.adamw_impl fused");
     if (t["device"].get<std::string>() == "cpu") fail(source, "train.cuda_graphs", "needs a CUDA device, not train.device cpu");
   }
   check_norm_config(cfg["model"]["norm"], source);
-  one_of(cfg["model"]["attention"], source, "model.attention", {"eager", "sdpa"});
+  one_of(cfg["model"]["attention"], source, "model.attention", {"auto", "eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");
   return cfg;
+}
+
+bool cuda_graphs_wanted(const nlohmann::json& train, bool cuda, bool data_parallel, bool graphs_built) {
+  const auto& g = train["cuda_graphs"];
+  if (g.is_boolean()) return g.get<bool>();
+  return cuda && !data_parallel && graphs_built && train["grad_accum"].get<int64_t>() == 1 &&
+         train["adamw_impl"].get<std::string>() == "fused";
 }
 
 nlohmann::json load_run_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -20,10 +20,13 @@ bool sdpa_available() {
 #endif
 }
 
-void check_attention(const std::string& attention, const std::string& source) {
-  if (attention != "eager" && attention != "sdpa") fail(source, "model.attention", "'" + attention + "' is not one of eager, sdpa");
+std::string resolve_attention(const std::string& attention, const std::string& source) {
+  if (attention == "auto") return sdpa_available() ? "sdpa" : "eager";
+  if (attention != "eager" && attention != "sdpa")
+    fail(source, "model.attention", "'" + attention + "' is not one of auto, eager, sdpa");
   if (attention == "sdpa" && !sdpa_available())
-    fail(source, "model.attention", "sdpa needs LibTorch >= 2.1; this build's is " TORCH_VERSION ": use eager");
+    fail(source, "model.attention", "sdpa needs LibTorch >= 2.1; this build's is " TORCH_VERSION ": use eager or auto");
+  return attention;
 }
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,

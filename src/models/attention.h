@@ -11,9 +11,11 @@ namespace lntune {
 
 // Whether this build's LibTorch has at::scaled_dot_product_attention with a scale argument.
 bool sdpa_available();
-// A config's `model.attention` ("eager" or "sdpa") this build can run, else an Error naming
-// `source` and the key.
-void check_attention(const std::string& attention, const std::string& source);
+// A config's `model.attention` as this build runs it: "auto" is "sdpa" where LibTorch has it
+// (measured on the H100: faster and in less memory than "eager"; on the CPU the same time), else
+// "eager"; "eager" and "sdpa" are themselves. Anything else, or "sdpa" without LibTorch support,
+// is an Error naming `source` and the key.
+std::string resolve_attention(const std::string& attention, const std::string& source);
 
 // q [B, heads, T, d], k and v [B, heads, S, d]; mask additive, broadcastable to [B, heads, T, S]
 // (undefined: none). Returns [B, heads, T, d]. `dropout` is applied to the probabilities when the

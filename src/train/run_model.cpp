@@ -114,8 +114,7 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   rm.task = task_info(cfg["task"], source);
   ck.config.num_labels = rm.task.num_labels;
   ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
-  ck.config.attention = cfg["model"]["attention"].get<std::string>();
-  check_attention(ck.config.attention, source);
+  ck.config.attention = resolve_attention(cfg["model"]["attention"].get<std::string>(), source);
   if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
     // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
     ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "train/op_count.h"
 #include "util/error.h"
 #ifdef LNTUNE_WITH_CUDA
@@ -52,6 +54,14 @@ struct StepGraphs::Impl {
   std::optional<c10::cuda::CUDAStream> stream;
   int64_t captured = 0;
   bool checked = false;  // the first step watched for operators that wait for the device
+  std::string off;       // why every step now runs eagerly (eager_on_failure)
+
+  // A step that cannot be captured: an error, or (eager_on_failure) graphs off from now on.
+  void give_up(const std::string& why) {
+    if (!options.eager_on_failure) throw Error(why + ": run without train.cuda_graphs");
+    off = why;
+    spdlog::warn("{}: every step runs eagerly from now on", why);
+  }
 
   // Whether the next step of `shape` is captured: it has no graph, has run its eager warm-up, and
   // there is room for another graph.
@@ -93,8 +103,9 @@ struct StepGraphs::Impl {
       graph->capture_end();
     } catch (const std::exception& e) {
       shape.inputs.clear();
-      throw Error(std::string("CUDA graphs: capturing the training step failed (run without train.cuda_graphs): ") +
-                  e.what());
+      give_up(std::string("CUDA graphs: capturing the training step failed (") + e.what() + ")");
+      step(inputs);  // a capture runs nothing: this step is still to do
+      return Ran::Eager;
     }
     graph->replay();
     shape.graph = std::move(graph);
@@ -110,6 +121,10 @@ StepGraphs::StepGraphs(Step step, StepGraphOptions options) : impl_(std::make_un
 }
 
 StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
+  if (!impl_->off.empty()) {
+    impl_->step(inputs);
+    return Ran::Eager;
+  }
   auto& shape = impl_->shapes[shape_key(inputs)];
   if (shape.graph) {
     for (size_t i = 0; i < inputs.size(); ++i)
@@ -130,8 +145,8 @@ StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
     if (!found.empty()) {
       std::string names;
       for (const auto& n : found) names += (names.empty() ? "" : ", ") + n;
-      throw Error("CUDA graphs: the training step waits for the device (" + names +
-                  "), which a CUDA graph cannot hold: run without train.cuda_graphs");
+      impl_->give_up("CUDA graphs: the training step waits for the device (" + names +
+                     "), which a CUDA graph cannot hold");
     }
     return Ran::Eager;
   }
@@ -139,17 +154,36 @@ StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>& inputs) {
 }
 
 bool StepGraphs::will_capture(const std::vector<torch::Tensor>& inputs) const {
+  if (!impl_->off.empty()) return false;
   auto it = impl_->shapes.find(shape_key(inputs));
   return it != impl_->shapes.end() && impl_->capture_due(it->second);
 }
 
 int64_t StepGraphs::graphs() const { return impl_->captured; }
 
+const std::string& StepGraphs::off_reason() const { return impl_->off; }
+
 bool StepGraphs::available() { return true; }
+
+std::function<void()> replayable(const std::function<void()>& f, const torch::Device& device, int warmup) {
+  if (!device.is_cuda()) throw Error("CUDA graphs: replayable needs a CUDA device, got " + device.str());
+  for (int i = 0; i < warmup; ++i) f();
+  c10::cuda::device_synchronize();
+  auto graph = std::make_shared<at::cuda::CUDAGraph>();
+  {
+    c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index()));
+    graph->capture_begin();
+    f();
+    graph->capture_end();
+  }
+  return [graph] { graph->replay(); };
+}
 
 #else  // a LibTorch without CUDA: nothing to capture
 
-struct StepGraphs::Impl {};
+struct StepGraphs::Impl {
+  std::string off;
+};
 
 StepGraphs::StepGraphs(Step, StepGraphOptions) {
   throw Error("CUDA graphs: this build of lntune has no CUDA (LibTorch without CUDA)");
@@ -157,7 +191,11 @@ StepGraphs::StepGraphs(Step, StepGraphOptions) {
 StepGraphs::Ran StepGraphs::run(const std::vector<torch::Tensor>&) { return Ran::Eager; }
 bool StepGraphs::will_capture(const std::vector<torch::Tensor>&) const { return false; }
 int64_t StepGraphs::graphs() const { return 0; }
+const std::string& StepGraphs::off_reason() const { return impl_->off; }
 bool StepGraphs::available() { return false; }
+std::function<void()> replayable(const std::function<void()>&, const torch::Device&, int) {
+  throw Error("CUDA graphs: this build of lntune has no CUDA (LibTorch without CUDA)");
+}
 
 #endif
 

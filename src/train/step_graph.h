@@ -26,6 +26,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace lntune {
@@ -33,6 +34,10 @@ namespace lntune {
 struct StepGraphOptions {
   int64_t warmup = 2;       // eager steps of a shape before it is captured
   int64_t max_graphs = 16;  // shapes captured at most; the rest stay eager
+  // What a step that cannot be captured does (one that waits for the device, a failed capture):
+  // false, an lntune::Error naming why (train.cuda_graphs true); true, a warning, and every step
+  // from then on eager (train.cuda_graphs "auto": the run goes on as without graphs).
+  bool eager_on_failure = false;
 };
 
 class StepGraphs {
@@ -54,6 +59,8 @@ class StepGraphs {
   // capture forbids e.g. another thread's host-to-device copies from pageable memory).
   bool will_capture(const std::vector<torch::Tensor>& inputs) const;
   int64_t graphs() const;
+  // Why graphs were turned off (eager_on_failure), else empty.
+  const std::string& off_reason() const;
 
   // Whether this build can capture (LibTorch with CUDA).
   static bool available();
@@ -62,5 +69,11 @@ class StepGraphs {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// `f` run `warmup` times eagerly, then captured once as a CUDA graph on `device`'s side stream;
+// returns a function that replays it on the current stream. For timing GPU work without its
+// host cost (bench-norm --timing graph): `f` may only touch tensors that outlive the returned
+// function. Throws lntune::Error in a build without CUDA graphs.
+std::function<void()> replayable(const std::function<void()>& f, const torch::Device& device, int warmup = 2);
 
 }  // namespace lntune

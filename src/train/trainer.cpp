@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "config/run_config.h"
 #include "data/batch.h"
 #include "peft/method.h"
 #include "train/adamw.h"
@@ -113,7 +114,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                                                         DataParallel::gloo_built()));
   }
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
-  const bool graphed = tc["cuda_graphs"].get<bool>();
+  const bool graphed = cuda_graphs_wanted(tc, at.device.is_cuda(), dp != nullptr, StepGraphs::available());
   if (graphed && !at.device.is_cuda()) fail(source, "train.cuda_graphs", "needs a CUDA device (this run is on the CPU)");
   if (graphed && dp) fail(source, "train.cuda_graphs", "runs in one process (WORLD_SIZE is " + std::to_string(dp->world()) + ")");
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
@@ -129,7 +130,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const bool regression = data.task.num_labels == 1;
   // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
   model->to(at.device);
-  spdlog::info("device {}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "");
+  spdlog::info("device {}{}{}", at.device.str(), at.bf16 ? ", bf16 autocast" : "", graphed ? ", steps replayed as CUDA graphs" : "");
   calibrate_new_dyt_norms(rm, data.train, at);
   if (at.bf16 && tc["frozen_bf16"].get<bool>()) {
     const int64_t n = store_frozen_projections_bf16(*model);
@@ -250,6 +251,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   if (graphed) {
     StepGraphOptions go;
     go.max_graphs = 2 * ((max_length + pad_multiple - 1) / pad_multiple);
+    go.eager_on_failure = !tc["cuda_graphs"].is_boolean();  // "auto": a step that cannot be captured runs eagerly
     graphs = std::make_unique<StepGraphs>(
         [&](const std::vector<torch::Tensor>& in) {
           micro_step(Batch{in[0], in[1], in[2], {}}, in[3], 1.0);

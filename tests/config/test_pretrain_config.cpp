@@ -32,7 +32,7 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_LT(c["train"]["dropout"].get<double>(), 0);  // the model's own dropout unless set
   EXPECT_EQ(c["model"]["position_init"], "normal");
   EXPECT_EQ(c["model"]["attention_init"], "normal");
-  EXPECT_EQ(c["model"]["attention"], "eager");
+  EXPECT_EQ(c["model"]["attention"], "auto");
   c = resolve_pretrain_config(base(), {"model.position_init=\"sinusoidal\"", "model.attention_init=\"local\""}, "p.json");
   EXPECT_EQ(c["model"]["attention_init"], "local");
   EXPECT_EQ(c["model"]["embedding_init"], "normal");
@@ -49,7 +49,7 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(j).find("p.json: model:"), std::string::npos) << error_of(j);  // preset and path
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=\"warm\""}),
             "p.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
-  EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "p.json: model.attention: 'flash' is not one of eager, sdpa");
+  EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "p.json: model.attention: 'flash' is not one of auto, eager, sdpa");
   EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "p.json: train.adamw_impl: 'apex' is not one of fused, torch");
   j = base();
   j["corpus"].erase("path");

@@ -52,12 +52,15 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"train.device=\"gpu\""}), "run.json: train.device: 'gpu' is not one of auto, cpu, cuda");
   EXPECT_EQ(error_of(base(), {"train.dist_backend=mpi"}), "run.json: train.dist_backend: 'mpi' is not one of auto, gloo, nccl");
   EXPECT_EQ(error_of(base(), {"model.norm.type=rmsnorm"}), "run.json: model.norm.type: 'rmsnorm' is not one of auto, layernorm, dyt");
-  EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "run.json: model.attention: 'flash' is not one of eager, sdpa");
-  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["attention"], "eager");
+  EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "run.json: model.attention: 'flash' is not one of auto, eager, sdpa");
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["model"]["attention"], "auto");
   EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "run.json: train.adamw_impl: 'apex' is not one of fused, torch");
   EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["adamw_impl"], "fused");
   // CUDA graphs replay one whole step with the fused optimizer's on-device scalars.
-  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["cuda_graphs"], false);
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["train"]["cuda_graphs"], "auto");
+  EXPECT_EQ(resolve_run_config(base(), {"train.cuda_graphs=false"}, "run.json")["train"]["cuda_graphs"], false);
+  EXPECT_EQ(error_of(base(), {"train.cuda_graphs=1"}), "run.json: train.cuda_graphs: must be true, false or \"auto\", got 1");
+  EXPECT_NO_THROW(resolve_run_config(base(), {"train.cuda_graphs=auto", "train.grad_accum=2", "train.device=cpu"}, "run.json"));
   EXPECT_EQ(error_of(base(), {"train.cuda_graphs=true", "train.grad_accum=2"}),
             "run.json: train.cuda_graphs: needs train.grad_accum 1");
   EXPECT_EQ(error_of(base(), {"train.cuda_graphs=true", "train.adamw_impl=torch"}),
@@ -79,4 +82,19 @@ TEST(RunConfig, ReadmeDefaultsAreTheCodes) {
   const size_t open = readme.find("```json", at), close = readme.find("```", open + 7);
   ASSERT_NE(close, std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(readme.substr(open + 7, close - open - 7)), run_config_defaults());
+}
+
+// "auto" replays steps as CUDA graphs exactly where a replay can stand for the step; true and
+// false are themselves (true where it cannot be is the trainer's error).
+TEST(RunConfig, CudaGraphsAutoIsOnWhereAReplayCanStandForTheStep) {
+  auto train = [](std::vector<std::string> sets) { return resolve_run_config(base(), sets, "run.json")["train"]; };
+  const auto def = train({});
+  EXPECT_TRUE(cuda_graphs_wanted(def, /*cuda=*/true, /*data_parallel=*/false, /*graphs_built=*/true));
+  EXPECT_FALSE(cuda_graphs_wanted(def, false, false, true));  // the CPU
+  EXPECT_FALSE(cuda_graphs_wanted(def, true, true, true));    // several processes: the all-reduce is not captured
+  EXPECT_FALSE(cuda_graphs_wanted(def, true, false, false));  // LibTorch without CUDA graphs
+  EXPECT_FALSE(cuda_graphs_wanted(train({"train.grad_accum=2"}), true, false, true));
+  EXPECT_FALSE(cuda_graphs_wanted(train({"train.adamw_impl=torch"}), true, false, true));
+  EXPECT_FALSE(cuda_graphs_wanted(train({"train.cuda_graphs=false"}), true, false, true));
+  EXPECT_TRUE(cuda_graphs_wanted(train({"train.cuda_graphs=true"}), false, false, false));
 }

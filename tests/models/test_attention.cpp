@@ -90,11 +90,24 @@ TEST(Attention, SdpaWithoutLibTorchSupportNamesTheKey) {
   }
   // What `lntune train` / `pretrain` say before building anything.
   try {
-    check_attention("sdpa", "run.json");
+    resolve_attention("sdpa", "run.json");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("run.json: model.attention: sdpa needs LibTorch >= 2.1; this build's is ", 0), 0u)
         << e.what();
   }
-  EXPECT_NO_THROW(check_attention("eager", "run.json"));
+  EXPECT_EQ(resolve_attention("eager", "run.json"), "eager");
+}
+
+// "auto" (the configs' default) is sdpa exactly where this LibTorch has it; names are checked.
+TEST(Attention, AutoIsSdpaWhereLibTorchHasIt) {
+  EXPECT_EQ(resolve_attention("auto", "run.json"), sdpa_available() ? "sdpa" : "eager");
+  EXPECT_EQ(resolve_attention("eager", "run.json"), "eager");
+  if (sdpa_available()) EXPECT_EQ(resolve_attention("sdpa", "run.json"), "sdpa");
+  try {
+    resolve_attention("flash", "run.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "run.json: model.attention: 'flash' is not one of auto, eager, sdpa");
+  }
 }

@@ -169,5 +169,5 @@ TEST(DytKernel, CudaMisalignedRowsFallBackToVersion1) {
 TEST(DytKernel, UnknownCudaVersionIsAnError) {
   EXPECT_THROW(ops::set_cuda_kernel_version(kDyt, ops::cuda_kernel_versions(kDyt) + 1), c10::Error);
   EXPECT_EQ(ops::cuda_kernel_version(kDyt), 0);
-  EXPECT_EQ(ops::promoted_cuda_kernel_version(kDyt), 1);
+  EXPECT_EQ(ops::promoted_cuda_kernel_version(kDyt), 2);
 }

@@ -189,5 +189,5 @@ TEST(LayerNormKernel, UnknownCudaVersionIsAnError) {
   EXPECT_THROW(ops::set_cuda_kernel_version(kLn, ops::cuda_kernel_versions(kLn) + 1), c10::Error);
   EXPECT_THROW(ops::set_cuda_kernel_version(kLn, -1), c10::Error);
   EXPECT_EQ(ops::cuda_kernel_version(kLn), 0);
-  EXPECT_EQ(ops::promoted_cuda_kernel_version(kLn), 1);
+  EXPECT_EQ(ops::promoted_cuda_kernel_version(kLn), 2);
 }

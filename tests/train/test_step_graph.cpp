@@ -175,6 +175,12 @@ TEST(StepGraph, CpuBuildSaysSo) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "CUDA graphs: this build of lntune has no CUDA (LibTorch without CUDA)");
   }
+  try {
+    replayable([] {}, torch::Device(torch::kCPU));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "CUDA graphs: this build of lntune has no CUDA (LibTorch without CUDA)");
+  }
 }
 
 TEST(StepGraph, CudaReplayEqualsEagerSteps) {
@@ -220,4 +226,41 @@ TEST(StepGraph, CudaStepThatWaitsIsNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("waits for the device (aten::_local_scalar_dense"), std::string::npos) << e.what();
   }
+}
+
+// train.cuda_graphs "auto": a step that waits for the device runs, is reported, and every step
+// after it runs eagerly (the run goes on as without graphs).
+TEST(StepGraph, CudaStepThatWaitsRunsEagerlyUnderAuto) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: CUDA graphs run on the GPU machine";
+  auto w = torch::zeros({4}, torch::kCUDA);
+  StepGraphOptions o;
+  o.eager_on_failure = true;
+  StepGraphs g(
+      [&](const std::vector<torch::Tensor>& in) {
+        if ((in[0] * w).sum().item<float>() < 1e9) w.add_(in[0]);  // a read-back: the host waits
+      },
+      o);
+  const std::vector<torch::Tensor> in{torch::ones({4}, torch::kCUDA)};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(g.run(in), StepGraphs::Ran::Eager) << i;
+  EXPECT_FALSE(g.will_capture(in));
+  EXPECT_EQ(g.graphs(), 0);
+  EXPECT_NE(g.off_reason().find("waits for the device (aten::_local_scalar_dense"), std::string::npos) << g.off_reason();
+  EXPECT_TRUE(torch::equal(w.cpu(), torch::full({4}, 4.0)));  // every step ran once
+}
+
+// replayable (bench-norm --timing graph): each replay repeats the captured work, none of the host's.
+TEST(StepGraph, CudaReplayableRepeatsTheWork) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: CUDA graphs run on the GPU machine";
+  auto y = torch::zeros({8}, torch::kCUDA);
+  int host_calls = 0;
+  auto replay = replayable(
+      [&] {
+        ++host_calls;
+        y.add_(1);
+      },
+      torch::Device(torch::kCUDA), /*warmup=*/1);
+  EXPECT_EQ(host_calls, 2);  // one warm-up, one capture (which runs nothing)
+  for (int i = 0; i < 3; ++i) replay();
+  EXPECT_EQ(host_calls, 2);
+  EXPECT_TRUE(torch::equal(y.cpu(), torch::full({8}, 4.0)));  // warm-up + 3 replays
 }

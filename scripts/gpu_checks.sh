@@ -14,8 +14,8 @@
 #               AdamW per tensor (--adamw-impl torch)                         (~6 min, a call alone)
 #     hf        scripts/bench_hf_peft.py, eager and SDPA attention
 #     graphs    CUDA graphs (train.cuda_graphs): an RTE LN-Tuning run with and without (same losses)
-#     alternate bench-train's variants (SDPA + graphs, SDPA, default, per-tensor AdamW, torch norms)
-#               alternated round by round, medians per variant                   (~8 min, a call alone)
+#     alternate bench-train's variants (fused vs torch norms, with and without CUDA graphs, SDPA vs
+#               eager attention) alternated round by round, medians per variant          (~3 min)
 #     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
 #     train3    bench-train with frozen weights kept fp32                     (~3 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix

@@ -224,7 +224,7 @@ for s in "$@"; do
   log=$out/$s.log
   start=$(date +%s)
   # A stage runs in a subshell under its time limit, its output in its log and on the terminal.
-  timeout "$(limit "$s")" bash -c "$(declare -f); $(declare -p root out build lntune shared py 2> /dev/null); stage_$s" \
+  timeout "$(limit "$s")" bash -c "set -o pipefail; $(declare -f); $(declare -p root out build lntune shared py 2> /dev/null); stage_$s" \
     > >(tee "$log") 2>&1
   rc=$?
   echo "stage $s: exit $rc after $(($(date +%s) - start)) s" | tee -a "$out/summary.txt"

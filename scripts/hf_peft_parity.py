@@ -149,8 +149,11 @@ def main():
     a = ap.parse_args()
     init_dir = os.path.join(a.out, "init")
     torch.manual_seed(0)
+    # A base with another task's head (the seeded fixture has 3 labels) gets a new 2-label head:
+    # transformers 5 refuses the mismatch unless told (the 2026-11-24 second lease's parity stage).
     model = AutoModelForSequenceClassification.from_pretrained(
-        a.base, num_labels=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
+        a.base, num_labels=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0,
+        ignore_mismatched_sizes=True)
     model.save_pretrained(init_dir)
     # The base folder's own tokenizer files (vocab.txt, ...): what lntune reads, whatever layout the
     # installed transformers would save.

@@ -36,6 +36,29 @@ std::vector<int64_t> shape_key(const std::vector<torch::Tensor>& inputs) {
   return key;
 }
 
+// `f` captured into a new graph on `stream`, its memory from `pool` (by default the graph's own),
+// with nothing in flight when the capture begins (as torch.cuda.graph does) and on a side stream
+// (the legacy default stream cannot be captured). If `f` throws, the capture is ended first
+// (leaving the stream out of capture mode) and the error rethrown.
+std::unique_ptr<at::cuda::CUDAGraph> capture_graph(c10::cuda::CUDAStream stream, const std::function<void()>& f,
+                                                   decltype(at::cuda::graph_pool_handle()) pool = {}) {
+  c10::cuda::device_synchronize();
+  auto graph = std::make_unique<at::cuda::CUDAGraph>();
+  c10::cuda::CUDAStreamGuard on_side(stream);
+  graph->capture_begin(pool);
+  try {
+    f();
+  } catch (...) {
+    try {
+      graph->capture_end();  // throws for an invalidated capture
+    } catch (...) {
+    }
+    throw;
+  }
+  graph->capture_end();
+  return graph;
+}
+
 }  // namespace
 
 struct StepGraphs::Impl {
@@ -84,23 +107,9 @@ struct StepGraphs::Impl {
       stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device);
       have_pool = true;
     }
-    // Nothing in flight when capture begins (as torch.cuda.graph does), and the capture on a side
-    // stream: the legacy default stream cannot be captured.
-    c10::cuda::device_synchronize();
-    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
     try {
-      c10::cuda::CUDAStreamGuard on_side(*stream);
-      graph->capture_begin(pool);
-      try {
-        step(shape.inputs);
-      } catch (...) {
-        try {
-          graph->capture_end();  // leaves the stream out of capture mode; throws for an invalidated capture
-        } catch (...) {
-        }
-        throw;
-      }
-      graph->capture_end();
+      graph = capture_graph(*stream, [&] { step(shape.inputs); }, pool);
     } catch (const std::exception& e) {
       shape.inputs.clear();
       give_up(std::string("CUDA graphs: capturing the training step failed (") + e.what() + ")");
@@ -168,14 +177,8 @@ bool StepGraphs::available() { return true; }
 std::function<void()> replayable(const std::function<void()>& f, const torch::Device& device, int warmup) {
   if (!device.is_cuda()) throw Error("CUDA graphs: replayable needs a CUDA device, got " + device.str());
   for (int i = 0; i < warmup; ++i) f();
-  c10::cuda::device_synchronize();
-  auto graph = std::make_shared<at::cuda::CUDAGraph>();
-  {
-    c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index()));
-    graph->capture_begin();
-    f();
-    graph->capture_end();
-  }
+  std::shared_ptr<at::cuda::CUDAGraph> graph =
+      capture_graph(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index()), f);
   return [graph] { graph->replay(); };
 }
 

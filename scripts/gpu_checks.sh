@@ -98,8 +98,9 @@ bench_train_variants() {
 }
 
 stage_train() {
-  # What lntune train does (fused norms, fused AdamW, frozen projections in bf16); the same with
-  # the per-tensor AdamW.
+  # What lntune train does (fused norms, fused AdamW, frozen projections in bf16), with its steps
+  # run eagerly (train.cuda_graphs false; `alternate` times the replayed ones); the same with the
+  # per-tensor AdamW.
   bench_train_variants "--norm-impl fused" "--norm-impl fused --adamw-impl torch"
 }
 

@@ -17,8 +17,10 @@ if(CMAKE_CUDA_COMPILER)
     kernels/cuda_common.cu
     kernels/layernorm/layernorm.cu
     kernels/layernorm/layernorm_v2.cu
+    kernels/layernorm/layernorm_v3.cu
     kernels/dyt/dyt.cu
     kernels/dyt/dyt_v2.cu
+    kernels/dyt/dyt_v3.cu
     kernels/adamw/adamw.cu
   )
   # No contracted multiply-adds: AdamW rounds as the CPU kernel does (kernels/adamw/adamw_math.h).

@@ -12,7 +12,7 @@ __global__ void sum_column_partials(const float* __restrict__ partial, int parts
 }
 
 __global__ void reduce_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
-                                float* __restrict__ out_a, float* __restrict__ out_b) {
+                                float* __restrict__ out_a, float* __restrict__ out_b, float* __restrict__ out_c) {
   __shared__ float lane_sum[kPartialLanes][kPartialColumns + 1];  // +1: lanes' rows on distinct banks
   const int64_t c = static_cast<int64_t>(blockIdx.x) * kPartialColumns + threadIdx.x;
   float* out = nullptr;
@@ -22,6 +22,9 @@ __global__ void reduce_partials(const float* __restrict__ partial, int parts, in
   } else if (c < 2 * cols) {
     out = out_b;
     oc = c - cols;
+  } else if (c == 2 * cols) {
+    out = out_c;
+    oc = 0;
   }
   float s = 0.f;
   if (out)
@@ -34,6 +37,30 @@ __global__ void reduce_partials(const float* __restrict__ partial, int parts, in
     for (int l = 1; l < kPartialLanes; ++l) t += lane_sum[l][threadIdx.x];
     out[oc] = t;
   }
+}
+
+int multiprocessors() {
+  int device = 0, n = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+    return 1;
+  return n < 1 ? 1 : n;
+}
+
+int64_t partial_blocks(int64_t rows, int64_t min_rows, int threads) {
+  const int per_sm = kPartialThreadsPerSM / threads;
+  const int64_t most = static_cast<int64_t>(per_sm < 1 ? 1 : per_sm) * multiprocessors();
+  const int64_t by_rows = (rows + min_rows - 1) / min_rows;
+  return by_rows < 1 ? 1 : (by_rows < most ? by_rows : most);
+}
+
+int resident_blocks(const void* kernel, int threads) {
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, 0) != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it so the launch that follows reports its own
+    return 1;
+  }
+  return n < 1 ? 1 : n;
 }
 
 }  // namespace lntune::kernels::cuda

@@ -112,20 +112,42 @@ __device__ __forceinline__ void store_pack(T* p, const float (&in)[V]) {
 __global__ void sum_column_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
                                     float* __restrict__ out);
 
-// Versions 2: the partial rows of a backward's parameter sums reduced in one launch for two outputs.
-// For each column c < (out_b ? 2 * cols : cols), sums partial[k * stride + c] over k < parts and
-// writes it to out_a[c] (c < cols) or out_b[c - cols]; a null output's columns are skipped. A block
-// is kPartialColumns columns x kPartialLanes lanes: lane l sums rows l, l + lanes, ... in order, then
-// lane 0 adds the lanes' sums in lane order, so the result is the same on every run (it depends
-// only on parts), and a column's partial rows are read by kPartialLanes threads at once instead of
-// one (sum_column_partials), which version 1's sums spent most of their time waiting on.
+// Versions 2 and 3: the partial rows of a backward's parameter sums reduced in one launch for up to
+// three outputs. For each column c of a partial row, sums partial[k * stride + c] over k < parts
+// and writes it to out_a[c] (c < cols), out_b[c - cols] (cols <= c < 2 * cols) or out_c[0]
+// (c == 2 * cols: version 3's dalpha, one column beside DyT's dgamma and dbeta); a null output's
+// columns are skipped. A block is kPartialColumns columns x kPartialLanes lanes: lane l sums rows
+// l, l + lanes, ... in order, then lane 0 adds the lanes' sums in lane order, so the result is the
+// same on every run (it depends only on parts), and a column's partial rows are read by
+// kPartialLanes threads at once instead of one (sum_column_partials), which version 1's sums
+// spent most of their time waiting on.
 constexpr int kPartialColumns = 32, kPartialLanes = 8;
 __global__ void reduce_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
-                                float* __restrict__ out_a, float* __restrict__ out_b);
-// The launch of reduce_partials: dim3(kPartialColumns, kPartialLanes) threads, this many blocks.
-inline unsigned reduce_partials_blocks(int64_t cols, bool two_outputs) {
-  const int64_t width = two_outputs ? 2 * cols : cols;
+                                float* __restrict__ out_a, float* __restrict__ out_b, float* __restrict__ out_c);
+// The launch of reduce_partials over `width` columns: dim3(kPartialColumns, kPartialLanes)
+// threads, this many blocks.
+inline unsigned reduce_partials_blocks(int64_t width) {
   return static_cast<unsigned>((width + kPartialColumns - 1) / kPartialColumns);
+}
+
+// The device's multiprocessor count (1 where it cannot be read).
+int multiprocessors();
+
+// Versions 3: how many blocks of `threads` threads a backward that keeps one partial row per block
+// launches: about kPartialThreadsPerSM threads per multiprocessor (enough warps in flight; every
+// block more is a partial row more to write and reduce), and none with fewer than min_rows rows.
+// The workspace functions size for partial_blocks(rows, 1, kPartialMinThreads): no version-3
+// backward launches blocks of fewer threads.
+constexpr int kPartialMinThreads = 128;
+constexpr int kPartialThreadsPerSM = 1024;
+int64_t partial_blocks(int64_t rows, int64_t min_rows, int threads);
+
+// Blocks of `threads` threads of `kernel` that fit on one multiprocessor at once (at least 1),
+// and on the whole device.
+int resident_blocks(const void* kernel, int threads);
+template <typename... KArgs>
+int64_t device_blocks(void (*kernel)(KArgs...), int threads) {
+  return static_cast<int64_t>(resident_blocks(reinterpret_cast<const void*>(kernel), threads)) * multiprocessors();
 }
 
 // Calls f with typed null pointers for (activation type, parameter type): activations f32, f16 or
@@ -141,6 +163,20 @@ bool with_storage(DType xt, DType pt, F&& f) {
   if (xt == pt && xt == DType::bf16)
     return f(static_cast<__nv_bfloat16*>(nullptr), static_cast<__nv_bfloat16*>(nullptr)), true;
   return false;
+}
+
+// Versions 2 and later: calls f(T*, P*, packs) with typed null pointers for the storage types and
+// the row's count of 16-byte packs when the row is whole packs and every pointer given is 16-byte
+// aligned, and returns what f returns (whether it launched); false otherwise (the caller then runs
+// the version before).
+template <typename F, typename... Ptr>
+bool with_packs(DType xt, DType pt, int64_t cols, F&& f, const Ptr*... ptrs) {
+  bool launched = false;
+  with_storage(xt, pt, [&](auto* tx, auto* tp) {
+    constexpr int V = 16 / sizeof(*tx);
+    if (cols % V == 0 && aligned16(ptrs...)) launched = f(tx, tp, cols / V);
+  });
+  return launched;
 }
 
 // Rows per chunk of the column-reduction kernels: enough chunks to fill the GPU several times over,

@@ -7,6 +7,7 @@
 #include "cuda_common.cuh"
 #include "dyt/dyt.h"
 #include "dyt/dyt_v2.cuh"
+#include "dyt/dyt_v3.cuh"
 
 namespace lntune::kernels::cuda {
 namespace {
@@ -73,7 +74,8 @@ cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, co
                         void* y, int64_t rows, int64_t cols, cudaStream_t stream, int version) {
   if (version < 0 || version > kDytVersions) return cudaErrorInvalidValue;
   if (rows <= 0 || cols <= 0) return cudaSuccess;
-  if (resolve(version) == 2 && v2::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, stream))
+  // Version 3's forward is version 2's.
+  if (resolve(version) >= 2 && v2::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, stream))
     return cudaGetLastError();
   const int64_t n = rows * cols;
   const int64_t want = (n + kThreads - 1) / kThreads;
@@ -89,8 +91,12 @@ cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, co
 }
 
 size_t dyt_backward_workspace(int64_t rows, int64_t cols) {
+  // Versions 1 and 2: a partial row per chunk and a dalpha partial per block; version 3: a
+  // partial row of 2 * cols + 1 per block.
   Plan p = plan(rows < 1 ? 1 : rows, cols);
-  return static_cast<size_t>(p.chunks * 2 * cols + p.chunks * p.tiles) * sizeof(float);
+  const int64_t v1 = p.chunks * 2 * cols + p.chunks * p.tiles;
+  const int64_t v3 = partial_blocks(rows < 1 ? 1 : rows, 1, kPartialMinThreads) * (2 * cols + 1);
+  return static_cast<size_t>(v1 > v3 ? v1 : v3) * sizeof(float);
 }
 
 cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma,
@@ -105,8 +111,11 @@ cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, cons
     return cudaGetLastError();
   }
   const Plan p = plan(rows, cols);
-  if (resolve(version) == 2 && v2::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, workspace, rows,
-                                                 cols, p.per, p.chunks, stream))
+  const int v = resolve(version);
+  if (v >= 3 && v3::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, workspace, rows, cols, stream))
+    return cudaGetLastError();
+  if (v >= 2 && v2::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, workspace, rows, cols, p.per,
+                                 p.chunks, stream))
     return cudaGetLastError();
   auto* partial = static_cast<float*>(workspace);
   float* alpha_partial = partial + p.chunks * 2 * cols;

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "cuda_common.cuh"
+#include "dyt/dyt_pack.cuh"
 #include "dyt/dyt_v2.cuh"
 
 namespace lntune::kernels::cuda::v2 {
@@ -68,15 +69,7 @@ __global__ void __launch_bounds__(kMaxThreads) dyt_backward_kernel(const T* __re
       float xv[V], d[V], o[V];
       load_pack<T, V>(x + r * cols + pack * V, xv);
       load_pack<T, V>(dy + r * cols + pack * V, d);
-#pragma unroll
-      for (int j = 0; j < V; ++j) {
-        const float th = tanhf(a * xv[j]);
-        const float dt = d[j] * g[j] * (1.f - th * th);
-        o[j] = a * dt;
-        sa += dt * xv[j];
-        sg[j] += d[j] * th;
-        sb[j] += d[j];
-      }
+      dyt_backward_pack<V>(xv, d, g, a, o, sa, sg, sb);
       if (dx) store_pack<T, V>(dx + r * cols + pack * V, o);
     }
     if (partial) {
@@ -99,27 +92,12 @@ unsigned block_width(int64_t packs) {
   return static_cast<unsigned>(w < kMaxThreads ? w : kMaxThreads);
 }
 
-// Calls f(T*, P*, packs, width) with typed null pointers for the storage types, the row's packs of
-// 16 bytes and the block width, when the row is whole packs and every pointer is 16-byte aligned;
-// returns whether it did (if not, the caller runs version 1).
-template <typename F, typename... Ptr>
-bool with_packs(DType xt, DType pt, int64_t cols, F&& f, const Ptr*... ptrs) {
-  bool ran = false;
-  with_storage(xt, pt, [&](auto* tx, auto* tp) {
-    constexpr int V = 16 / sizeof(*tx);
-    if (cols % V != 0 || !aligned16(ptrs...)) return;
-    const int64_t packs = cols / V;
-    f(tx, tp, packs, block_width(packs));
-    ran = true;
-  });
-  return ran;
-}
-
 }  // namespace
 
 bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const void* gamma, const void* beta, void* y,
                  int64_t rows, int64_t cols, cudaStream_t stream) {
-  auto run = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
+  auto run = [&](auto* tx, auto* tp, int64_t packs) {
+    const unsigned width = block_width(packs);
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     // Eight rows per thread, more where the rows would overflow the grid's second dimension.
@@ -129,6 +107,7 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
     launch(dyt_forward_kernel<T, P>, grid, width, stream)(static_cast<const T*>(x), static_cast<const P*>(alpha),
                                                           static_cast<const P*>(gamma), static_cast<const P*>(beta),
                                                           static_cast<T*>(y), rows, cols, per);
+    return true;
   };
   return with_packs(xt, pt, cols, run, x, y, gamma, beta);
 }
@@ -136,7 +115,8 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
                   float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
                   int64_t per, int64_t chunks, cudaStream_t stream) {
-  auto run = [&](auto* tx, auto* tp, int64_t packs, unsigned width) {
+  auto run = [&](auto* tx, auto* tp, int64_t packs) {
+    const unsigned width = block_width(packs);
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
     const int64_t tiles = (packs + width - 1) / width;  // never more than version 1's, whose workspace this is
@@ -148,10 +128,12 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
         static_cast<T*>(dx), dgamma || dbeta ? partial : nullptr, dalpha ? alpha_partial : nullptr, rows, cols, per);
     const dim3 lanes(kPartialColumns, kPartialLanes);
     if (dgamma || dbeta)
-      launch(reduce_partials, reduce_partials_blocks(cols, true), lanes, stream)(partial, static_cast<int>(chunks),
-                                                                                 2 * cols, cols, dgamma, dbeta);
+      launch(reduce_partials, reduce_partials_blocks(2 * cols), lanes, stream)(partial, static_cast<int>(chunks),
+                                                                               2 * cols, cols, dgamma, dbeta, nullptr);
     if (dalpha)
-      launch(reduce_partials, 1, lanes, stream)(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha, nullptr);
+      launch(reduce_partials, 1, lanes, stream)(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha, nullptr,
+                                                nullptr);
+    return true;
   };
   return with_packs(xt, pt, cols, run, dy, x, dx, gamma);
 }

@@ -38,6 +38,7 @@ struct BlockRun {
 thread_local BlockRun* g_run = nullptr;
 thread_local cudaError_t g_last_error = cudaSuccess;
 int g_multiprocessors = 2;
+int g_resident_blocks = 2;
 
 BlockRun& run() {
   if (!g_run) throw std::logic_error("CUDA emulation: a device function was called outside a kernel launch");
@@ -120,6 +121,7 @@ float shfl_xor(float v, int lane_mask) {
 }
 
 void set_multiprocessors(int n) { g_multiprocessors = n; }
+void set_resident_blocks(int n) { g_resident_blocks = n; }
 
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   const unsigned long long threads = 1ull * block.x * block.y * block.z;
@@ -198,6 +200,12 @@ cudaError_t cudaGetDevice(int* device) {
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int) {
   *value = attr == cudaDevAttrMultiProcessorCount ? lntune::kernels::emulation::g_multiprocessors : 0;
+  return cudaSuccess;
+}
+
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, const void*, int threads, size_t) {
+  if (threads <= 0 || threads > 1024) return cudaErrorInvalidValue;
+  *blocks = lntune::kernels::emulation::g_resident_blocks;
   return cudaSuccess;
 }
 

@@ -37,6 +37,8 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 // What cudaDeviceGetAttribute reports as the multiprocessor count (default 2: launchers that size
 // grids by it then make blocks walk several rounds, the paths a GPU's many SMs rarely take).
 void set_multiprocessors(int n);
+// What cudaOccupancyMaxActiveBlocksPerMultiprocessor reports for any kernel (default 2).
+void set_resident_blocks(int n);
 
 }  // namespace lntune::kernels::emulation
 

@@ -8,6 +8,7 @@
 #include "cuda_common.cuh"
 #include "layernorm/layernorm.h"
 #include "layernorm/layernorm_v2.cuh"
+#include "layernorm/layernorm_v3.cuh"
 
 namespace lntune::kernels::cuda {
 namespace {
@@ -100,8 +101,11 @@ cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gam
                               int version) {
   if (version < 0 || version > kLayerNormVersions) return cudaErrorInvalidValue;
   if (rows <= 0 || cols <= 0) return cudaSuccess;
-  if (resolve(version) == 2 && v2::forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, stream))
+  // Each version runs the shapes it declines on the version before it.
+  const int v = resolve(version);
+  if (v >= 3 && v3::forward(v, xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, stream))
     return cudaGetLastError();
+  if (v >= 2 && v2::forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, stream)) return cudaGetLastError();
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
@@ -113,7 +117,9 @@ cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gam
 }
 
 size_t layernorm_backward_workspace(int64_t rows, int64_t cols) {
-  return static_cast<size_t>(reduction_chunks(rows)) * 2 * static_cast<size_t>(cols) * sizeof(float);
+  // Partial rows: versions 1 and 2 one per reduction chunk, versions 3 and 4 one per block.
+  const int64_t chunks = reduction_chunks(rows), blocks = partial_blocks(rows, 1, kPartialMinThreads);
+  return static_cast<size_t>(chunks > blocks ? chunks : blocks) * 2 * static_cast<size_t>(cols) * sizeof(float);
 }
 
 cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
@@ -126,8 +132,10 @@ cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x
     if (dbeta) cudaMemsetAsync(dbeta, 0, cols * sizeof(float), stream);
     return cudaGetLastError();
   }
-  if (resolve(version) == 2 &&
-      v2::backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, workspace, rows, cols, stream))
+  const int v = resolve(version);
+  if (v >= 3 && v3::backward(v, xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, workspace, rows, cols, stream))
+    return cudaGetLastError();
+  if (v >= 2 && v2::backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, workspace, rows, cols, stream))
     return cudaGetLastError();
   bool ok = with_storage(xt, pt, [&](auto* tx, auto* tp) {
     using T = std::remove_pointer_t<decltype(tx)>;

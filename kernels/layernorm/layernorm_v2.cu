@@ -18,6 +18,7 @@
 
 #include "cuda_common.cuh"
 #include "layernorm/layernorm_v2.cuh"
+#include "layernorm/row_share.cuh"
 
 namespace lntune::kernels::cuda::v2 {
 namespace {
@@ -32,18 +33,6 @@ __device__ __forceinline__ float row_sum(float v) {
     return warp_sum(v);
   } else {
     return block_sum(v);
-  }
-}
-
-// Calls f(k, j, column) for every element of the row this thread holds (pack k, element j).
-template <int TPR, int N, int V, typename F>
-__device__ __forceinline__ void each_held(int t, int64_t packs, F&& f) {
-#pragma unroll
-  for (int k = 0; k < N; ++k) {
-    const int64_t i = t + static_cast<int64_t>(k) * TPR;
-    if (i < packs)
-#pragma unroll
-      for (int j = 0; j < V; ++j) f(k, j, i * V + j);
   }
 }
 
@@ -153,25 +142,16 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
     }
     a = row_sum<TPR>(a) / static_cast<float>(cols);
     b = row_sum<TPR>(b) / static_cast<float>(cols);
-    if (dx && live) {
-#pragma unroll
-      for (int k = 0; k < N; ++k) {
-        const int64_t i = t + static_cast<int64_t>(k) * TPR;
-        if (i < packs) {
-          float o[V];
-#pragma unroll
-          for (int j = 0; j < V; ++j) o[j] = rs * (g[k][j] - a - xh[k][j] * b);
-          store_pack<T, V>(dx + row * cols + i * V, o);
-        }
-      }
-    }
+    if (dx && live)
+      store_share<T, N, V>(dx + row * cols, t, TPR, packs,
+                           [&](int k, int j) { return rs * (g[k][j] - a - xh[k][j] * b); });
   }
   if (!partial) return;
   float* pg = partial + static_cast<int64_t>(blockIdx.x) * 2 * cols;
   float* pb = pg + cols;
   if constexpr (TPR == kThreads) {
     // One row at a time per block: each column belongs to one thread.
-    each_held<TPR, N, V>(t, packs, [&](int k, int j, int64_t c) {
+    each_held<N, V>(t, TPR, packs, [&](int k, int j, int64_t c) {
       pg[c] = sg[k][j];
       pb[c] = sb[k][j];
     });
@@ -181,7 +161,7 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
     __shared__ float acc[2 * 32 * kMaxPerThread];
     for (int r = 0; r < kRowsPerBlock; ++r) {
       if (w == r)
-        each_held<TPR, N, V>(t, packs, [&](int k, int j, int64_t c) {
+        each_held<N, V>(t, TPR, packs, [&](int k, int j, int64_t c) {
           acc[c] = r == 0 ? sg[k][j] : acc[c] + sg[k][j];
           acc[cols + c] = r == 0 ? sb[k][j] : acc[cols + c] + sb[k][j];
         });
@@ -218,13 +198,6 @@ bool with_layout(int64_t cols, F&& f) {
     return false;
   };
   return per(std::integral_constant<int, 32>{}) || per(std::integral_constant<int, kThreads>{});
-}
-
-int multiprocessors() {
-  int device = 0, n = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-    return 1;
-  return n;
 }
 
 }  // namespace
@@ -267,8 +240,8 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), partial, rows, cols);
       if (params)
-        launch(reduce_partials, reduce_partials_blocks(cols, true), dim3(kPartialColumns, kPartialLanes), stream)(
-            partial, static_cast<int>(blocks), 2 * cols, cols, dgamma, dbeta);
+        launch(reduce_partials, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
+            partial, static_cast<int>(blocks), 2 * cols, cols, dgamma, dbeta, nullptr);
     });
   });
   return launched;

@@ -1,7 +1,8 @@
 // lntune bench-norm: our fused LayerNorm and DyT kernels against torch's eager ops in the same run
 // (torch::layer_norm; the composite gamma * tanh(alpha * x) + beta), forward and forward+backward,
 // for the issue's shapes in fp32 and bf16: time, effective GB/s (bytes that must move / time) and
-// % of this device's copy bandwidth, measured here too. Not a test: it prints the numbers.
+// % of this device's copy bandwidth, measured here too, and of a copy of the same shape (what
+// moving those bytes once can reach). Not a test: it prints the numbers.
 #include <cxxopts.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -81,6 +82,10 @@ struct Row {
   Shape shape;
   int version;  // the CUDA kernel version timed (0 on the CPU)
   double ours_ms, torch_ms, bytes;
+  // GB/s of y.copy_(x) at this shape and dtype, timed the same way in the same run: what moving
+  // this many bytes can reach here (a short kernel's launch and ramp included), beside the
+  // device-wide copy bandwidth of a 1 GiB buffer.
+  double shape_copy_gbs;
 };
 
 // How a call is timed. sync: one call between two device synchronisations (its latency, host
@@ -129,29 +134,41 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
   const auto kernel = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
   std::vector<Row> out;
   for (int v : versions) {
+    if (v > ops::cuda_kernel_versions(kernel)) continue;  // a version only the other op has
     ops::set_cuda_kernel_version(kernel, v);
     const int resolved = v == 0 ? ops::promoted_cuda_kernel_version(kernel) : v;
-    out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, d.is_cuda() ? resolved : 0,
-                   time(run(ours)), 0, backward ? 5 * elem : 2 * elem});
+    out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, d.is_cuda() ? resolved : 0, time(run(ours)),
+                   0, backward ? 5 * elem : 2 * elem, 0});
   }
   const double torch_ms = time(run(eager));
-  for (auto& r : out) r.torch_ms = torch_ms;
+  auto y = torch::empty_like(x);
+  const double copy_ms = time([&] {
+    torch::NoGradGuard ng;
+    y.copy_(x);
+  });
+  for (auto& r : out) {
+    r.torch_ms = torch_ms;
+    r.shape_copy_gbs = 2 * elem / (copy_ms * 1e6);
+  }
   return out;
 }
 
-// --kernel-version: "0" (the promoted ones), one version, or a list timed side by side.
+// --kernel-version: "0" (the promoted ones), one version, or a list timed side by side. The ops
+// have different numbers of versions (kernels/*/versions.h): each is timed at those it has, and a
+// version no op has is an error.
 std::vector<int> parse_versions(const std::string& s) {
   std::vector<int> out;
   std::stringstream ss(s);
+  const int most =
+      std::max(ops::cuda_kernel_versions(ops::CudaKernel::layernorm), ops::cuda_kernel_versions(ops::CudaKernel::dyt));
   for (std::string t; std::getline(ss, t, ',');) {
     int v = -1;
     try {
       v = std::stoi(t);
     } catch (const std::exception&) {
     }
-    for (auto op : {ops::CudaKernel::layernorm, ops::CudaKernel::dyt})
-      if (v < 0 || v > ops::cuda_kernel_versions(op))
-        throw UsageError{"--kernel-version: not a version of every op (0: the promoted ones; kernels/*/versions.h)"};
+    if (v < 0 || v > most)
+      throw UsageError{"--kernel-version: not a version of any op (0: the promoted ones; kernels/*/versions.h)"};
     out.push_back(v);
   }
   if (out.empty()) throw UsageError{"--kernel-version: give a version, or a list of them"};
@@ -216,7 +233,8 @@ int cmd_bench_norm(int argc, char** argv) {
       std::cout << nlohmann::json{{"op", r.op}, {"pass", r.pass}, {"dtype", r.dtype}, {"rows", r.shape.rows},
                                   {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
                                   {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
-                                  {"copy_gbs", copy_gbs}, {"device", dev}, {"cuda_kernel_version", r.version},
+                                  {"copy_gbs", copy_gbs}, {"shape_copy_gbs", r.shape_copy_gbs}, {"device", dev},
+                                  {"cuda_kernel_version", r.version},
                                   {"timing", timing == Timing::graph ? "graph" : "sync"}}
                        .dump()
                 << "\n";
@@ -229,14 +247,16 @@ int cmd_bench_norm(int argc, char** argv) {
                                               : "; each call between two synchronisations (latency, host work included)";
   std::printf("device %s, %d threads%s; copy bandwidth %.1f GB/s (measured now); median of %d%s\n\n", dev.c_str(),
               at::get_num_threads(), where.c_str(), copy_gbs, reps, how);
-  std::printf("| op | rows x hidden | dtype | pass | v | ours ms | torch ms | speedup | ours GB/s | %% of copy BW |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| op | rows x hidden | dtype | pass | v | ours ms | torch ms | speedup | ours GB/s | %% of copy BW | %% of "
+      "same-size copy |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     double gbs = r.bytes / (r.ours_ms * 1e6);
-    std::printf("| %s | %lld x %lld | %s | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% |\n", r.op.c_str(),
+    std::printf("| %s | %lld x %lld | %s | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% | %.0f%% |\n", r.op.c_str(),
                 static_cast<long long>(r.shape.rows), static_cast<long long>(r.shape.cols), r.dtype.c_str(),
                 r.pass.c_str(), r.version > 0 ? std::to_string(r.version).c_str() : "cpu", r.ours_ms, r.torch_ms,
-                r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs);
+                r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs, 100.0 * gbs / r.shape_copy_gbs);
   }
   return 0;
 }

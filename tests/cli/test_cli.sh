@@ -132,9 +132,9 @@ import json, sys
 rows = list(map(json.loads, open(sys.argv[1])))
 assert len(rows) == 2 * 2 * 2 * 2, len(rows)  # ops x dtypes x shapes x passes
 assert {(r["op"], r["pass"]) for r in rows} == {(o, p) for o in ("layernorm", "dyt") for p in ("fwd", "fwd+bwd")}
-assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 and r["copy_gbs"] > 0 for r in rows), rows
+assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 and r["copy_gbs"] > 0 and r["shape_copy_gbs"] > 0 for r in rows), rows
 PY
 expect_error bench-norm-bad-dtype 1 "unknown dtype 'fp8'" -- bench-norm --dtypes fp8 --shapes 4x4 --reps 1
-expect_error bench-norm-bad-version 2 "--kernel-version: not a version of every op" -- bench-norm --kernel-version 1,9 --shapes 4x4 --reps 1
+expect_error bench-norm-bad-version 2 "--kernel-version: not a version of any op" -- bench-norm --kernel-version 1,9 --shapes 4x4 --reps 1
 
 finish

@@ -16,8 +16,10 @@
 #include "cuda_common.cuh"
 #include "dyt/dyt.h"
 #include "dyt/dyt_v2.cuh"
+#include "dyt/dyt_v3.cuh"
 #include "layernorm/layernorm.h"
 #include "layernorm/layernorm_v2.cuh"
+#include "layernorm/layernorm_v3.cuh"
 #include "ops/norm_check.h"
 
 using namespace lntune;
@@ -34,7 +36,19 @@ DType kernel_dtype(torch::ScalarType t) {
 
 const test::DtypePairs& kPairs = test::cuda_dtype_pairs();
 
-torch::Tensor workspace(size_t bytes) { return torch::empty({static_cast<int64_t>(bytes) + 1}, torch::kUInt8); }
+// A backward's scratch as its *_workspace function sizes it, followed by a guard band whose bytes
+// must come back untouched (a launch with more blocks than the workspace counts writes there).
+constexpr int64_t kGuard = 4096;
+constexpr int kGuardByte = 0xA5;
+torch::Tensor workspace(size_t bytes) {
+  auto w = torch::empty({static_cast<int64_t>(bytes) + kGuard}, torch::kUInt8);
+  w.narrow(0, static_cast<int64_t>(bytes), kGuard).fill_(kGuardByte);
+  return w;
+}
+void expect_guard_intact(const torch::Tensor& w, const std::string& tag) {
+  EXPECT_TRUE(w.narrow(0, w.numel() - kGuard, kGuard).eq(kGuardByte).all().item<bool>())
+      << tag << ": the backward wrote past its workspace";
+}
 
 // ---- LayerNorm ----
 
@@ -59,6 +73,7 @@ LnOut layernorm(const torch::Tensor& x, const torch::Tensor& g, const torch::Ten
                                                            o.rstd.data_ptr<float>(), g.data_ptr(), o.dx.data_ptr(),
                                                            o.dgamma.data_ptr<float>(), o.dbeta.data_ptr<float>(),
                                                            ws.data_ptr(), rows, cols, nullptr, version));
+  expect_guard_intact(ws, "layernorm v" + std::to_string(version));
   return o;
 }
 
@@ -107,6 +122,7 @@ DytOut dyt(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& 
             kernels::cuda::dyt_backward(xt, pt, dy.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
                                         o.dx.data_ptr(), o.dalpha.data_ptr<float>(), o.dgamma.data_ptr<float>(),
                                         o.dbeta.data_ptr<float>(), ws.data_ptr(), rows, cols, nullptr, version));
+  expect_guard_intact(ws, "dyt v" + std::to_string(version));
   return o;
 }
 
@@ -174,6 +190,57 @@ TEST(CudaEmulation, Version2TakesTheShapesItIsFor) {
   auto a = torch::full({1}, 0.5), yd = torch::empty_like(x);
   EXPECT_TRUE(kernels::cuda::v2::dyt_forward(DType::f32, DType::f32, x.data_ptr(), a.data_ptr(), g.data_ptr(),
                                              g.data_ptr(), yd.data_ptr(), 4, 768, nullptr));
+}
+
+// Versions 3 and 4 take whole 16-byte packs up to their widest layouts (LayerNorm 512 packs, the
+// DyT backward 256) and decline the rest, which version 2 then runs: the cases above cover both.
+TEST(CudaEmulation, Version3TakesTheShapesItIsFor) {
+  auto stats = torch::empty({4});
+  auto ln = [&](int version, int64_t cols) {
+    auto x = torch::randn({4, cols}), g = torch::ones({cols}), y = torch::empty_like(x);
+    return kernels::cuda::v3::forward(version, DType::f32, DType::f32, x.data_ptr(), g.data_ptr(), g.data_ptr(),
+                                      y.data_ptr(), stats.data_ptr<float>(), stats.data_ptr<float>(), 4, cols, 1e-5f,
+                                      nullptr);
+  };
+  for (int v : {3, 4}) {
+    EXPECT_TRUE(ln(v, 768)) << v;
+    EXPECT_TRUE(ln(v, 2048)) << v;   // 512 packs of fp32: two per thread
+    EXPECT_FALSE(ln(v, 7)) << v;     // not whole packs
+    EXPECT_FALSE(ln(v, 2052)) << v;  // 513 packs
+  }
+  auto dyt_bwd = [&](int64_t cols) {
+    auto x = torch::randn({4, cols}), g = torch::ones({cols}), a = torch::full({1}, 0.5), dx = torch::empty_like(x);
+    auto d = torch::empty({cols}), da = torch::empty({1});
+    auto ws = workspace(kernels::cuda::dyt_backward_workspace(4, cols));
+    return kernels::cuda::v3::dyt_backward(DType::f32, DType::f32, x.data_ptr(), x.data_ptr(), a.data_ptr(),
+                                           g.data_ptr(), dx.data_ptr(), da.data_ptr<float>(), d.data_ptr<float>(),
+                                           d.data_ptr<float>(), ws.data_ptr(), 4, cols, nullptr);
+  };
+  EXPECT_TRUE(dyt_bwd(1024));   // 256 packs of fp32
+  EXPECT_FALSE(dyt_bwd(1028));  // 257
+  EXPECT_FALSE(dyt_bwd(7));
+}
+
+// More blocks fit on the emulated device than rows need: every block still walks whole rounds.
+TEST(CudaEmulation, Version3WithMoreRoomThanRows) {
+  kernels::emulation::set_resident_blocks(8);
+  for (int v = 3; v <= kernels::kLayerNormVersions; ++v) check_layernorm(3, 768, torch::kFloat, torch::kFloat, v);
+  check_dyt(3, 768, torch::kBFloat16, torch::kFloat, 3);
+  kernels::emulation::set_resident_blocks(2);
+}
+
+// A device with room for many blocks: the backwards launch as many as their partial-row rules allow,
+// and the guard after each workspace shows those rules stay within what the workspace counts.
+TEST(CudaEmulation, WorkspaceCoversTheMostBlocks) {
+  kernels::emulation::set_multiprocessors(4);
+  kernels::emulation::set_resident_blocks(32);
+  for (int64_t cols : {256, 768, 1280}) {
+    for (int v = 1; v <= kernels::kLayerNormVersions; ++v)
+      check_layernorm(300, cols, torch::kBFloat16, torch::kFloat, v);
+    for (int v = 1; v <= kernels::kDytVersions; ++v) check_dyt(300, cols, torch::kFloat, torch::kFloat, v);
+  }
+  kernels::emulation::set_resident_blocks(2);
+  kernels::emulation::set_multiprocessors(2);
 }
 
 TEST(CudaEmulation, BackwardIsDeterministicAcrossRuns) {

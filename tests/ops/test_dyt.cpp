@@ -125,7 +125,8 @@ TEST(DytKernel, BadArgumentsNameTheValue) {
 constexpr auto kDyt = ops::CudaKernel::dyt;
 
 // Every CUDA kernel version (kernels/dyt/versions.h): version 2 takes the multiples of 16 bytes
-// and hands the rest (1, 7, 127 ...) to version 1, so both paths run.
+// and hands the rest (1, 7, 127 ...) to version 1; version 3's backward takes those up to 256
+// packs and hands the wider ones to version 2, so every path runs.
 TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kDyt, [&] {

@@ -139,7 +139,8 @@ constexpr auto kLn = ops::CudaKernel::layernorm;
 
 // Every CUDA kernel version (kernels/layernorm/versions.h), each against the float64 reference;
 // version 2 handles the multiples of 16 bytes up to 8192 and hands the rest (1, 7, 127, 12288) to
-// version 1, so both paths run.
+// version 1, and versions 3 and 4 take those up to 512 packs (4096 in 16-bit types) and hand the
+// wider ones to version 2, so every path runs.
 TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kLn, [&] {

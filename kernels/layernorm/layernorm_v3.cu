@@ -24,7 +24,8 @@
 //     blocks of up to 256 threads, more of them. Which wins is for bench-norm to say;
 //   - the backward launches partial_blocks (about 1024 threads per multiprocessor: each block's
 //     dgamma/dbeta sums are a partial row to write and reduce), the forward as many as fit.
-// Every block has at least kPartialMinThreads threads (tpr >= 32 and 256 / tpr rows, or 160+).
+// A block is per_block = 256 / tpr rows of tpr threads (512 / tpr with the prefetch): 160 threads
+// at the fewest (tpr 160), so never fewer than the kPartialMinThreads the workspace is sized by.
 // Rows that are not whole packs, wider than these layouts, or misaligned pointers: the launchers
 // decline (the caller runs version 2). Same arithmetic as versions 1 and 2 (the row shifted by its
 // first element for the mean, fp32 accumulation, g = dy * gamma rounded before use), and the

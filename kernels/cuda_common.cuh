@@ -142,12 +142,14 @@ constexpr int kPartialMinThreads = 128;
 constexpr int kPartialThreadsPerSM = 1024;
 int64_t partial_blocks(int64_t rows, int64_t min_rows, int threads);
 
-// Blocks of `threads` threads of `kernel` that fit on one multiprocessor at once (at least 1),
-// and on the whole device.
+// Blocks of `threads` threads of `kernel` that fit on one multiprocessor at once (at least 1).
 int resident_blocks(const void* kernel, int threads);
+// `want` blocks, or as many as the whole device holds at once if that is fewer (persistent grids).
 template <typename... KArgs>
-int64_t device_blocks(void (*kernel)(KArgs...), int threads) {
-  return static_cast<int64_t>(resident_blocks(reinterpret_cast<const void*>(kernel), threads)) * multiprocessors();
+int64_t fitting_blocks(void (*kernel)(KArgs...), int threads, int64_t want) {
+  const int64_t fit =
+      static_cast<int64_t>(resident_blocks(reinterpret_cast<const void*>(kernel), threads)) * multiprocessors();
+  return want < fit ? want : fit;
 }
 
 // Calls f with typed null pointers for (activation type, parameter type): activations f32, f16 or

@@ -99,9 +99,7 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
     const int threads = width * lanes;
     auto* kernel = backward_kernel<T, P>;
     // Each block at least two rows per lane (one iteration of both rows).
-    int64_t blocks = partial_blocks(rows, 2 * lanes, threads);
-    const int64_t fit = device_blocks(kernel, threads);
-    if (blocks > fit) blocks = fit;
+    int64_t blocks = fitting_blocks(kernel, threads, partial_blocks(rows, 2 * lanes, threads));
     const int64_t per = (rows + blocks - 1) / blocks;
     blocks = (rows + per - 1) / per;
     auto* partial = static_cast<float*>(workspace);

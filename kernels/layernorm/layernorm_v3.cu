@@ -231,16 +231,25 @@ __global__ void __launch_bounds__(kBlockThreads<Prefetch>)
 }
 
 // A version's row layout for rows of `packs` 16-byte packs of V elements: tpr threads per row,
-// n packs each, whether a thread prefetches its next row; n == 0 where the version has none.
+// n packs each, whether a thread prefetches its next row, and the block that follows: per_block
+// rows, threads = per_block * tpr. n == 0 where the version has none.
 struct Layout {
   int tpr = 0, n = 0;
   bool prefetch = false;
+  int per_block = 0, threads = 0;
 };
 
 Layout row_layout(int version, int64_t packs) {
   for (int n : {1, 2}) {
     const int64_t per = (packs + n - 1) / n;
-    if (per <= kMaxTpr) return {static_cast<int>((per + 31) / 32 * 32), n, version == 3 && n == 1};
+    if (per > kMaxTpr) continue;
+    Layout l;
+    l.tpr = static_cast<int>((per + 31) / 32 * 32);
+    l.n = n;
+    l.prefetch = version == 3 && n == 1;
+    l.per_block = (l.prefetch ? kBlockThreads<true> : kBlockThreads<false>) / l.tpr;
+    l.threads = l.per_block * l.tpr;
+    return l;
   }
   return {};
 }
@@ -270,11 +279,8 @@ bool forward(int version, DType xt, DType pt, const void* x, const void* gamma, 
     const Layout l = row_layout(version, packs);
     return with_layout(l, [&](auto n, auto prefetch) {
       auto* kernel = forward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
-      const int per_block = kBlockThreads<decltype(prefetch)::value> / l.tpr, threads = per_block * l.tpr;
-      int64_t blocks = (rows + per_block - 1) / per_block;
-      const int64_t fit = device_blocks(kernel, threads);
-      if (blocks > fit) blocks = fit;
-      launch(kernel, static_cast<unsigned>(blocks), threads, stream)(
+      const int64_t blocks = fitting_blocks(kernel, l.threads, (rows + l.per_block - 1) / l.per_block);
+      launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
           static_cast<const T*>(x), static_cast<const P*>(gamma), static_cast<const P*>(beta), static_cast<T*>(y), mean,
           rstd, rows, cols, eps, l.tpr);
     });
@@ -293,11 +299,8 @@ bool backward(int version, DType xt, DType pt, const void* dy, const void* x, co
     const Layout l = row_layout(version, packs);
     return with_layout(l, [&](auto n, auto prefetch) {
       auto* kernel = backward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
-      const int per_block = kBlockThreads<decltype(prefetch)::value> / l.tpr, threads = per_block * l.tpr;
-      int64_t blocks = partial_blocks(rows, per_block, threads);
-      const int64_t fit = device_blocks(kernel, threads);
-      if (blocks > fit) blocks = fit;
-      launch(kernel, static_cast<unsigned>(blocks), threads, stream)(
+      const int64_t blocks = fitting_blocks(kernel, l.threads, partial_blocks(rows, l.per_block, l.threads));
+      launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), partial, rows, cols, l.tpr);
       if (params)

@@ -141,9 +141,9 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
           {"allreduce_elements", DataParallel::bucket_elements(ps)}};
 }
 
-std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a) {
+// The model the options name, with `attention` (resolve_attention's answer) as its attention.
+std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a, const std::string& attention) {
   auto norm = NormOptions().type(a["norm-type"].as<std::string>()).impl(a["norm-impl"].as<std::string>());
-  const std::string attention = resolve_attention(a["attention"].as<std::string>(), "bench-train --attention");
   if (a.count("model")) {
     LoadOptions opt;
     opt.attention = attention;
@@ -223,8 +223,9 @@ int cmd_bench_train(int argc, char** argv) {
     st.frozen_bf16 = a.count("frozen-fp32") == 0;
     st.adamw_impl = a["adamw-impl"].as<std::string>();
     st.cuda_graphs = a.count("cuda-graphs") > 0;
-    auto r = bench_one(build(a), a["method"].as<std::string>(), st);
-    r["attention"] = resolve_attention(a["attention"].as<std::string>(), "bench-train --attention");  // auto resolved
+    const std::string attention = resolve_attention(a["attention"].as<std::string>(), "bench-train --attention");
+    auto r = bench_one(build(a, attention), a["method"].as<std::string>(), st);
+    r["attention"] = attention;  // auto resolved
     std::cout << r.dump() << "\n";
     return 0;
   }

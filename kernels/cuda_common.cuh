@@ -107,10 +107,23 @@ __device__ __forceinline__ void store_pack(T* p, const float (&in)[V]) {
   *reinterpret_cast<Pack<T, V>*>(p) = w;
 }
 
+// Both column reductions below end a backward: they write its parameter gradients, and they write
+// them in the parameters' storage type P (f32, f16 or bf16), the fp32 sum rounded once. With 16-bit
+// parameters the binding then has no cast to launch per gradient (two or three launches more per
+// backward otherwise; torch's own backward is two). Defined here, not in cuda_common.cu: nvcc 13
+// makes each kernel template instantiation's host stub local to its translation unit.
+
 // Sums partial[k * stride + c] over k = 0..parts-1 in order for each c < cols (deterministic), and
-// writes the fp32 result to out[c]. One thread per column.
+// writes the result to out[c]. One thread per column.
+template <typename P>
 __global__ void sum_column_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
-                                    float* __restrict__ out);
+                                    P* __restrict__ out) {
+  int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  float s = 0.f;
+  for (int k = 0; k < parts; ++k) s += partial[k * stride + c];
+  out[c] = from_f32<P>(s);
+}
 
 // Versions 2 and 3: the partial rows of a backward's parameter sums reduced in one launch for up to
 // three outputs. For each column c of a partial row, sums partial[k * stride + c] over k < parts
@@ -122,8 +135,35 @@ __global__ void sum_column_partials(const float* __restrict__ partial, int parts
 // kPartialLanes threads at once instead of one (sum_column_partials), which version 1's sums
 // spent most of their time waiting on.
 constexpr int kPartialColumns = 32, kPartialLanes = 8;
+template <typename P>
 __global__ void reduce_partials(const float* __restrict__ partial, int parts, int64_t stride, int64_t cols,
-                                float* __restrict__ out_a, float* __restrict__ out_b, float* __restrict__ out_c);
+                                P* __restrict__ out_a, P* __restrict__ out_b, P* __restrict__ out_c) {
+  __shared__ float lane_sum[kPartialLanes][kPartialColumns + 1];  // +1: lanes' rows on distinct banks
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * kPartialColumns + threadIdx.x;
+  P* out = nullptr;
+  int64_t oc = c;
+  if (c < cols) {
+    out = out_a;
+  } else if (c < 2 * cols) {
+    out = out_b;
+    oc = c - cols;
+  } else if (c == 2 * cols) {
+    out = out_c;
+    oc = 0;
+  }
+  float s = 0.f;
+  if (out)
+    for (int k = threadIdx.y; k < parts; k += kPartialLanes) s += partial[k * stride + c];
+  lane_sum[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();  // every thread reaches it: no early return above
+  if (threadIdx.y == 0 && out) {
+    float t = lane_sum[0][threadIdx.x];
+#pragma unroll
+    for (int l = 1; l < kPartialLanes; ++l) t += lane_sum[l][threadIdx.x];
+    out[oc] = from_f32<P>(t);
+  }
+}
+
 // The launch of reduce_partials over `width` columns: dim3(kPartialColumns, kPartialLanes)
 // threads, this many blocks.
 inline unsigned reduce_partials_blocks(int64_t width) {

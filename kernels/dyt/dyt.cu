@@ -100,14 +100,14 @@ size_t dyt_backward_workspace(int64_t rows, int64_t cols) {
 }
 
 cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma,
-                         void* dx, float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows,
-                         int64_t cols, cudaStream_t stream, int version) {
+                         void* dx, void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
+                         cudaStream_t stream, int version) {
   if (version < 0 || version > kDytVersions) return cudaErrorInvalidValue;
   if (cols <= 0) return cudaSuccess;
   if (rows <= 0) {
-    if (dalpha) cudaMemsetAsync(dalpha, 0, sizeof(float), stream);
-    if (dgamma) cudaMemsetAsync(dgamma, 0, cols * sizeof(float), stream);
-    if (dbeta) cudaMemsetAsync(dbeta, 0, cols * sizeof(float), stream);
+    if (dalpha) cudaMemsetAsync(dalpha, 0, dtype_bytes(pt), stream);  // +0 in every type
+    if (dgamma) cudaMemsetAsync(dgamma, 0, cols * dtype_bytes(pt), stream);
+    if (dbeta) cudaMemsetAsync(dbeta, 0, cols * dtype_bytes(pt), stream);
     return cudaGetLastError();
   }
   const Plan p = plan(rows, cols);
@@ -127,15 +127,18 @@ cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, cons
     launch(backward_v1<T, P>, grid, kThreads, stream)(
         static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const P*>(alpha), static_cast<const P*>(gamma),
         static_cast<T*>(dx), partial, dalpha ? alpha_partial : nullptr, rows, cols, p.per, want_cols);
+    const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
+    const int parts = static_cast<int>(p.chunks);
+    if (dgamma)
+      launch(sum_column_partials<P>, sum_grid, 256, stream)(partial, parts, 2 * cols, cols, static_cast<P*>(dgamma));
+    if (dbeta)
+      launch(sum_column_partials<P>, sum_grid, 256, stream)(partial + cols, parts, 2 * cols, cols,
+                                                            static_cast<P*>(dbeta));
+    if (dalpha)
+      launch(sum_column_partials<P>, 1, 32, stream)(alpha_partial, static_cast<int>(p.chunks * p.tiles), 1, 1,
+                                                    static_cast<P*>(dalpha));
   });
-  if (!ok) return cudaErrorInvalidValue;
-  const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
-  const int parts = static_cast<int>(p.chunks);
-  if (dgamma) launch(sum_column_partials, sum_grid, 256, stream)(partial, parts, 2 * cols, cols, dgamma);
-  if (dbeta) launch(sum_column_partials, sum_grid, 256, stream)(partial + cols, parts, 2 * cols, cols, dbeta);
-  if (dalpha)
-    launch(sum_column_partials, 1, 32, stream)(alpha_partial, static_cast<int>(p.chunks * p.tiles), 1, 1, dalpha);
-  return cudaGetLastError();
+  return ok ? cudaGetLastError() : cudaErrorInvalidValue;
 }
 
 }  // namespace lntune::kernels::cuda

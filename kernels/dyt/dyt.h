@@ -19,11 +19,12 @@ cudaError_t dyt_forward(DType xt, DType pt, const void* x, const void* alpha, co
 // Bytes of scratch dyt_backward needs for this shape.
 size_t dyt_backward_workspace(int64_t rows, int64_t cols);
 
-// dx (activation type) and fp32 dalpha (one value), dgamma, dbeta; a null output is not computed.
+// dx (activation type) and dalpha (one value), dgamma, dbeta in the parameter type pt (summed in
+// fp32, rounded once); a null output is not computed.
 // One pass over (x, dy); every reduction goes through per-block partials summed in a fixed order by
 // a second kernel, so no float atomics: the same bits on every run.
 cudaError_t dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma,
-                         void* dx, float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows,
-                         int64_t cols, cudaStream_t stream, int version = 0);
+                         void* dx, void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
+                         cudaStream_t stream, int version = 0);
 
 }  // namespace lntune::kernels::cuda

@@ -113,8 +113,8 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
 }
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
-                  float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
-                  int64_t per, int64_t chunks, cudaStream_t stream) {
+                  void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols, int64_t per,
+                  int64_t chunks, cudaStream_t stream) {
   auto run = [&](auto* tx, auto* tp, int64_t packs) {
     const unsigned width = block_width(packs);
     using T = std::remove_pointer_t<decltype(tx)>;
@@ -128,11 +128,11 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
         static_cast<T*>(dx), dgamma || dbeta ? partial : nullptr, dalpha ? alpha_partial : nullptr, rows, cols, per);
     const dim3 lanes(kPartialColumns, kPartialLanes);
     if (dgamma || dbeta)
-      launch(reduce_partials, reduce_partials_blocks(2 * cols), lanes, stream)(partial, static_cast<int>(chunks),
-                                                                               2 * cols, cols, dgamma, dbeta, nullptr);
+      launch(reduce_partials<P>, reduce_partials_blocks(2 * cols), lanes, stream)(
+          partial, static_cast<int>(chunks), 2 * cols, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta), nullptr);
     if (dalpha)
-      launch(reduce_partials, 1, lanes, stream)(alpha_partial, static_cast<int>(chunks * tiles), 1, 1, dalpha, nullptr,
-                                                nullptr);
+      launch(reduce_partials<P>, 1, lanes, stream)(alpha_partial, static_cast<int>(chunks * tiles), 1, 1,
+                                                   static_cast<P*>(dalpha), nullptr, nullptr);
     return true;
   };
   return with_packs(xt, pt, cols, run, dy, x, dx, gamma);

@@ -15,7 +15,7 @@ bool dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
                  int64_t rows, int64_t cols, cudaStream_t stream);
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
-                  float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
-                  int64_t per, int64_t chunks, cudaStream_t stream);
+                  void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols, int64_t per,
+                  int64_t chunks, cudaStream_t stream);
 
 }  // namespace lntune::kernels::cuda::v2

@@ -89,7 +89,7 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
-                  float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
+                  void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
                   cudaStream_t stream) {
   auto run = [&](auto* tx, auto* tp, int64_t packs) {
     using T = std::remove_pointer_t<decltype(tx)>;
@@ -107,8 +107,9 @@ bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
         static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const P*>(alpha), static_cast<const P*>(gamma),
         static_cast<T*>(dx), partial, rows, cols, per, width, dgamma || dbeta);
     if (dgamma || dbeta || dalpha)
-      launch(reduce_partials, reduce_partials_blocks(2 * cols + 1), dim3(kPartialColumns, kPartialLanes), stream)(
-          partial, static_cast<int>(blocks), 2 * cols + 1, cols, dgamma, dbeta, dalpha);
+      launch(reduce_partials<P>, reduce_partials_blocks(2 * cols + 1), dim3(kPartialColumns, kPartialLanes), stream)(
+          partial, static_cast<int>(blocks), 2 * cols + 1, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta),
+          static_cast<P*>(dalpha));
     return true;
   };
   return with_packs(xt, pt, cols, run, dy, x, dx, gamma);

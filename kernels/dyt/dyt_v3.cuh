@@ -13,7 +13,7 @@
 namespace lntune::kernels::cuda::v3 {
 
 bool dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
-                  float* dalpha, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
+                  void* dalpha, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
                   cudaStream_t stream);
 
 }  // namespace lntune::kernels::cuda::v3

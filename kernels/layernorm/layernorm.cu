@@ -123,13 +123,13 @@ size_t layernorm_backward_workspace(int64_t rows, int64_t cols) {
 }
 
 cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
-                               const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace,
-                               int64_t rows, int64_t cols, cudaStream_t stream, int version) {
+                               const void* gamma, void* dx, void* dgamma, void* dbeta, void* workspace, int64_t rows,
+                               int64_t cols, cudaStream_t stream, int version) {
   if (version < 0 || version > kLayerNormVersions) return cudaErrorInvalidValue;
   if (cols <= 0) return cudaSuccess;
   if (rows <= 0) {
-    if (dgamma) cudaMemsetAsync(dgamma, 0, cols * sizeof(float), stream);
-    if (dbeta) cudaMemsetAsync(dbeta, 0, cols * sizeof(float), stream);
+    if (dgamma) cudaMemsetAsync(dgamma, 0, cols * dtype_bytes(pt), stream);  // +0 in every type
+    if (dbeta) cudaMemsetAsync(dbeta, 0, cols * dtype_bytes(pt), stream);
     return cudaGetLastError();
   }
   const int v = resolve(version);
@@ -153,10 +153,11 @@ cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x
                                                                     mean, rstd, partial, rows, cols, per);
       const unsigned sum_grid = static_cast<unsigned>((cols + 255) / 256);
       if (dgamma)
-        launch(sum_column_partials, sum_grid, 256, stream)(partial, static_cast<int>(used), 2 * cols, cols, dgamma);
+        launch(sum_column_partials<P>, sum_grid, 256, stream)(partial, static_cast<int>(used), 2 * cols, cols,
+                                                              static_cast<P*>(dgamma));
       if (dbeta)
-        launch(sum_column_partials, sum_grid, 256, stream)(partial + cols, static_cast<int>(used), 2 * cols, cols,
-                                                           dbeta);
+        launch(sum_column_partials<P>, sum_grid, 256, stream)(partial + cols, static_cast<int>(used), 2 * cols, cols,
+                                                              static_cast<P*>(dbeta));
     }
   });
   return ok ? cudaGetLastError() : cudaErrorInvalidValue;

@@ -22,10 +22,11 @@ cudaError_t layernorm_forward(DType xt, DType pt, const void* x, const void* gam
 // Bytes of scratch layernorm_backward needs for this shape (per-chunk partial sums).
 size_t layernorm_backward_workspace(int64_t rows, int64_t cols);
 
-// dx (activation type) and fp32 dgamma/dbeta; a null output is not computed. dgamma/dbeta are
-// per-chunk partial sums then a fixed-order sum over chunks: the same bits on every run.
+// dx (activation type) and dgamma/dbeta in the parameter type pt (summed in fp32, rounded once);
+// a null output is not computed. dgamma/dbeta are per-chunk partial sums then a fixed-order sum
+// over chunks: the same bits on every run.
 cudaError_t layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
-                               const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace,
-                               int64_t rows, int64_t cols, cudaStream_t stream, int version = 0);
+                               const void* gamma, void* dx, void* dgamma, void* dbeta, void* workspace, int64_t rows,
+                               int64_t cols, cudaStream_t stream, int version = 0);
 
 }  // namespace lntune::kernels::cuda

@@ -221,7 +221,7 @@ bool forward(DType xt, DType pt, const void* x, const void* gamma, const void* b
 }
 
 bool backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
-              const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
+              const void* gamma, void* dx, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
               cudaStream_t stream) {
   bool launched = false;
   with_storage(xt, pt, [&](auto* tx, auto* tp) {
@@ -240,8 +240,9 @@ bool backward(DType xt, DType pt, const void* dy, const void* x, const float* me
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), partial, rows, cols);
       if (params)
-        launch(reduce_partials, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
-            partial, static_cast<int>(blocks), 2 * cols, cols, dgamma, dbeta, nullptr);
+        launch(reduce_partials<P>, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
+            partial, static_cast<int>(blocks), 2 * cols, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta),
+            nullptr);
     });
   });
   return launched;

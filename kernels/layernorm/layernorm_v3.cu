@@ -289,7 +289,7 @@ bool forward(int version, DType xt, DType pt, const void* x, const void* gamma, 
 }
 
 bool backward(int version, DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
-              const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
+              const void* gamma, void* dx, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
               cudaStream_t stream) {
   const bool params = dgamma || dbeta;
   auto* partial = params ? static_cast<float*>(workspace) : nullptr;
@@ -304,8 +304,9 @@ bool backward(int version, DType xt, DType pt, const void* dy, const void* x, co
           static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
           static_cast<T*>(dx), partial, rows, cols, l.tpr);
       if (params)
-        launch(reduce_partials, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
-            partial, static_cast<int>(blocks), 2 * cols, cols, dgamma, dbeta, nullptr);
+        launch(reduce_partials<P>, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
+            partial, static_cast<int>(blocks), 2 * cols, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta),
+            nullptr);
     });
   };
   return with_packs(xt, pt, cols, run, dy, x, dx, gamma);

@@ -17,7 +17,7 @@ bool forward(int version, DType xt, DType pt, const void* x, const void* gamma, 
              float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream);
 
 bool backward(int version, DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
-              const void* gamma, void* dx, float* dgamma, float* dbeta, void* workspace, int64_t rows, int64_t cols,
+              const void* gamma, void* dx, void* dgamma, void* dbeta, void* workspace, int64_t rows, int64_t cols,
               cudaStream_t stream);
 
 }  // namespace lntune::kernels::cuda::v3

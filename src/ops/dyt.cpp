@@ -58,8 +58,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> dyt_backw
   auto xc = x.contiguous(), dyc = dy.to(x.scalar_type()).contiguous();
   auto g = kernel_param(gamma, x), a = kernel_param(alpha, x).to(g.scalar_type());
   auto dx = want[0] ? torch::empty_like(xc) : torch::Tensor();
-  auto da = fp32_grad(want[1], 1, x), dg = fp32_grad(want[2], rv.cols, x),
-       db = fp32_grad(want[3], rv.cols, x);
+  auto da = grad_buffer(want[1], 1, g), dg = grad_buffer(want[2], rv.cols, g), db = grad_buffer(want[3], rv.cols, g);
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
     dyt_backward_cuda(dyc, xc, a, g, dx, da, dg, db, cuda_kernel_version(CudaKernel::dyt));

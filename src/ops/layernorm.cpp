@@ -64,7 +64,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_backward(const
   auto xc = x.contiguous(), dyc = dy.to(x.scalar_type()).contiguous();
   auto g = kernel_param(gamma, x);
   auto dx = want[0] ? torch::empty_like(xc) : torch::Tensor();
-  auto dg = fp32_grad(want[1], rv.cols, x), db = fp32_grad(want[2], rv.cols, x);
+  auto dg = grad_buffer(want[1], rv.cols, g), db = grad_buffer(want[2], rv.cols, g);
   if (x.is_cuda()) {
 #ifdef LNTUNE_WITH_CUDA
     layernorm_backward_cuda(dyc, xc, mean, rstd, g, dx, dg, db, cuda_kernel_version(CudaKernel::layernorm));

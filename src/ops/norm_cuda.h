@@ -9,7 +9,8 @@ namespace lntune::ops {
 void layernorm_forward_cuda(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
                             const torch::Tensor& y, const torch::Tensor& mean, const torch::Tensor& rstd, double eps,
                             int version);
-// Undefined outputs are not computed; dgamma/dbeta fp32. `version`: kernels/layernorm/versions.h.
+// Undefined outputs are not computed; the parameter gradients (dgamma, dbeta, DyT's dalpha) have
+// gamma's dtype. `version`: kernels/layernorm/versions.h.
 void layernorm_backward_cuda(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& mean,
                              const torch::Tensor& rstd, const torch::Tensor& gamma, const torch::Tensor& dx,
                              const torch::Tensor& dgamma, const torch::Tensor& dbeta, int version);

@@ -35,8 +35,9 @@ bool cpu_needs_upcast(const torch::Tensor& x) { return x.is_cpu() && x.scalar_ty
 
 int cpu_threads() { return std::max(1, at::get_num_threads()); }
 
-torch::Tensor fp32_grad(bool want, int64_t n, const torch::Tensor& like) {
-  return want ? torch::empty({n}, like.options().dtype(torch::kFloat)) : torch::Tensor();
+torch::Tensor grad_buffer(bool want, int64_t n, const torch::Tensor& kp) {
+  if (!want) return {};
+  return torch::empty({n}, kp.options().dtype(kp.is_cuda() ? kp.scalar_type() : torch::kFloat));
 }
 
 torch::Tensor param_grad(const torch::Tensor& g, const torch::Tensor& param) {

@@ -26,9 +26,12 @@ bool cpu_needs_upcast(const torch::Tensor& x);
 
 int cpu_threads();
 
-// An fp32 [n] buffer for a parameter gradient when wanted, else undefined.
-torch::Tensor fp32_grad(bool want, int64_t n, const torch::Tensor& like);
-// A kernel's fp32 parameter gradient in the parameter's dtype and shape (undefined stays undefined).
+// A [n] buffer for a parameter gradient when wanted, else undefined, in the type the kernel writes:
+// on CUDA the kernel parameters' own (kp, from kernel_param; the kernels round their fp32 sums once,
+// so no cast launches after them), on the CPU fp32.
+torch::Tensor grad_buffer(bool want, int64_t n, const torch::Tensor& kp);
+// A kernel's parameter gradient in the parameter's dtype and shape (undefined stays undefined; no
+// copy where the types already agree).
 torch::Tensor param_grad(const torch::Tensor& g, const torch::Tensor& param);
 
 }  // namespace lntune::ops

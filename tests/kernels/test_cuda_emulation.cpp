@@ -61,18 +61,19 @@ LnOut layernorm(const torch::Tensor& x, const torch::Tensor& g, const torch::Ten
                 double eps, int version) {
   const int64_t rows = x.size(0), cols = x.size(1);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
-  LnOut o{torch::empty_like(x), torch::empty({rows}, f32), torch::empty({rows}, f32),
-          torch::empty_like(x), torch::empty({cols}, f32), torch::empty({cols}, f32)};
+  LnOut o;
+  o.y = torch::empty_like(x), o.dx = torch::empty_like(x);
+  o.mean = torch::empty({rows}, f32), o.rstd = torch::empty({rows}, f32);
+  o.dgamma = torch::empty({cols}, g.options()), o.dbeta = torch::empty({cols}, g.options());
   EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_forward(kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()),
                                                           x.data_ptr(), g.data_ptr(), b.data_ptr(), o.y.data_ptr(),
                                                           o.mean.data_ptr<float>(), o.rstd.data_ptr<float>(), rows,
                                                           cols, static_cast<float>(eps), nullptr, version));
   auto ws = workspace(kernels::cuda::layernorm_backward_workspace(rows, cols));
-  EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_backward(kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()),
-                                                           dy.data_ptr(), x.data_ptr(), o.mean.data_ptr<float>(),
-                                                           o.rstd.data_ptr<float>(), g.data_ptr(), o.dx.data_ptr(),
-                                                           o.dgamma.data_ptr<float>(), o.dbeta.data_ptr<float>(),
-                                                           ws.data_ptr(), rows, cols, nullptr, version));
+  EXPECT_EQ(cudaSuccess, kernels::cuda::layernorm_backward(
+                             kernel_dtype(x.scalar_type()), kernel_dtype(g.scalar_type()), dy.data_ptr(), x.data_ptr(),
+                             o.mean.data_ptr<float>(), o.rstd.data_ptr<float>(), g.data_ptr(), o.dx.data_ptr(),
+                             o.dgamma.data_ptr(), o.dbeta.data_ptr(), ws.data_ptr(), rows, cols, nullptr, version));
   expect_guard_intact(ws, "layernorm v" + std::to_string(version));
   return o;
 }
@@ -96,10 +97,10 @@ void check_layernorm(int64_t rows, int64_t cols, torch::ScalarType xt, torch::Sc
   expect_close(o.mean, rmean.to(torch::kFloat), {1e-5, 1e-5}, tag + " mean");
   expect_close(o.rstd, rrstd.to(torch::kFloat), {1e-4, 1e-5}, tag + " rstd");
   expect_close(o.dx, xd.grad().to(xt), tx, tag + " dx");
-  // As the binding hands them to autograd: in the parameters' dtype.
+  // Written in the parameters' dtype, as the binding hands them to autograd.
   const double s = std::sqrt(static_cast<double>(rows));
-  expect_close(o.dgamma.to(pt), gd.grad().to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dgamma", s);
-  expect_close(o.dbeta.to(pt), bd.grad().to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dbeta", s);
+  expect_close(o.dgamma, gd.grad().to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dgamma", s);
+  expect_close(o.dbeta, bd.grad().to(pt), {tp.rtol, std::max(tp.atol, tx.rtol)}, tag + " dbeta", s);
 }
 
 // ---- DyT ----
@@ -111,17 +112,15 @@ struct DytOut {
 DytOut dyt(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& b,
            const torch::Tensor& dy, int version) {
   const int64_t rows = x.size(0), cols = x.size(1);
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
-  DytOut o{torch::empty_like(x), torch::empty_like(x), torch::empty({1}, f32), torch::empty({cols}, f32),
-           torch::empty({cols}, f32)};
+  DytOut o{torch::empty_like(x), torch::empty_like(x), torch::empty({1}, g.options()),
+           torch::empty({cols}, g.options()), torch::empty({cols}, g.options())};
   const DType xt = kernel_dtype(x.scalar_type()), pt = kernel_dtype(g.scalar_type());
   EXPECT_EQ(cudaSuccess, kernels::cuda::dyt_forward(xt, pt, x.data_ptr(), a.data_ptr(), g.data_ptr(), b.data_ptr(),
                                                     o.y.data_ptr(), rows, cols, nullptr, version));
   auto ws = workspace(kernels::cuda::dyt_backward_workspace(rows, cols));
-  EXPECT_EQ(cudaSuccess,
-            kernels::cuda::dyt_backward(xt, pt, dy.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
-                                        o.dx.data_ptr(), o.dalpha.data_ptr<float>(), o.dgamma.data_ptr<float>(),
-                                        o.dbeta.data_ptr<float>(), ws.data_ptr(), rows, cols, nullptr, version));
+  EXPECT_EQ(cudaSuccess, kernels::cuda::dyt_backward(xt, pt, dy.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
+                                                     o.dx.data_ptr(), o.dalpha.data_ptr(), o.dgamma.data_ptr(),
+                                                     o.dbeta.data_ptr(), ws.data_ptr(), rows, cols, nullptr, version));
   expect_guard_intact(ws, "dyt v" + std::to_string(version));
   return o;
 }
@@ -142,9 +141,9 @@ void check_dyt(int64_t rows, int64_t cols, torch::ScalarType xt, torch::ScalarTy
   expect_close(o.dx, xd.grad().to(xt), tx, tag + " dx");
   const Tolerance sum{tp.rtol, std::max(tp.atol, tx.rtol)};
   const double s = std::sqrt(static_cast<double>(rows));
-  expect_close(o.dgamma.to(pt), gd.grad().to(pt), sum, tag + " dgamma", s);
-  expect_close(o.dbeta.to(pt), bd.grad().to(pt), sum, tag + " dbeta", s);
-  expect_close(o.dalpha.to(pt), ad.grad().to(pt), sum, tag + " dalpha", std::sqrt(static_cast<double>(rows * cols)));
+  expect_close(o.dgamma, gd.grad().to(pt), sum, tag + " dgamma", s);
+  expect_close(o.dbeta, bd.grad().to(pt), sum, tag + " dbeta", s);
+  expect_close(o.dalpha, ad.grad().to(pt), sum, tag + " dalpha", std::sqrt(static_cast<double>(rows * cols)));
 }
 
 // Every version, dtype pair and hidden size of the GPU tests; 37 rows (5 at the widest) with the
@@ -213,8 +212,8 @@ TEST(CudaEmulation, Version3TakesTheShapesItIsFor) {
     auto d = torch::empty({cols}), da = torch::empty({1});
     auto ws = workspace(kernels::cuda::dyt_backward_workspace(4, cols));
     return kernels::cuda::v3::dyt_backward(DType::f32, DType::f32, x.data_ptr(), x.data_ptr(), a.data_ptr(),
-                                           g.data_ptr(), dx.data_ptr(), da.data_ptr<float>(), d.data_ptr<float>(),
-                                           d.data_ptr<float>(), ws.data_ptr(), 4, cols, nullptr);
+                                           g.data_ptr(), dx.data_ptr(), da.data_ptr(), d.data_ptr(), d.data_ptr(),
+                                           ws.data_ptr(), 4, cols, nullptr);
   };
   EXPECT_TRUE(dyt_bwd(1024));   // 256 packs of fp32
   EXPECT_FALSE(dyt_bwd(1028));  // 257
@@ -255,6 +254,61 @@ TEST(CudaEmulation, BackwardIsDeterministicAcrossRuns) {
     auto dy = torch::randn({300, 768});
     auto p = dyt(x, a, g, b, dy, v), q = dyt(x, a, g, b, dy, v);
     EXPECT_TRUE(torch::equal(p.dalpha, q.dalpha) && torch::equal(p.dgamma, q.dgamma)) << v;
+  }
+}
+
+// 16-bit parameters get their gradients from the kernels in their own type, and those are the fp32
+// sums rounded once: with the same parameter values stored as fp32, the kernels' fp32 gradients
+// cast to 16 bits give the same bits (the cast the binding no longer launches).
+TEST(CudaEmulation, SixteenBitParameterGradientsAreTheFp32SumsRounded) {
+  torch::manual_seed(3);
+  kernels::emulation::set_multiprocessors(8);
+  for (auto t : {torch::kBFloat16, torch::kHalf}) {
+    for (int64_t cols : {7, 768}) {  // version 1 everywhere, then each version's own path
+      auto x = torch::randn({160, cols}).to(t), dy = torch::randn({160, cols}).to(t);
+      auto g = (torch::rand({cols}) + 0.5).to(t), b = torch::randn({cols}).to(t), a = torch::full({1}, 0.5).to(t);
+      auto g32 = g.to(torch::kFloat), b32 = b.to(torch::kFloat), a32 = a.to(torch::kFloat);
+      const std::string tag = std::string(c10::toString(t)) + " cols " + std::to_string(cols) + " v";
+      for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+        auto p = layernorm(x, g, b, dy, 1e-5, v), q = layernorm(x, g32, b32, dy, 1e-5, v);
+        EXPECT_EQ(p.dgamma.scalar_type(), t);
+        EXPECT_TRUE(torch::equal(p.dgamma, q.dgamma.to(t))) << "layernorm " << tag << v;
+        EXPECT_TRUE(torch::equal(p.dbeta, q.dbeta.to(t))) << "layernorm " << tag << v;
+      }
+      for (int v = 1; v <= kernels::kDytVersions; ++v) {
+        auto p = dyt(x, a, g, b, dy, v), q = dyt(x, a32, g32, b32, dy, v);
+        EXPECT_TRUE(torch::equal(p.dgamma, q.dgamma.to(t))) << "dyt " << tag << v;
+        EXPECT_TRUE(torch::equal(p.dbeta, q.dbeta.to(t))) << "dyt " << tag << v;
+        EXPECT_TRUE(torch::equal(p.dalpha, q.dalpha.to(t))) << "dyt " << tag << v;
+      }
+    }
+  }
+  kernels::emulation::set_multiprocessors(2);
+}
+
+// No rows: the parameter gradients are zeros, written over exactly their `cols` 16-bit elements.
+TEST(CudaEmulation, NoRowsGiveZeroGradientsInTheParameterType) {
+  const int64_t cols = 768;
+  for (auto t : {torch::kFloat, torch::kBFloat16}) {
+    const auto o = torch::TensorOptions().dtype(t);
+    auto x = torch::empty({0, cols}, o), g = torch::ones({cols}, o), a = torch::full({1}, 0.5, o);
+    auto grads = torch::full({3, cols + 8}, 7.0, o);  // each gradient followed by 8 elements that must stay 7
+    auto d = [&](int i) { return grads[i].data_ptr(); };
+    const DType dt = kernel_dtype(t);
+    for (int v = 1; v <= kernels::kLayerNormVersions; ++v) {
+      EXPECT_EQ(cudaSuccess,
+                kernels::cuda::layernorm_backward(dt, dt, x.data_ptr(), x.data_ptr(), nullptr, nullptr, g.data_ptr(),
+                                                  x.data_ptr(), d(0), d(1), nullptr, 0, cols, nullptr, v));
+    }
+    for (int v = 1; v <= kernels::kDytVersions; ++v) {
+      grads.narrow(1, 0, cols).fill_(7.0);
+      EXPECT_EQ(cudaSuccess, kernels::cuda::dyt_backward(dt, dt, x.data_ptr(), x.data_ptr(), a.data_ptr(), g.data_ptr(),
+                                                         x.data_ptr(), d(2), d(0), d(1), nullptr, 0, cols, nullptr, v));
+      EXPECT_EQ(grads[2][0].item<double>(), 0.0) << v;
+    }
+    EXPECT_TRUE(grads.narrow(0, 0, 2).narrow(1, 0, cols).eq(0).all().item<bool>()) << t;
+    EXPECT_TRUE(grads.narrow(0, 0, 2).narrow(1, cols, 8).eq(7).all().item<bool>()) << t;
+    EXPECT_TRUE(grads[2].narrow(0, 1, cols + 7).eq(7).all().item<bool>()) << t;
   }
 }
 

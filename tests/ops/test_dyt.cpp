@@ -71,6 +71,25 @@ void check_device(torch::Device dev, const test::DtypePairs& types) {
   });
 }
 
+// 16-bit parameters get the gradients the same values stored as fp32 get, rounded once to 16 bits
+// (the CUDA kernels write them in the parameters' type; no double rounding, no other order).
+void check_sixteen_bit_param_grads(torch::Device dev) {
+  for (auto t : {torch::kBFloat16, torch::kHalf}) {
+    for (int64_t cols : {7, 768}) {
+      auto o = torch::TensorOptions().dtype(t).device(dev);
+      auto x = (torch::randn({300, cols}) * 2.0).to(o), dy = torch::randn({300, cols}).to(o);
+      auto a = torch::full({1}, 0.5).to(o), g = (torch::rand({cols}) + 0.5).to(o), b = torch::randn({cols}).to(o);
+      auto f32 = [](const torch::Tensor& p) { return p.to(torch::kFloat); };
+      auto p = ours(x, a, g, b, dy), q = ours(x, f32(a), f32(g), f32(b), dy);
+      const std::string tag = test::case_tag(300, cols, t, t, dev);
+      EXPECT_EQ(p.dalpha.scalar_type(), t) << tag;
+      EXPECT_TRUE(torch::equal(p.dalpha, q.dalpha.to(t))) << tag;
+      EXPECT_TRUE(torch::equal(p.dgamma, q.dgamma.to(t))) << tag;
+      EXPECT_TRUE(torch::equal(p.dbeta, q.dbeta.to(t))) << tag;
+    }
+  }
+}
+
 }  // namespace
 
 TEST(DytKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
@@ -79,6 +98,11 @@ TEST(DytKernel, CpuBfloat16AndFloat16) {
   check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
                              {torch::kBFloat16, torch::kBFloat16},
                              {torch::kHalf, torch::kFloat}});
+}
+
+TEST(DytKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
+  torch::manual_seed(4);
+  check_sixteen_bit_param_grads(torch::kCPU);
 }
 
 TEST(DytKernel, CpuZeroHugeAndSaturatedInputs) {
@@ -134,6 +158,11 @@ TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
     check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCUDA, 1e4);
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);  // many row chunks
   });
+}
+
+TEST(DytKernel, CudaSixteenBitParameterGradientsAreTheFp32OnesRounded) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  test::for_every_kernel_version(kDyt, [&] { check_sixteen_bit_param_grads(torch::kCUDA); });
 }
 
 TEST(DytKernel, CudaBackwardIsDeterministic) {

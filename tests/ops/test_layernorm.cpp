@@ -70,6 +70,23 @@ void check_device(torch::Device dev, const test::DtypePairs& types) {
   });
 }
 
+// 16-bit parameters get the gradients the same values stored as fp32 get, rounded once to 16 bits
+// (the CUDA kernels write them in the parameters' type; no double rounding, no other order).
+void check_sixteen_bit_param_grads(torch::Device dev) {
+  for (auto t : {torch::kBFloat16, torch::kHalf}) {
+    for (int64_t cols : {7, 768}) {
+      auto o = torch::TensorOptions().dtype(t).device(dev);
+      auto x = torch::randn({300, cols}).to(o), dy = torch::randn({300, cols}).to(o);
+      auto g = (torch::rand({cols}) + 0.5).to(o), b = torch::randn({cols}).to(o);
+      auto p = ours(x, g, b, dy, 1e-5), q = ours(x, g.to(torch::kFloat), b.to(torch::kFloat), dy, 1e-5);
+      const std::string tag = test::case_tag(300, cols, t, t, dev);
+      EXPECT_EQ(p.dgamma.scalar_type(), t) << tag;
+      EXPECT_TRUE(torch::equal(p.dgamma, q.dgamma.to(t))) << tag;
+      EXPECT_TRUE(torch::equal(p.dbeta, q.dbeta.to(t))) << tag;
+    }
+  }
+}
+
 }  // namespace
 
 TEST(LayerNormKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
@@ -79,6 +96,11 @@ TEST(LayerNormKernel, CpuBfloat16AndFloat16) {
                              {torch::kBFloat16, torch::kBFloat16},
                              {torch::kHalf, torch::kFloat},
                              {torch::kFloat, torch::kBFloat16}});
+}
+
+TEST(LayerNormKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
+  torch::manual_seed(4);
+  check_sixteen_bit_param_grads(torch::kCPU);
 }
 
 TEST(LayerNormKernel, CpuZeroHugeAndEpsDominatedInputs) {
@@ -150,6 +172,11 @@ TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
     check_case(5000, 768, torch::kFloat, torch::kFloat, torch::kCUDA);     // many row chunks
     check_case(5000, 4096, torch::kBFloat16, torch::kFloat, torch::kCUDA);  // a block per row, many rounds
   });
+}
+
+TEST(LayerNormKernel, CudaSixteenBitParameterGradientsAreTheFp32OnesRounded) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  test::for_every_kernel_version(kLn, [&] { check_sixteen_bit_param_grads(torch::kCUDA); });
 }
 
 TEST(LayerNormKernel, CudaBackwardIsDeterministic) {

@@ -182,7 +182,8 @@ constexpr int kPartialMinThreads = 128;
 constexpr int kPartialThreadsPerSM = 1024;
 int64_t partial_blocks(int64_t rows, int64_t min_rows, int threads);
 
-// Blocks of `threads` threads of `kernel` that fit on one multiprocessor at once (at least 1).
+// Blocks of `threads` threads of `kernel` that fit on one multiprocessor at once (at least 1); the
+// device is asked once per (device, kernel, block size), not on every launch.
 int resident_blocks(const void* kernel, int threads);
 // `want` blocks, or as many as the whole device holds at once if that is fewer (persistent grids).
 template <typename... KArgs>

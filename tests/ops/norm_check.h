@@ -1,10 +1,15 @@
 // Shared by test_layernorm.cpp and test_dyt.cpp: the devices to run on (CUDA cases skip with a
-// message where there is none), the CUDA kernel version in use, per-dtype tolerances, and a closeness check that names the worst
-// element. The plain references stay in each test file, beside the checks.
+// message where there is none), the CUDA kernel version in use, per-dtype tolerances, a closeness
+// check that names the worst element, and the ATen operators a call runs (to find stray copies).
+// The plain references stay in each test file, beside the checks.
 #pragma once
+#include <ATen/record_function.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <functional>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +100,46 @@ void for_every_kernel_version(ops::CudaKernel op, Body&& body) {
     KernelVersion use(op, v);
     body();
   }
+}
+
+// The names of every ATen operator `work` runs, at any depth (a copy inside a binding included).
+inline std::set<std::string> aten_ops_in(const std::function<void()>& work) {
+  static std::mutex one_at_a_time, guard;
+  static std::set<std::string> seen;
+  std::lock_guard<std::mutex> lock(one_at_a_time);
+  seen.clear();
+  struct Remove {
+    at::CallbackHandle handle;
+    ~Remove() { at::removeCallback(handle); }
+  } remove{at::addGlobalCallback(
+      at::RecordFunctionCallback([](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+        std::lock_guard<std::mutex> g(guard);
+        seen.insert(fn.name());
+        return nullptr;
+      }))};
+  work();
+  std::lock_guard<std::mutex> g(guard);
+  return seen;
+}
+
+// The copies of tensor data among `names` (the casts a binding should not launch), comma-separated.
+inline std::string copies_in(const std::set<std::string>& names) {
+  std::string out;
+  for (const char* c : {"aten::_to_copy", "aten::copy_", "aten::clone"})
+    if (names.count(c)) out += (out.empty() ? "" : ", ") + std::string(c);
+  return out;
+}
+
+// Dtype pairs (activations, parameters) the CUDA bindings hand to the kernels as they are, and
+// the CPU ones (the CPU kernels' gradients are fp32, cast for 16-bit parameters).
+inline const DtypePairs& uncast_pairs(bool cuda) {
+  static const DtypePairs cpu = {{torch::kFloat, torch::kFloat}, {torch::kBFloat16, torch::kFloat}};
+  static const DtypePairs gpu = {{torch::kFloat, torch::kFloat},
+                                 {torch::kBFloat16, torch::kFloat},
+                                 {torch::kBFloat16, torch::kBFloat16},
+                                 {torch::kHalf, torch::kFloat},
+                                 {torch::kHalf, torch::kHalf}};
+  return cuda ? gpu : cpu;
 }
 
 #define LNTUNE_SKIP_WITHOUT_CUDA() \

@@ -90,6 +90,22 @@ void check_sixteen_bit_param_grads(torch::Device dev) {
   }
 }
 
+// Forward and backward launch the kernels and nothing else where the dtypes are ones the kernels
+// take: no cast of an input, none of a gradient (they come out in the parameters' dtype).
+void check_no_copies(torch::Device dev) {
+  for (auto [xt, pt] : test::uncast_pairs(dev.is_cuda())) {
+    auto x = torch::randn({64, 768}).to(dev, xt), dy = torch::randn({64, 768}).to(dev, xt);
+    auto a = torch::full({1}, 0.5).to(dev, pt), g = torch::rand({768}).to(dev, pt), b = torch::randn({768}).to(dev, pt);
+    auto names = test::aten_ops_in([&] {
+      auto y = ops::dyt_forward(x, a, g, b);
+      auto [dx, da, dg, db] = ops::dyt_backward(dy, x, a, g, {true, true, true, true});
+      EXPECT_EQ(da.scalar_type(), pt);
+      EXPECT_EQ(dg.scalar_type(), pt);
+    });
+    EXPECT_EQ(test::copies_in(names), "") << test::case_tag(64, 768, xt, pt, dev);
+  }
+}
+
 }  // namespace
 
 TEST(DytKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
@@ -104,6 +120,8 @@ TEST(DytKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
   torch::manual_seed(4);
   check_sixteen_bit_param_grads(torch::kCPU);
 }
+
+TEST(DytKernel, CpuNoCopiesBesideTheKernels) { check_no_copies(torch::kCPU); }
 
 TEST(DytKernel, CpuZeroHugeAndSaturatedInputs) {
   torch::manual_seed(1);
@@ -163,6 +181,11 @@ TEST(DytKernel, CudaEveryDtypeAndHiddenSize) {
 TEST(DytKernel, CudaSixteenBitParameterGradientsAreTheFp32OnesRounded) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kDyt, [&] { check_sixteen_bit_param_grads(torch::kCUDA); });
+}
+
+TEST(DytKernel, CudaNoCopiesBesideTheKernels) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  check_no_copies(torch::kCUDA);
 }
 
 TEST(DytKernel, CudaBackwardIsDeterministic) {

@@ -87,6 +87,22 @@ void check_sixteen_bit_param_grads(torch::Device dev) {
   }
 }
 
+// Forward and backward launch the kernels and nothing else where the dtypes are ones the kernels
+// take: no cast of an input, none of a gradient (they come out in the parameters' dtype).
+void check_no_copies(torch::Device dev) {
+  for (auto [xt, pt] : test::uncast_pairs(dev.is_cuda())) {
+    auto x = torch::randn({64, 768}).to(dev, xt), dy = torch::randn({64, 768}).to(dev, xt);
+    auto g = torch::rand({768}).to(dev, pt), b = torch::randn({768}).to(dev, pt);
+    auto names = test::aten_ops_in([&] {
+      auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
+      auto [dx, dg, db] = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+      EXPECT_EQ(dg.scalar_type(), pt);
+      EXPECT_EQ(db.scalar_type(), pt);
+    });
+    EXPECT_EQ(test::copies_in(names), "") << test::case_tag(64, 768, xt, pt, dev);
+  }
+}
+
 }  // namespace
 
 TEST(LayerNormKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
@@ -102,6 +118,8 @@ TEST(LayerNormKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
   torch::manual_seed(4);
   check_sixteen_bit_param_grads(torch::kCPU);
 }
+
+TEST(LayerNormKernel, CpuNoCopiesBesideTheKernels) { check_no_copies(torch::kCPU); }
 
 TEST(LayerNormKernel, CpuZeroHugeAndEpsDominatedInputs) {
   torch::manual_seed(1);
@@ -177,6 +195,11 @@ TEST(LayerNormKernel, CudaEveryDtypeAndHiddenSize) {
 TEST(LayerNormKernel, CudaSixteenBitParameterGradientsAreTheFp32OnesRounded) {
   LNTUNE_SKIP_WITHOUT_CUDA();
   test::for_every_kernel_version(kLn, [&] { check_sixteen_bit_param_grads(torch::kCUDA); });
+}
+
+TEST(LayerNormKernel, CudaNoCopiesBesideTheKernels) {
+  LNTUNE_SKIP_WITHOUT_CUDA();
+  check_no_copies(torch::kCUDA);
 }
 
 TEST(LayerNormKernel, CudaBackwardIsDeterministic) {

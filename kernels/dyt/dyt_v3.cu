@@ -19,13 +19,13 @@
 #include "cuda_common.cuh"
 #include "dyt/dyt_pack.cuh"
 #include "dyt/dyt_v3.cuh"
+#include "layernorm/row_share.cuh"
 
 namespace lntune::kernels::cuda::v3 {
 namespace {
 
 constexpr int kThreads = 512;
 constexpr int kMaxWidth = 256;  // threads across a row: one pack each
-constexpr int kMaxCols = kMaxWidth * 8;
 
 // Block b takes rows [b * per, (b + 1) * per); partial row b: [dgamma cols | dbeta cols | dalpha].
 template <typename T, typename P>
@@ -40,7 +40,7 @@ __global__ void __launch_bounds__(kThreads)
   const float a = to_f32(alpha[0]);
   const int64_t begin = static_cast<int64_t>(blockIdx.x) * per;
   const int64_t end = begin + per < rows ? begin + per : rows;
-  float sa = 0.f, sg[V] = {}, sb[V] = {};
+  float sa = 0.f, sg[1][V] = {}, sb[1][V] = {};  // [1]: one pack of the row (write_slot_sums)
   if (held) {
     float g[V];
     load_pack<P, V>(gamma + pack * V, g);
@@ -55,33 +55,17 @@ __global__ void __launch_bounds__(kThreads)
         load_pack<T, V>(x + r2 * cols + col, x2);
         load_pack<T, V>(dy + r2 * cols + col, d2);
       }
-      dyt_backward_pack<V>(x1, d1, g, a, o, sa, sg, sb);
+      dyt_backward_pack<V>(x1, d1, g, a, o, sa, sg[0], sb[0]);
       if (dx) store_pack<T, V>(dx + r * cols + col, o);
       if (two) {
-        dyt_backward_pack<V>(x2, d2, g, a, o, sa, sg, sb);
+        dyt_backward_pack<V>(x2, d2, g, a, o, sa, sg[0], sb[0]);
         if (dx) store_pack<T, V>(dx + r2 * cols + col, o);
       }
     }
   }
   float* p = partial + static_cast<int64_t>(blockIdx.x) * (2 * cols + 1);
-  if (column_sums) {
-    // The lanes hold sums for the same columns: added lane by lane, in lane order.
-    __shared__ float acc[2 * kMaxCols];
-    for (int l = 0; l < lanes; ++l) {
-      if (lane == l && held)
-#pragma unroll
-        for (int j = 0; j < V; ++j) {
-          const int64_t c = pack * V + j;
-          acc[c] = l == 0 ? sg[j] : acc[c] + sg[j];
-          acc[kMaxCols + c] = l == 0 ? sb[j] : acc[kMaxCols + c] + sb[j];
-        }
-      __syncthreads();
-    }
-    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
-      p[c] = acc[c];
-      p[cols + c] = acc[kMaxCols + c];
-    }
-  }
+  // The lanes are write_slot_sums' slots, a lane's thread holding pack `pack` of the row.
+  if (column_sums) write_slot_sums<1, V>(sg, sb, static_cast<int>(pack), width, cols / V, cols, p, p + cols);
   sa = block_sum(sa);  // every thread of the block takes part, in or out of range
   if (threadIdx.x == 0) p[2 * cols] = sa;
 }

@@ -96,7 +96,8 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(const T* __restrict__
 
 // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma, for the rows
 // blockIdx.x * R + w, stepping by gridDim.x * R; each thread also sums dy * xhat and dy over those
-// rows for its columns. Per block: partial[block][0:cols] (dgamma), partial[block][cols:2cols] (dbeta).
+// rows for its columns; the block's rows' sums, added in row-slot order (write_slot_sums), give
+// partial[block][0:cols] (dgamma) and partial[block][cols:2cols] (dbeta).
 template <typename T, typename P, int TPR, int N>
 __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict__ dy, const T* __restrict__ x,
                                                             const float* __restrict__ mean,
@@ -146,31 +147,9 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(const T* __restrict_
       store_share<T, N, V>(dx + row * cols, t, TPR, packs,
                            [&](int k, int j) { return rs * (g[k][j] - a - xh[k][j] * b); });
   }
-  if (!partial) return;
-  float* pg = partial + static_cast<int64_t>(blockIdx.x) * 2 * cols;
-  float* pb = pg + cols;
-  if constexpr (TPR == kThreads) {
-    // One row at a time per block: each column belongs to one thread.
-    each_held<N, V>(t, TPR, packs, [&](int k, int j, int64_t c) {
-      pg[c] = sg[k][j];
-      pb[c] = sb[k][j];
-    });
-  } else {
-    // kRowsPerBlock warps hold sums for the same columns: added warp by warp, in warp order, into
-    // shared memory (cols <= 32 * N * V <= 1024 here), then written out.
-    __shared__ float acc[2 * 32 * kMaxPerThread];
-    for (int r = 0; r < kRowsPerBlock; ++r) {
-      if (w == r)
-        each_held<N, V>(t, TPR, packs, [&](int k, int j, int64_t c) {
-          acc[c] = r == 0 ? sg[k][j] : acc[c] + sg[k][j];
-          acc[cols + c] = r == 0 ? sb[k][j] : acc[cols + c] + sb[k][j];
-        });
-      __syncthreads();
-    }
-    for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
-      pg[c] = acc[c];
-      pb[c] = acc[cols + c];
-    }
+  if (partial) {
+    float* pg = partial + static_cast<int64_t>(blockIdx.x) * 2 * cols;
+    write_slot_sums<N, V>(sg, sb, t, TPR, packs, cols, pg, pg + cols);  // TPR == kThreads: one slot
   }
 }
 

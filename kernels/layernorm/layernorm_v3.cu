@@ -40,8 +40,7 @@
 namespace lntune::kernels::cuda::v3 {
 namespace {
 
-constexpr int kMaxTpr = 256;          // threads sharing a row, at most
-constexpr int kReduceColumns = 1024;  // columns per pass of the backward's end-of-block reduction
+constexpr int kMaxTpr = 256;  // threads sharing a row, at most
 
 // Threads per block: a prefetching thread holds few values, so twice as many fit.
 template <bool Prefetch>
@@ -137,8 +136,8 @@ __global__ void __launch_bounds__(kBlockThreads<Prefetch>, Prefetch ? 2 : 1)
 
 // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma, over the rows of
 // forward_kernel's walk; each thread also sums dy * xhat and dy over its rows for its columns, and
-// the block's slots' sums are added in slot order into partial[blockIdx.x][0:cols] (dgamma) and
-// [cols:2cols] (dbeta).
+// the block's slots' sums are added in slot order (write_slot_sums) into
+// partial[blockIdx.x][0:cols] (dgamma) and [cols:2cols] (dbeta).
 template <typename T, typename P, int N, bool Prefetch>
 __global__ void __launch_bounds__(kBlockThreads<Prefetch>)
     backward_kernel(const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,
@@ -197,36 +196,9 @@ __global__ void __launch_bounds__(kBlockThreads<Prefetch>)
       store_share<T, N, V>(dx + row * cols, t, tpr, packs,
                            [&](int k, int j) { return rs * (dv[k][j] - a - xv[k][j] * b); });
   }
-  if (!partial) return;
-  float* pg = partial + static_cast<int64_t>(blockIdx.x) * 2 * cols;
-  float* pb = pg + cols;
-  if (per_block == 1) {  // each column belongs to one thread of the block
-    each_held<N, V>(t, tpr, packs, [&](int k, int j, int64_t c) {
-      pg[c] = sg[k][j];
-      pb[c] = sb[k][j];
-    });
-    return;
-  }
-  // Every slot holds sums for the same columns: added slot by slot, in slot order, in shared
-  // memory, kReduceColumns columns per pass.
-  __shared__ float acc[2 * kReduceColumns];
-  for (int64_t c0 = 0; c0 < cols; c0 += kReduceColumns) {
-    for (int r = 0; r < per_block; ++r) {
-      if (slot == r)
-        each_held<N, V>(t, tpr, packs, [&](int k, int j, int64_t col) {
-          const int64_t c = col - c0;
-          if (c >= 0 && c < kReduceColumns) {
-            acc[c] = r == 0 ? sg[k][j] : acc[c] + sg[k][j];
-            acc[kReduceColumns + c] = r == 0 ? sb[k][j] : acc[kReduceColumns + c] + sb[k][j];
-          }
-        });
-      __syncthreads();
-    }
-    for (int64_t c = threadIdx.x; c < kReduceColumns && c0 + c < cols; c += blockDim.x) {
-      pg[c0 + c] = acc[c];
-      pb[c0 + c] = acc[kReduceColumns + c];
-    }
-    __syncthreads();  // read before the next pass writes
+  if (partial) {
+    float* pg = partial + static_cast<int64_t>(blockIdx.x) * 2 * cols;
+    write_slot_sums<N, V>(sg, sb, t, tpr, packs, cols, pg, pg + cols);
   }
 }
 

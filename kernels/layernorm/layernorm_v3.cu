@@ -226,38 +226,42 @@ Layout row_layout(int version, int64_t packs) {
   return {};
 }
 
-// Calls f(integral_constant<N>, bool_constant<Prefetch>) for the layout; false for none.
-template <typename F>
-bool with_layout(const Layout& l, F&& f) {
-  using std::integral_constant;
-  switch (l.n) {
-    case 1:
-      if (l.prefetch) return f(integral_constant<int, 1>{}, std::true_type{}), true;
-      return f(integral_constant<int, 1>{}, std::false_type{}), true;
-    case 2:
-      return f(integral_constant<int, 2>{}, std::false_type{}), true;
-    default:
-      return false;
-  }
+// For rows of `cols` elements that are whole 16-byte packs the version has a layout for, every
+// pointer given 16-byte aligned: calls f(T*, P*, integral_constant<N>, bool_constant<Prefetch>,
+// layout) with typed null pointers for the storage types and returns true; false otherwise
+// (nothing launched: the caller runs version 2).
+template <typename F, typename... Ptr>
+bool with_layout(int version, DType xt, DType pt, int64_t cols, F&& f, const Ptr*... ptrs) {
+  auto run = [&](auto* tx, auto* tp, int64_t packs) {
+    using std::integral_constant;
+    const Layout l = row_layout(version, packs);
+    switch (l.n) {
+      case 1:
+        if (l.prefetch) return f(tx, tp, integral_constant<int, 1>{}, std::true_type{}, l), true;
+        return f(tx, tp, integral_constant<int, 1>{}, std::false_type{}, l), true;
+      case 2:
+        return f(tx, tp, integral_constant<int, 2>{}, std::false_type{}, l), true;
+      default:
+        return false;
+    }
+  };
+  return with_packs(xt, pt, cols, run, ptrs...);
 }
 
 }  // namespace
 
 bool forward(int version, DType xt, DType pt, const void* x, const void* gamma, const void* beta, void* y, float* mean,
              float* rstd, int64_t rows, int64_t cols, float eps, cudaStream_t stream) {
-  auto run = [&](auto* tx, auto* tp, int64_t packs) {
+  auto run = [&](auto* tx, auto* tp, auto n, auto prefetch, const Layout& l) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    const Layout l = row_layout(version, packs);
-    return with_layout(l, [&](auto n, auto prefetch) {
-      auto* kernel = forward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
-      const int64_t blocks = fitting_blocks(kernel, l.threads, (rows + l.per_block - 1) / l.per_block);
-      launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
-          static_cast<const T*>(x), static_cast<const P*>(gamma), static_cast<const P*>(beta), static_cast<T*>(y), mean,
-          rstd, rows, cols, eps, l.tpr);
-    });
+    auto* kernel = forward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
+    const int64_t blocks = fitting_blocks(kernel, l.threads, (rows + l.per_block - 1) / l.per_block);
+    launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
+        static_cast<const T*>(x), static_cast<const P*>(gamma), static_cast<const P*>(beta), static_cast<T*>(y), mean,
+        rstd, rows, cols, eps, l.tpr);
   };
-  return with_packs(xt, pt, cols, run, x, y, gamma, beta);
+  return with_layout(version, xt, pt, cols, run, x, y, gamma, beta);
 }
 
 bool backward(int version, DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
@@ -265,23 +269,19 @@ bool backward(int version, DType xt, DType pt, const void* dy, const void* x, co
               cudaStream_t stream) {
   const bool params = dgamma || dbeta;
   auto* partial = params ? static_cast<float*>(workspace) : nullptr;
-  auto run = [&](auto* tx, auto* tp, int64_t packs) {
+  auto run = [&](auto* tx, auto* tp, auto n, auto prefetch, const Layout& l) {
     using T = std::remove_pointer_t<decltype(tx)>;
     using P = std::remove_pointer_t<decltype(tp)>;
-    const Layout l = row_layout(version, packs);
-    return with_layout(l, [&](auto n, auto prefetch) {
-      auto* kernel = backward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
-      const int64_t blocks = fitting_blocks(kernel, l.threads, partial_blocks(rows, l.per_block, l.threads));
-      launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
-          static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
-          static_cast<T*>(dx), partial, rows, cols, l.tpr);
-      if (params)
-        launch(reduce_partials<P>, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
-            partial, static_cast<int>(blocks), 2 * cols, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta),
-            nullptr);
-    });
+    auto* kernel = backward_kernel<T, P, decltype(n)::value, decltype(prefetch)::value>;
+    const int64_t blocks = fitting_blocks(kernel, l.threads, partial_blocks(rows, l.per_block, l.threads));
+    launch(kernel, static_cast<unsigned>(blocks), l.threads, stream)(
+        static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const P*>(gamma),
+        static_cast<T*>(dx), partial, rows, cols, l.tpr);
+    if (params)
+      launch(reduce_partials<P>, reduce_partials_blocks(2 * cols), dim3(kPartialColumns, kPartialLanes), stream)(
+          partial, static_cast<int>(blocks), 2 * cols, cols, static_cast<P*>(dgamma), static_cast<P*>(dbeta), nullptr);
   };
-  return with_packs(xt, pt, cols, run, dy, x, dx, gamma);
+  return with_layout(version, xt, pt, cols, run, dy, x, dx, gamma);
 }
 
 }  // namespace lntune::kernels::cuda::v3

@@ -1,6 +1,7 @@
 # CPU norm kernels (kernels/*/*_cpu*.cpp): no LibTorch, OpenMP over rows. Each *_cpu_impl.cpp is
-# compiled twice on x86-64 — baseline and AVX2+FMA — and the entry points pick one at run time,
-# as torch's own CPU kernels do, so one binary runs everywhere and uses the wide units where present.
+# compiled three times on x86-64 — baseline, AVX2+FMA and AVX-512 — and the entry points pick one at
+# run time (kernels/cpu_isa.cpp; LNTUNE_CPU_ISA caps it), as torch's own CPU kernels do, so one
+# binary runs everywhere and uses the wide units where present.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 set(_lntune_cpu_impl
   ${CMAKE_CURRENT_SOURCE_DIR}/kernels/layernorm/layernorm_cpu_impl.cpp
@@ -14,7 +15,7 @@ function(lntune_cpu_isa_objects name isa)
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   # No FP-exception semantics to keep: lets GCC turn the selects in cpu_math.h into vector blends.
   # No contraction into FMAs: g - mean(g) must cancel exactly (hidden size 1), and the baseline
-  # and AVX2 builds then round alike.
+  # and wider builds then round elementwise results alike.
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${name} PRIVATE -fno-trapping-math -ffp-contract=off ${ARGN})
   endif()
@@ -22,11 +23,16 @@ endfunction()
 
 lntune_cpu_isa_objects(lntune_cpu_kernels_base base)
 set(_lntune_isa_objects $<TARGET_OBJECTS:lntune_cpu_kernels_base>)
-set(LNTUNE_KERNELS_AVX2 OFF)
+set(LNTUNE_KERNELS_X86 OFF)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-  set(LNTUNE_KERNELS_AVX2 ON)
+  set(LNTUNE_KERNELS_X86 ON)
   lntune_cpu_isa_objects(lntune_cpu_kernels_avx2 avx2 -mavx2 -mfma)
-  list(APPEND _lntune_isa_objects $<TARGET_OBJECTS:lntune_cpu_kernels_avx2>)
+  # 512-bit vectors: GCC's default tuning prefers 256 even with AVX-512 enabled, which would leave
+  # the compute-bound DyT loops (tanh) where the AVX2 build has them.
+  lntune_cpu_isa_objects(lntune_cpu_kernels_avx512 avx512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+                         -mprefer-vector-width=512)
+  list(APPEND _lntune_isa_objects $<TARGET_OBJECTS:lntune_cpu_kernels_avx2>
+       $<TARGET_OBJECTS:lntune_cpu_kernels_avx512>)
 endif()
 
 add_library(lntune_cpu_kernels STATIC
@@ -46,6 +52,6 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   set_source_files_properties(kernels/adamw/adamw_cpu.cpp PROPERTIES
     COMPILE_OPTIONS "-ffp-contract=off;-fno-math-errno;-fno-trapping-math")
 endif()
-if(LNTUNE_KERNELS_AVX2)
-  target_compile_definitions(lntune_cpu_kernels PRIVATE LNTUNE_KERNELS_AVX2=1)
+if(LNTUNE_KERNELS_X86)
+  target_compile_definitions(lntune_cpu_kernels PRIVATE LNTUNE_KERNELS_X86=1)
 endif()

@@ -6,8 +6,11 @@
 #define LNTUNE_ISA base
 #include "dyt/dyt_cpu_isa.inc"
 #undef LNTUNE_ISA
-#ifdef LNTUNE_KERNELS_AVX2
+#ifdef LNTUNE_KERNELS_X86
 #define LNTUNE_ISA avx2
+#include "dyt/dyt_cpu_isa.inc"
+#undef LNTUNE_ISA
+#define LNTUNE_ISA avx512
 #include "dyt/dyt_cpu_isa.inc"
 #undef LNTUNE_ISA
 #endif
@@ -18,10 +21,7 @@ void dyt_forward(DType xt, DType pt, const void* x, const void* alpha, const voi
                  int64_t rows, int64_t cols, int threads) {
   check_cpu_args("dyt", xt, pt, rows, cols);
   if (rows == 0) return;
-#ifdef LNTUNE_KERNELS_AVX2
-  if (cpu_has_avx2()) return avx2::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, threads);
-#endif
-  base::dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, threads);
+  LNTUNE_CPU_DISPATCH(dyt_forward(xt, pt, x, alpha, gamma, beta, y, rows, cols, threads));
 }
 
 void dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void* alpha, const void* gamma, void* dx,
@@ -32,11 +32,7 @@ void dyt_backward(DType xt, DType pt, const void* dy, const void* x, const void*
     zero_column_sums(cols, dgamma, dbeta);
     return;
   }
-#ifdef LNTUNE_KERNELS_AVX2
-  if (cpu_has_avx2())
-    return avx2::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, rows, cols, threads);
-#endif
-  base::dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, rows, cols, threads);
+  LNTUNE_CPU_DISPATCH(dyt_backward(xt, pt, dy, x, alpha, gamma, dx, dalpha, dgamma, dbeta, rows, cols, threads));
 }
 
 }  // namespace lntune::kernels::cpu

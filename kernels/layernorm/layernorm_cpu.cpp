@@ -6,8 +6,11 @@
 #define LNTUNE_ISA base
 #include "layernorm/layernorm_cpu_isa.inc"
 #undef LNTUNE_ISA
-#ifdef LNTUNE_KERNELS_AVX2
+#ifdef LNTUNE_KERNELS_X86
 #define LNTUNE_ISA avx2
+#include "layernorm/layernorm_cpu_isa.inc"
+#undef LNTUNE_ISA
+#define LNTUNE_ISA avx512
 #include "layernorm/layernorm_cpu_isa.inc"
 #undef LNTUNE_ISA
 #endif
@@ -18,10 +21,7 @@ void layernorm_forward(DType xt, DType pt, const void* x, const void* gamma, con
                        float* mean, float* rstd, int64_t rows, int64_t cols, float eps, int threads) {
   check_cpu_args("layernorm", xt, pt, rows, cols);
   if (rows == 0) return;
-#ifdef LNTUNE_KERNELS_AVX2
-  if (cpu_has_avx2()) return avx2::layernorm_forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, threads);
-#endif
-  base::layernorm_forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, threads);
+  LNTUNE_CPU_DISPATCH(layernorm_forward(xt, pt, x, gamma, beta, y, mean, rstd, rows, cols, eps, threads));
 }
 
 void layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const float* mean, const float* rstd,
@@ -32,11 +32,7 @@ void layernorm_backward(DType xt, DType pt, const void* dy, const void* x, const
     zero_column_sums(cols, dgamma, dbeta);
     return;
   }
-#ifdef LNTUNE_KERNELS_AVX2
-  if (cpu_has_avx2())
-    return avx2::layernorm_backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols, threads);
-#endif
-  base::layernorm_backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols, threads);
+  LNTUNE_CPU_DISPATCH(layernorm_backward(xt, pt, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols, threads));
 }
 
 }  // namespace lntune::kernels::cpu

@@ -2,7 +2,9 @@
 // (torch::layer_norm; the composite gamma * tanh(alpha * x) + beta), forward and forward+backward,
 // for the issue's shapes in fp32 and bf16: time, effective GB/s (bytes that must move / time) and
 // % of this device's copy bandwidth, measured here too, and of a copy of the same shape (what
-// moving those bytes once can reach). Not a test: it prints the numbers.
+// moving those bytes once can reach). Ours can be timed at several CUDA kernel versions
+// (--kernel-version) or builds of the CPU loops (--cpu-isa), side by side. Not a test: it prints
+// the numbers.
 #include <cxxopts.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -80,7 +82,7 @@ torch::ScalarType parse_dtype(const std::string& s) {
 struct Row {
   std::string op, pass, dtype;
   Shape shape;
-  int version;  // the CUDA kernel version timed (0 on the CPU)
+  std::string variant;  // the CUDA kernel version timed, or the CPU loops' instruction set
   double ours_ms, torch_ms, bytes;
   // GB/s of y.copy_(x) at this shape and dtype, timed the same way in the same run: what moving
   // this many bytes can reach here (a short kernel's launch and ramp included), beside the
@@ -96,10 +98,17 @@ struct Row {
 enum class Timing { sync, graph };
 constexpr int kReplays = 20;
 
-// Forward (no autograd) or forward+backward through autograd, for one op: ours at each CUDA kernel
-// version (one row each), then torch's once, all in the same run.
+// What of ours to time, one row each: CUDA kernel versions (0: the promoted one) on a GPU, builds
+// of the CPU loops on the CPU.
+struct Variants {
+  std::vector<int> cuda_versions;
+  std::vector<kernels::cpu::CpuIsa> cpu_isas;
+};
+
+// Forward (no autograd) or forward+backward through autograd, for one op: ours at each variant
+// (one row each), then torch's once, all in the same run.
 std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::ScalarType dt, const torch::Device& d,
-                       int reps, const std::vector<int>& versions, Timing timing) {
+                       int reps, const Variants& variants, Timing timing) {
   torch::manual_seed(0);
   auto o = torch::TensorOptions().dtype(dt).device(d);
   auto x = torch::randn({s.rows, s.cols}, o), dy = torch::randn({s.rows, s.cols}, o);
@@ -133,12 +142,23 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
   const double elem = static_cast<double>(x.element_size()) * s.rows * s.cols;
   const auto kernel = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
   std::vector<Row> out;
-  for (int v : versions) {
-    if (v > ops::cuda_kernel_versions(kernel)) continue;  // a version only the other op has
-    ops::set_cuda_kernel_version(kernel, v);
-    const int resolved = v == 0 ? ops::promoted_cuda_kernel_version(kernel) : v;
-    out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, d.is_cuda() ? resolved : 0, time(run(ours)),
-                   0, backward ? 5 * elem : 2 * elem, 0});
+  auto time_ours = [&](std::string variant) {
+    out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, std::move(variant), time(run(ours)), 0,
+                   backward ? 5 * elem : 2 * elem, 0});
+  };
+  if (d.is_cuda()) {
+    for (int v : variants.cuda_versions) {
+      if (v > ops::cuda_kernel_versions(kernel)) continue;  // a version only the other op has
+      ops::set_cuda_kernel_version(kernel, v);
+      time_ours(std::to_string(v == 0 ? ops::promoted_cuda_kernel_version(kernel) : v));
+    }
+  } else {
+    const auto was = kernels::cpu::cpu_isa_in_use();
+    for (auto isa : variants.cpu_isas) {
+      kernels::cpu::set_cpu_isa(isa);
+      time_ours(kernels::cpu::cpu_isa_name(isa));
+    }
+    kernels::cpu::set_cpu_isa(was);
   }
   const double torch_ms = time(run(eager));
   auto y = torch::empty_like(x);
@@ -175,6 +195,27 @@ std::vector<int> parse_versions(const std::string& s) {
   return out;
 }
 
+// --cpu-isa: builds of the CPU loops (kernels/cpu_isa.h), each one this processor runs; empty: the
+// one in use.
+std::vector<kernels::cpu::CpuIsa> parse_cpu_isas(const std::string& s) {
+  if (s.empty()) return {kernels::cpu::cpu_isa_in_use()};
+  std::vector<kernels::cpu::CpuIsa> out;
+  std::stringstream ss(s);
+  for (std::string t; std::getline(ss, t, ',');) {
+    try {
+      out.push_back(kernels::cpu::parse_cpu_isa(t, "--cpu-isa"));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError{e.what()};
+    }
+    try {
+      kernels::cpu::check_cpu_isa_runs_here(out.back(), "--cpu-isa " + t);
+    } catch (const std::invalid_argument& e) {
+      throw Error(e.what());  // a fact of this machine, not a usage mistake
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int cmd_bench_norm(int argc, char** argv) {
@@ -189,11 +230,15 @@ int cmd_bench_norm(int argc, char** argv) {
       "CUDA kernel versions of both ops to time, side by side in the same run, e.g. 1,2 (0: the promoted ones; "
       "kernels/*/versions.h)",
       cxxopts::value<std::string>()->default_value("0"))(
+      "cpu-isa",
+      "CPU: builds of the fused loops to time side by side, e.g. avx2,avx512 (baseline, avx2, avx512; default: the "
+      "one in use, the widest this processor runs unless LNTUNE_CPU_ISA caps it)",
+      cxxopts::value<std::string>()->default_value(""))(
       "timing",
       "CUDA: graph (each call replayed from a CUDA graph, back to back: the device's time) or sync (one call "
       "between synchronisations: its latency, host work included)",
-      cxxopts::value<std::string>()->default_value("graph"))(
-      "json", "print JSON lines instead of the table")("h,help", "show help");
+      cxxopts::value<std::string>()->default_value("graph"))("json", "print JSON lines instead of the table")(
+      "h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
   configure_threads(/*uses_blas=*/false);  // norms have no GEMM: OpenMP gets every core
@@ -203,12 +248,16 @@ int cmd_bench_norm(int argc, char** argv) {
   torch::Device d(dev == "cuda" ? torch::kCUDA : torch::kCPU);
   int reps = a["reps"].as<int>();
   if (reps < 1) throw UsageError{"--reps must be positive"};
-  auto versions = parse_versions(a["kernel-version"].as<std::string>());
+  Variants variants{parse_versions(a["kernel-version"].as<std::string>()), {}};
+  if (d.is_cpu()) {
+    variants.cpu_isas = parse_cpu_isas(a["cpu-isa"].as<std::string>());
+  } else if (!a["cpu-isa"].as<std::string>().empty()) {
+    throw UsageError{"--cpu-isa: the CPU loops' builds are timed with --device cpu"};
+  }
   const std::string timing_name = a["timing"].as<std::string>();
   if (timing_name != "graph" && timing_name != "sync") throw UsageError{"--timing: graph or sync"};
   // The CPU has no launches to hide: its calls are timed one by one.
   const Timing timing = d.is_cuda() && timing_name == "graph" ? Timing::graph : Timing::sync;
-  if (d.is_cpu()) versions = {0};  // CUDA versions do not apply to the CPU kernels: they run once
   auto shapes = parse_shapes(a["shapes"].as<std::string>());
   std::vector<torch::ScalarType> dtypes;
   std::vector<std::string> ops_list;
@@ -227,21 +276,29 @@ int cmd_bench_norm(int argc, char** argv) {
     for (auto dt : dtypes)
       for (auto s : shapes)
         for (bool bwd : {false, true})
-          for (auto& r : bench(op, bwd, s, dt, d, reps, versions, timing)) rows.push_back(r);
+          for (auto& r : bench(op, bwd, s, dt, d, reps, variants, timing)) rows.push_back(r);
   if (a.count("json")) {
     for (const auto& r : rows)
-      std::cout << nlohmann::json{{"op", r.op}, {"pass", r.pass}, {"dtype", r.dtype}, {"rows", r.shape.rows},
-                                  {"hidden", r.shape.cols}, {"ours_ms", r.ours_ms}, {"torch_ms", r.torch_ms},
-                                  {"speedup", r.torch_ms / r.ours_ms}, {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
-                                  {"copy_gbs", copy_gbs}, {"shape_copy_gbs", r.shape_copy_gbs}, {"device", dev},
-                                  {"cuda_kernel_version", r.version},
+      std::cout << nlohmann::json{{"op", r.op},
+                                  {"pass", r.pass},
+                                  {"dtype", r.dtype},
+                                  {"rows", r.shape.rows},
+                                  {"hidden", r.shape.cols},
+                                  {"ours_ms", r.ours_ms},
+                                  {"torch_ms", r.torch_ms},
+                                  {"speedup", r.torch_ms / r.ours_ms},
+                                  {"ours_gbs", r.bytes / (r.ours_ms * 1e6)},
+                                  {"copy_gbs", copy_gbs},
+                                  {"shape_copy_gbs", r.shape_copy_gbs},
+                                  {"device", dev},
+                                  {"cuda_kernel_version", d.is_cuda() ? std::stoi(r.variant) : 0},
+                                  {"cpu_isa", d.is_cpu() ? r.variant : ""},
                                   {"timing", timing == Timing::graph ? "graph" : "sync"}}
                        .dump()
                 << "\n";
     return 0;
   }
-  const std::string where = d.is_cpu() ? std::string(", CPU loops: ") + kernels::cpu::cpu_isa()
-                                       : ", CUDA kernel version per row (v)";
+  const std::string where = d.is_cpu() ? ", build of the CPU loops per row (v)" : ", CUDA kernel version per row (v)";
   const char* how = d.is_cpu()                 ? ""
                     : timing == Timing::graph ? "; each call replayed from a CUDA graph, 20 back to back (device time)"
                                               : "; each call between two synchronisations (latency, host work included)";
@@ -255,8 +312,8 @@ int cmd_bench_norm(int argc, char** argv) {
     double gbs = r.bytes / (r.ours_ms * 1e6);
     std::printf("| %s | %lld x %lld | %s | %s | %s | %.3f | %.3f | %.2fx | %.1f | %.0f%% | %.0f%% |\n", r.op.c_str(),
                 static_cast<long long>(r.shape.rows), static_cast<long long>(r.shape.cols), r.dtype.c_str(),
-                r.pass.c_str(), r.version > 0 ? std::to_string(r.version).c_str() : "cpu", r.ours_ms, r.torch_ms,
-                r.torch_ms / r.ours_ms, gbs, 100.0 * gbs / copy_gbs, 100.0 * gbs / r.shape_copy_gbs);
+                r.pass.c_str(), r.variant.c_str(), r.ours_ms, r.torch_ms, r.torch_ms / r.ours_ms, gbs,
+                100.0 * gbs / copy_gbs, 100.0 * gbs / r.shape_copy_gbs);
   }
   return 0;
 }

@@ -1,11 +1,11 @@
 // lntune info --model <folder|file>: architecture, parameter count, norms and load report.
 #include <cxxopts.hpp>
-#include <nlohmann/json.hpp>
-
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cpu_isa.h"
 #include "io/checkpoint.h"
 #include "tokenizers/tokenizer.h"
 #include "util/threads.h"
@@ -58,6 +58,7 @@ int cmd_info(int argc, char** argv) {
   j["parameters"] = {{"total", total}, {"backbone", backbone}, {"head", total - backbone}};
   j["norms"] = {{"count", norms.size()}, {"type", norm_type}, {"by_role", roles}};
   j["threads"] = at::get_num_threads();
+  j["cpu_isa"] = kernels::cpu::cpu_isa();  // the fused norms' CPU loops (kernels/cpu_isa.h)
   j["load"] = {{"loaded", lm.report.loaded}, {"unexpected", lm.report.unexpected.size()},
                {"new_head", lm.report.new_head.size()}, {"ignored", lm.report.ignored.size()}};
   if (!lm.checkpoint.tokenizer_dir.empty()) {
@@ -88,6 +89,7 @@ int cmd_info(int argc, char** argv) {
     std::cout << "tokenizer    " << j["tokenizer"]["kind"].get<std::string>() << ", "
               << j["tokenizer"]["vocab"].get<size_t>() << " tokens\n";
   std::cout << "threads      " << threads_summary() << "\n";
+  std::cout << "cpu loops    " << j["cpu_isa"].get<std::string>() << " (fused norms; LNTUNE_CPU_ISA caps it)\n";
   std::cout << "load         " << lm.report.loaded << " tensors loaded, " << lm.report.unexpected.size()
             << " unexpected, " << lm.report.new_head.size() << " new head, " << lm.report.ignored.size()
             << " ignored buffers\n";

@@ -136,5 +136,18 @@ assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 and r["copy_gbs"] > 0 and r["s
 PY
 expect_error bench-norm-bad-dtype 1 "unknown dtype 'fp8'" -- bench-norm --dtypes fp8 --shapes 4x4 --reps 1
 expect_error bench-norm-bad-version 2 "--kernel-version: not a version of any op" -- bench-norm --kernel-version 1,9 --shapes 4x4 --reps 1
+# Builds of the CPU loops, side by side: one row per build asked for, each named (info names the
+# widest this processor runs, the default).
+widest=$("$lntune" info --model "$fx/bert_seq_cls" --json | "$py3" -c 'import json,sys; print(json.load(sys.stdin)["cpu_isa"])')
+"$lntune" bench-norm --device cpu --shapes 8x768 --dtypes float32 --ops dyt --reps 1 --cpu-isa "baseline,$widest" \
+  --json > "$work/isa.json" 2> "$work/isa.err" || bad "bench-norm --cpu-isa failed: $(tail -1 "$work/isa.err")"
+"$py3" - "$work/isa.json" "$widest" <<'PY' && ok || bad "bench-norm --cpu-isa output ($widest): $(cat "$work/isa.json")"
+import json, sys
+rows = list(map(json.loads, open(sys.argv[1])))
+assert sys.argv[2] in ("baseline", "avx2", "avx512"), sys.argv[2]
+assert [r["cpu_isa"] for r in rows] == ["baseline", sys.argv[2]] * 2, rows  # fwd, then fwd+bwd
+PY
+expect_error bench-norm-bad-isa 2 "--cpu-isa: unknown instruction set 'avx9' (baseline, avx2, avx512)" -- bench-norm --device cpu --cpu-isa avx9 --shapes 4x4 --reps 1
+LNTUNE_CPU_ISA=avx3 expect_error bench-norm-bad-isa-env 1 "LNTUNE_CPU_ISA=avx3: unknown instruction set 'avx3'" -- bench-norm --device cpu --shapes 4x4 --reps 1
 
 finish

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "ops/kernel_version.h"
 
 namespace lntune::test {
@@ -98,6 +99,29 @@ void for_every_kernel_version(ops::CudaKernel op, Body&& body) {
   for (int v = 1; v <= ops::cuda_kernel_versions(op); ++v) {
     SCOPED_TRACE("kernel version " + std::to_string(v));
     KernelVersion use(op, v);
+    body();
+  }
+}
+
+// Runs one build of the CPU loops (kernels/cpu_isa.h) for the scope, then puts back the one before.
+class CpuIsaScope {
+ public:
+  explicit CpuIsaScope(kernels::cpu::CpuIsa isa) : was_(kernels::cpu::cpu_isa_in_use()) {
+    kernels::cpu::set_cpu_isa(isa);
+  }
+  ~CpuIsaScope() { kernels::cpu::set_cpu_isa(was_); }
+
+ private:
+  kernels::cpu::CpuIsa was_;
+};
+
+// body() once per build of the CPU loops this processor runs (baseline, avx2, avx512: each is its
+// own compilation of the same source), each in use for its call and named in any failure inside it.
+template <typename Body>
+void for_every_cpu_isa(Body&& body) {
+  for (auto isa : kernels::cpu::available_cpu_isas()) {
+    SCOPED_TRACE(std::string("cpu loops ") + kernels::cpu::cpu_isa_name(isa));
+    CpuIsaScope use(isa);
     body();
   }
 }

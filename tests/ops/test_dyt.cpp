@@ -1,11 +1,14 @@
 // kernels/dyt through src/ops/dyt: forward and the gradients of x, alpha (a full reduction), gamma
 // and beta against the composite expression gamma * tanh(alpha * x) + beta in float64, on the CPU
 // always and on CUDA when present.
-#include "ops/dyt.h"
-
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
 
+#include "dyt/dyt_cpu.h"
+#include "ops/dyt.h"
 #include "ops/norm_check.h"
 
 using namespace lntune;
@@ -108,51 +111,148 @@ void check_no_copies(torch::Device dev) {
 
 }  // namespace
 
-TEST(DytKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
+TEST(DytKernel, CpuFloat32EveryHiddenSize) {
+  test::for_every_cpu_isa([&] { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); });
+}
 
 TEST(DytKernel, CpuBfloat16AndFloat16) {
-  check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
-                             {torch::kBFloat16, torch::kBFloat16},
-                             {torch::kHalf, torch::kFloat}});
+  test::for_every_cpu_isa([&] {
+    check_device(
+        torch::kCPU,
+        {{torch::kBFloat16, torch::kFloat}, {torch::kBFloat16, torch::kBFloat16}, {torch::kHalf, torch::kFloat}});
+  });
 }
 
 TEST(DytKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
-  torch::manual_seed(4);
-  check_sixteen_bit_param_grads(torch::kCPU);
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(4);
+    check_sixteen_bit_param_grads(torch::kCPU);
+  });
 }
 
 TEST(DytKernel, CpuNoCopiesBesideTheKernels) { check_no_copies(torch::kCPU); }
 
 TEST(DytKernel, CpuZeroHugeAndSaturatedInputs) {
-  torch::manual_seed(1);
-  // Zero input: y = beta exactly; tanh'(0) = 1 so dx = alpha * gamma * dy.
-  auto x = torch::zeros({3, 768}), a = torch::full({1}, 0.7), g = torch::rand({768}) + 0.5, b = torch::randn({768});
-  EXPECT_TRUE(torch::equal(ops::dyt_forward(x, a, g, b), b.expand_as(x)));
-  check_case(3, 768, torch::kFloat, torch::kFloat, torch::kCPU, 0.0);
-  // Saturated tanh (|alpha x| up to ~1e4): y = +-gamma + beta, gradients vanish, nothing is NaN.
-  check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e4);
-  // Small |alpha x|, where tanh switches from its polynomial to its exponential form.
-  check_case(16, 1024, torch::kFloat, torch::kFloat, torch::kCPU, 0.3, 1.0);
-  auto inf = ops::dyt_forward(torch::tensor({{INFINITY, -INFINITY}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
-  EXPECT_TRUE(torch::equal(inf, torch::tensor({{1.f, -1.f}})));
-  auto nan = ops::dyt_forward(torch::tensor({{NAN, 0.f}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
-  EXPECT_TRUE(std::isnan(nan[0][0].item<float>()));
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(1);
+    // Zero input: y = beta exactly; tanh'(0) = 1 so dx = alpha * gamma * dy.
+    auto x = torch::zeros({3, 768}), a = torch::full({1}, 0.7), g = torch::rand({768}) + 0.5, b = torch::randn({768});
+    EXPECT_TRUE(torch::equal(ops::dyt_forward(x, a, g, b), b.expand_as(x)));
+    check_case(3, 768, torch::kFloat, torch::kFloat, torch::kCPU, 0.0);
+    // Saturated tanh (|alpha x| up to ~1e4): y = +-gamma + beta, gradients vanish, nothing is NaN.
+    check_case(16, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e4);
+    // Small |alpha x|, where tanh(y) ~ y and its relative error shows.
+    check_case(16, 1024, torch::kFloat, torch::kFloat, torch::kCPU, 0.3, 1.0);
+    auto inf =
+        ops::dyt_forward(torch::tensor({{INFINITY, -INFINITY}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
+    EXPECT_TRUE(torch::equal(inf, torch::tensor({{1.f, -1.f}})));
+    auto nan = ops::dyt_forward(torch::tensor({{NAN, 0.f}}), torch::ones({1}), torch::ones({2}), torch::zeros({2}));
+    EXPECT_TRUE(std::isnan(nan[0][0].item<float>()));
+  });
 }
 
 TEST(DytKernel, CpuFrozenParametersAndDeterminism) {
-  torch::manual_seed(2);
-  auto x = torch::randn({512, 768}, torch::requires_grad()), a = torch::full({1}, 0.5, torch::requires_grad());
-  auto g = torch::rand({768}), b = torch::zeros({768});  // frozen: only dx and dalpha wanted
-  auto y = ops::fused_dyt(x, a, g, b);
-  y.sum().backward();
-  EXPECT_TRUE(x.grad().defined());
-  EXPECT_TRUE(a.grad().defined());
-  EXPECT_FALSE(g.grad().defined());
-  auto dy = torch::randn({512, 768});
-  auto r1 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
-  auto r2 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
-  EXPECT_TRUE(torch::equal(std::get<1>(r1), std::get<1>(r2)));
-  EXPECT_TRUE(torch::equal(std::get<2>(r1), std::get<2>(r2)));
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(2);
+    auto x = torch::randn({512, 768}, torch::requires_grad()), a = torch::full({1}, 0.5, torch::requires_grad());
+    auto g = torch::rand({768}), b = torch::zeros({768});  // frozen: only dx and dalpha wanted
+    auto y = ops::fused_dyt(x, a, g, b);
+    y.sum().backward();
+    EXPECT_TRUE(x.grad().defined());
+    EXPECT_TRUE(a.grad().defined());
+    EXPECT_FALSE(g.grad().defined());
+    auto dy = torch::randn({512, 768});
+    auto r1 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
+    auto r2 = ops::dyt_backward(dy, x.detach(), a.detach(), g, {true, true, true, true});
+    EXPECT_TRUE(torch::equal(std::get<1>(r1), std::get<1>(r2)));
+    EXPECT_TRUE(torch::equal(std::get<2>(r1), std::get<2>(r2)));
+  });
+}
+
+// The CPU loops' tanh (kernels/cpu_math.h, a rational function) against tanh in float64, on every
+// 97th fp32 value from 0 to 10 and their negatives, plus the special ones, through the raw kernel
+// (alpha = gamma = 1, beta = 0: y = tanh(x) + 0) in each build: relative error within
+// 4.5e-7 (its worst, measured over every fp32 input, is 4.3e-7 near |x| = 7), never past +-1 (so
+// that 1 - tanh^2 stays >= 0), odd to the bit, +-1 at saturation, NaN kept; and every build gives
+// the same bits (no FMA, elementwise).
+TEST(DytKernel, CpuTanhOnEveryInstructionSet) {
+  std::vector<float> x;
+  for (uint32_t u = 0; u <= 0x41200000u; u += 97) {  // 0x41200000: 10.0f
+    float v;
+    std::memcpy(&v, &u, 4);
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  const size_t sweep = x.size();  // (v, -v) pairs; the special values follow
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float v : {0.f, -0.f, 1e-40f, 9.5f, 9.5001f, 1e30f, inf, -inf, std::nanf("")}) x.push_back(v);
+  const size_t specials = x.size() - sweep;
+  // Rows of 1024 (the vectorised loop, not its scalar tail, does the work), zero-padded.
+  const int64_t cols = 1024, rows = static_cast<int64_t>((x.size() + cols - 1) / cols);
+  x.resize(static_cast<size_t>(rows * cols), 0.f);
+  const float one = 1.f;
+  const std::vector<float> gamma(cols, 1.f), beta(cols, 0.f);
+  std::vector<double> ref(sweep / 2);
+  for (size_t i = 0; i < ref.size(); ++i) ref[i] = std::tanh(static_cast<double>(x[2 * i]));
+  std::vector<float> first;
+  for (auto isa : kernels::cpu::available_cpu_isas()) {
+    test::CpuIsaScope use(isa);
+    const std::string name = kernels::cpu::cpu_isa_name(isa);
+    std::vector<float> y(x.size());
+    kernels::cpu::dyt_forward(kernels::DType::f32, kernels::DType::f32, x.data(), &one, gamma.data(), beta.data(),
+                              y.data(), rows, cols, 2);
+    double worst = 0;
+    float worst_at = 0;
+    for (size_t i = 0; i < sweep; i += 2) {
+      const double r = ref[i / 2];
+      const double rel = r == 0 ? std::fabs(y[i]) : std::fabs(y[i] - r) / std::fabs(r);
+      if (rel > worst) worst = rel, worst_at = x[i];
+      ASSERT_EQ(y[i + 1], -y[i]) << name << ": tanh(-x) != -tanh(x) at x = " << x[i];
+      ASSERT_LE(std::fabs(y[i]), 1.f) << name << " at x = " << x[i];
+    }
+    EXPECT_LE(worst, 4.5e-7) << name << ": worst relative error at x = " << worst_at;
+    const float* sp = y.data() + sweep;  // the special values, in the order pushed
+    ASSERT_EQ(specials, 9u);
+    EXPECT_EQ(sp[0], 0.f) << name;
+    EXPECT_EQ(sp[1], 0.f) << name;  // -0 + beta: +0, as the composite gives
+    EXPECT_EQ(sp[2], 1e-40f) << name << ": tanh(x) = x for a subnormal";
+    EXPECT_EQ(sp[3], 1.f) << name;
+    EXPECT_EQ(sp[4], 1.f) << name;
+    EXPECT_EQ(sp[5], 1.f) << name;
+    EXPECT_EQ(sp[6], 1.f) << name;
+    EXPECT_EQ(sp[7], -1.f) << name;
+    EXPECT_TRUE(std::isnan(sp[8])) << name;
+    if (first.empty()) {
+      first = y;
+    } else {
+      EXPECT_EQ(std::memcmp(first.data(), y.data(), 4 * y.size()), 0) << name << " rounds unlike the baseline";
+    }
+  }
+}
+
+// Every build of the CPU loops gives the same y and dx bits (elementwise, no FMA contraction),
+// fp32 and bf16; the sums over rows (dalpha, dgamma, dbeta) may differ in order, so only closely.
+TEST(DytKernel, CpuEveryInstructionSetGivesTheSameElementwiseBits) {
+  torch::manual_seed(5);
+  for (auto t : {torch::kFloat, torch::kBFloat16}) {
+    auto x = (torch::randn({37, 1000}) * 3).to(t), dy = torch::randn({37, 1000}).to(t);
+    auto a = torch::full({1}, 0.6), g = torch::rand({1000}) + 0.5, b = torch::randn({1000});
+    std::optional<Grads> base;
+    for (auto isa : kernels::cpu::available_cpu_isas()) {
+      test::CpuIsaScope use(isa);
+      auto o = ours(x, a, g, b, dy);
+      const std::string tag = std::string(kernels::cpu::cpu_isa_name(isa)) + " " + c10::toString(t);
+      if (!base) {
+        base = o;
+        continue;
+      }
+      EXPECT_TRUE(torch::equal(o.y, base->y)) << tag;
+      EXPECT_TRUE(torch::equal(o.dx, base->dx)) << tag;
+      expect_close(o.dalpha, base->dalpha, {1e-5, 1e-4}, tag + " dalpha");
+      expect_close(o.dgamma, base->dgamma, {1e-5, 1e-5}, tag + " dgamma");
+      expect_close(o.dbeta, base->dbeta, {1e-5, 1e-5}, tag + " dbeta");
+    }
+  }
 }
 
 TEST(DytKernel, BadArgumentsNameTheValue) {

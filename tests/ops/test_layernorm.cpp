@@ -105,63 +105,75 @@ void check_no_copies(torch::Device dev) {
 
 }  // namespace
 
-TEST(LayerNormKernel, CpuFloat32EveryHiddenSize) { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); }
+TEST(LayerNormKernel, CpuFloat32EveryHiddenSize) {
+  test::for_every_cpu_isa([&] { check_device(torch::kCPU, {{torch::kFloat, torch::kFloat}}); });
+}
 
 TEST(LayerNormKernel, CpuBfloat16AndFloat16) {
-  check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
-                             {torch::kBFloat16, torch::kBFloat16},
-                             {torch::kHalf, torch::kFloat},
-                             {torch::kFloat, torch::kBFloat16}});
+  test::for_every_cpu_isa([&] {
+    check_device(torch::kCPU, {{torch::kBFloat16, torch::kFloat},
+                               {torch::kBFloat16, torch::kBFloat16},
+                               {torch::kHalf, torch::kFloat},
+                               {torch::kFloat, torch::kBFloat16}});
+  });
 }
 
 TEST(LayerNormKernel, CpuSixteenBitParameterGradientsAreTheFp32OnesRounded) {
-  torch::manual_seed(4);
-  check_sixteen_bit_param_grads(torch::kCPU);
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(4);
+    check_sixteen_bit_param_grads(torch::kCPU);
+  });
 }
 
 TEST(LayerNormKernel, CpuNoCopiesBesideTheKernels) { check_no_copies(torch::kCPU); }
 
 TEST(LayerNormKernel, CpuZeroHugeAndEpsDominatedInputs) {
-  torch::manual_seed(1);
-  // Zero rows: variance 0, rstd = 1/sqrt(eps), y = beta.
-  auto x = torch::zeros({4, 768});
-  auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
-  auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
-  EXPECT_TRUE(torch::equal(y, b.expand_as(y)));
-  EXPECT_NEAR(rstd[0].item<double>(), 1.0 / std::sqrt(1e-5), 1e-1);
-  check_case(4, 768, torch::kFloat, torch::kFloat, torch::kCPU);
-  // Large common offset: the output stays at fp32 round-off. The gradients use the saved fp32 mean,
-  // itself rounded to ulp(1e4) ~ 1e-3 as torch's is, hence their looser bound.
-  check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e-5, 1e4, 1.0, 2e-3);
-  // Variance far below eps: eps dominates and the result still matches.
-  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-2, 0.0, 1e-3);
-  check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-12, 0.0, 1.0);
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(1);
+    // Zero rows: variance 0, rstd = 1/sqrt(eps), y = beta.
+    auto x = torch::zeros({4, 768});
+    auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
+    auto [y, mean, rstd] = ops::layernorm_forward(x, g, b, 1e-5);
+    EXPECT_TRUE(torch::equal(y, b.expand_as(y)));
+    EXPECT_NEAR(rstd[0].item<double>(), 1.0 / std::sqrt(1e-5), 1e-1);
+    check_case(4, 768, torch::kFloat, torch::kFloat, torch::kCPU);
+    // Large common offset: the output stays at fp32 round-off. The gradients use the saved fp32 mean,
+    // itself rounded to ulp(1e4) ~ 1e-3 as torch's is, hence their looser bound.
+    check_case(8, 1000, torch::kFloat, torch::kFloat, torch::kCPU, 1e-5, 1e4, 1.0, 2e-3);
+    // Variance far below eps: eps dominates and the result still matches.
+    check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-2, 0.0, 1e-3);
+    check_case(8, 768, torch::kFloat, torch::kFloat, torch::kCPU, 1e-12, 0.0, 1.0);
+  });
 }
 
 TEST(LayerNormKernel, CpuLeadingDimensionsNonContiguousAndFrozenParameters) {
-  torch::manual_seed(2);
-  auto x = torch::randn({3, 768, 5}).transpose(1, 2);  // [3, 5, 768], not contiguous
-  auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
-  auto xo = x.detach().clone().requires_grad_(true), xr = x.detach().clone().requires_grad_(true);
-  auto y = ops::fused_layer_norm(xo, g, b, 1e-12);  // gamma/beta frozen: no grads for them
-  auto yr = torch::layer_norm(xr, {768}, g, b, 1e-12);
-  expect_close(y, yr, {1e-5, 1e-5}, "3-D y");
-  auto dy = torch::randn_like(y);
-  y.backward(dy);
-  yr.backward(dy);
-  expect_close(xo.grad(), xr.grad(), {1e-5, 1e-5}, "3-D dx");
-  EXPECT_FALSE(g.grad().defined());
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(2);
+    auto x = torch::randn({3, 768, 5}).transpose(1, 2);  // [3, 5, 768], not contiguous
+    auto g = torch::rand({768}) + 0.5, b = torch::randn({768});
+    auto xo = x.detach().clone().requires_grad_(true), xr = x.detach().clone().requires_grad_(true);
+    auto y = ops::fused_layer_norm(xo, g, b, 1e-12);  // gamma/beta frozen: no grads for them
+    auto yr = torch::layer_norm(xr, {768}, g, b, 1e-12);
+    expect_close(y, yr, {1e-5, 1e-5}, "3-D y");
+    auto dy = torch::randn_like(y);
+    y.backward(dy);
+    yr.backward(dy);
+    expect_close(xo.grad(), xr.grad(), {1e-5, 1e-5}, "3-D dx");
+    EXPECT_FALSE(g.grad().defined());
+  });
 }
 
 TEST(LayerNormKernel, CpuBackwardIsDeterministic) {
-  torch::manual_seed(3);
-  auto x = torch::randn({1024, 768}), g = torch::rand({768}), dy = torch::randn({1024, 768});
-  auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({768}), 1e-5);
-  auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
-  auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
-  EXPECT_TRUE(torch::equal(std::get<0>(a), std::get<0>(b)));
-  EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b)));
-  EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b)));
+  test::for_every_cpu_isa([&] {
+    torch::manual_seed(3);
+    auto x = torch::randn({1024, 768}), g = torch::rand({768}), dy = torch::randn({1024, 768});
+    auto [y, mean, rstd] = ops::layernorm_forward(x, g, torch::zeros({768}), 1e-5);
+    auto a = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+    auto b = ops::layernorm_backward(dy, x, mean, rstd, g, {true, true, true});
+    EXPECT_TRUE(torch::equal(std::get<0>(a), std::get<0>(b)));
+    EXPECT_TRUE(torch::equal(std::get<1>(a), std::get<1>(b)));
+    EXPECT_TRUE(torch::equal(std::get<2>(a), std::get<2>(b)));
+  });
 }
 
 TEST(LayerNormKernel, BadArgumentsNameTheValue) {

@@ -10,6 +10,7 @@ namespace lntune::kernels::cpu {
 namespace {
 
 constexpr const char* kEnv = "LNTUNE_CPU_ISA";
+constexpr CpuIsa kEveryIsa[] = {CpuIsa::baseline, CpuIsa::avx2, CpuIsa::avx512};  // narrowest first
 constexpr int kUnset = -1;
 std::atomic<int> g_isa{kUnset};  // a CpuIsa once chosen
 
@@ -45,7 +46,7 @@ const char* cpu_isa_name(CpuIsa isa) {
 }
 
 CpuIsa parse_cpu_isa(const std::string& name, const std::string& what) {
-  for (CpuIsa isa : {CpuIsa::baseline, CpuIsa::avx2, CpuIsa::avx512})
+  for (CpuIsa isa : kEveryIsa)
     if (name == cpu_isa_name(isa)) return isa;
   throw std::invalid_argument(what + ": unknown instruction set '" + name + "' (baseline, avx2, avx512)");
 }
@@ -57,7 +58,7 @@ CpuIsa widest_cpu_isa() {
 
 std::vector<CpuIsa> available_cpu_isas() {
   std::vector<CpuIsa> out;
-  for (CpuIsa isa : {CpuIsa::baseline, CpuIsa::avx2, CpuIsa::avx512})
+  for (CpuIsa isa : kEveryIsa)
     if (isa <= widest_cpu_isa()) out.push_back(isa);
   return out;
 }

@@ -12,7 +12,7 @@ int cmd_predict(int argc, char** argv) {
   cxxopts::Options o("lntune predict", "Predict with a finished run's best weights: its dev set, or a file of new examples");
   o.add_options()("run", "run folder written by lntune train", cxxopts::value<std::string>())(
       "file", "examples: a GLUE .tsv (dev or test layout) for GLUE runs, .csv/.jsonl for csv/jsonl runs "
-              "(labels optional); default: the run's dev set",
+              "(labels optional), an E2E-layout .csv (testset.csv) for e2e runs; default: the run's dev set",
       cxxopts::value<std::string>())(
       "out", "predictions TSV (index, prediction)", cxxopts::value<std::string>()->default_value("RUN/predictions.tsv"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(

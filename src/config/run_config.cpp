@@ -13,7 +13,8 @@ nlohmann::json run_config_defaults() {
               "attention": "auto"},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
-             "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true},
+             "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true,
+             "max_new_tokens": 64},
     "method": {"name": "full"},
     "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
@@ -63,6 +64,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   check_norm_config(cfg["model"]["norm"], source);
   one_of(cfg["model"]["attention"], source, "model.attention", {"auto", "eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
+  if (cfg["task"]["max_new_tokens"].get<int64_t>() <= 0) fail(source, "task.max_new_tokens", "must be positive");
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");
   return cfg;

@@ -29,7 +29,11 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
   auto ids = torch::full({B, T}, pad_id, torch::kLong);
   auto types = torch::zeros({B, T}, torch::kLong);
   auto mask = torch::zeros({B, T}, torch::kLong);
+  // Causal-LM rows: the logits at position t - 1 predict token t of the target, so the model
+  // computes them only there (Batch::lm_positions) and the labels are those tokens.
+  const bool lm = B > 0 && data[rows[0]].target_start > 0;
   auto labels = torch::empty({B}, regression ? torch::kFloat : torch::kLong);
+  std::vector<int64_t> lm_positions, lm_labels;
   auto pi = ids.accessor<int64_t, 2>(), pt = types.accessor<int64_t, 2>(), pm = mask.accessor<int64_t, 2>();
   LabeledBatch b;
   for (int64_t i = 0; i < B; ++i) {
@@ -40,11 +44,24 @@ LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size
       pm[i][static_cast<int64_t>(t)] = 1;
     }
     b.tokens += static_cast<int64_t>(e.ids.size());
-    if (regression) labels[i] = e.label;
-    else labels[i] = static_cast<int64_t>(e.label);
+    if (lm) {
+      for (int64_t t = std::max<int64_t>(e.target_start, 1); t < static_cast<int64_t>(e.ids.size()); ++t) {
+        lm_positions.push_back(i * T + t - 1);
+        lm_labels.push_back(e.ids[static_cast<size_t>(t)]);
+      }
+    } else if (regression) {
+      labels[i] = e.label;
+    } else {
+      labels[i] = static_cast<int64_t>(e.label);
+    }
   }
   b.inputs = {ids, mask, types};
   b.labels = labels;
+  if (lm) {
+    const auto n = static_cast<int64_t>(lm_labels.size());
+    b.inputs.lm_positions = torch::from_blob(lm_positions.data(), {n}, torch::kLong).clone();
+    b.labels = torch::from_blob(lm_labels.data(), {n}, torch::kLong).clone();
+  }
   return b;
 }
 

@@ -24,6 +24,8 @@ struct LabeledBatch {
 // Pads the selected rows to the longest among them (dynamic padding), rounded up to a multiple of
 // `pad_multiple` but not past `max_length` (0: no bound) when the longest is within it: fewer
 // distinct shapes, which CUDA graphs need (one graph per shape).
+// Causal-LM rows (Encoded::target_start > 0) give next-token labels instead: [N] token ids and
+// inputs.lm_positions, the N flattened positions whose logits predict them (`regression` unused).
 LabeledBatch make_batch(const std::vector<Encoded>& data, const std::vector<size_t>& rows, int64_t pad_id,
                         bool regression, int64_t pad_multiple = 1, int64_t max_length = 0);
 

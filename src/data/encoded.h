@@ -9,6 +9,10 @@ namespace lntune {
 struct Encoded {
   std::vector<int64_t> ids, type_ids;  // specials included, no padding
   float label = 0;
+  // Causal-LM examples (text generation): ids[target_start..] are the tokens the model learns to
+  // write after the prompt ids[..target_start); make_batch then gives next-token labels. 0: a
+  // classification / regression example (`label`).
+  int64_t target_start = 0;
 };
 
 struct EncodedSplits {

@@ -128,6 +128,25 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(std::unordered_map<std::string, int
            "symbol not in the vocabulary " + vocab_source);
     merges_.emplace(pair_key(ia->second, ib->second), std::make_pair(static_cast<int32_t>(r), im->second));
   }
+  // decode's table: each id's symbols mapped back through the byte alphabet.
+  std::unordered_map<char32_t, char> byte_of;
+  for (int b = 0; b < 256; ++b) byte_of[alpha[b]] = static_cast<char>(b);
+  int64_t max_id = 0;
+  for (const auto& kv : vocab_) max_id = std::max(max_id, kv.second);
+  id_bytes_.assign(static_cast<size_t>(max_id) + 1, {});
+  for (const auto& [sym, id] : vocab_) {
+    if (id < 0) continue;
+    std::string bytes;
+    for (char32_t c : unicode::decode_utf8(sym)) {
+      auto it = byte_of.find(c);
+      if (it == byte_of.end()) {  // not a byte-level symbol (an added token's text): kept as it is
+        bytes = sym;
+        break;
+      }
+      bytes += it->second;
+    }
+    id_bytes_[static_cast<size_t>(id)] = std::move(bytes);
+  }
   auto eos = vocab_.find("<|endoftext|>");
   if (eos != vocab_.end()) {
     added_.push_back({"<|endoftext|>", eos->second});
@@ -178,6 +197,13 @@ void ByteLevelBpeTokenizer::bpe(const std::string& bytes, std::vector<int64_t>& 
     offer(c.pos);
   }
   for (int i = n > 0 ? 0 : -1; i >= 0; i = sym[i].next) out.push_back(sym[i].id);
+}
+
+std::string ByteLevelBpeTokenizer::decode(const std::vector<int64_t>& ids) const {
+  std::string out;
+  for (int64_t id : ids)
+    if (!is_added(id)) out += token_of(id_bytes_, id);
+  return out;
 }
 
 void ByteLevelBpeTokenizer::tokenize_segment(std::string_view text, std::vector<int64_t>& out) const {

@@ -36,6 +36,18 @@ std::vector<std::string> invert_vocab(const std::unordered_map<std::string, int6
   return out;
 }
 
+bool Tokenizer::is_added(int64_t id) const {
+  for (const auto& a : added_)
+    if (a.id == id) return true;
+  return false;
+}
+
+const std::string& Tokenizer::token_of(const std::vector<std::string>& table, int64_t id) {
+  if (id < 0 || static_cast<size_t>(id) >= table.size() || table[static_cast<size_t>(id)].empty())
+    throw Error("decode: id " + std::to_string(id) + " is not in the vocabulary");
+  return table[static_cast<size_t>(id)];
+}
+
 void truncate_longest_first(std::vector<int64_t>& a, std::vector<int64_t>* b, size_t budget) {
   if (!b) {
     if (a.size() > budget) a.resize(budget);

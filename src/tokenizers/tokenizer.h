@@ -39,6 +39,12 @@ class Tokenizer {
   Encoding encode(std::string_view a, std::optional<std::string_view> b = std::nullopt,
                   const EncodeOptions& opt = {}) const;
 
+  // Text of model ids, added (special) tokens skipped: what generation prints and is scored on.
+  // Byte-level BPE gives back the exact bytes its tokens stand for (so decode(tokenize(t)) == t
+  // for any text without added tokens); WordPiece joins words with spaces, "##" pieces to the
+  // word before (its lower-casing and accent stripping cannot be undone).
+  virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
+
   virtual std::string kind() const = 0;  // "wordpiece" or "bpe"
   virtual size_t vocab_size() const = 0;
   virtual std::optional<int64_t> token_to_id(const std::string& token) const = 0;
@@ -62,6 +68,11 @@ class Tokenizer {
   // Adds the model's specials around one or two sequences (type ids included).
   virtual Encoding add_specials(const std::vector<int64_t>& a, const std::vector<int64_t>* b) const = 0;
   virtual size_t num_specials(bool pair) const = 0;
+
+  // Whether `id` is an added (special) token, which decode skips.
+  bool is_added(int64_t id) const;
+  // Checks that `id` names a token of `table` (decode); an out-of-range id is an error naming it.
+  static const std::string& token_of(const std::vector<std::string>& table, int64_t id);
 
   std::vector<AddedToken> added_;
   int64_t pad_id_ = 0;
@@ -96,6 +107,7 @@ class WordPieceTokenizer : public Tokenizer {
   // Parses vocab.txt text: one token per line, id = line number (as HF does).
   static std::unordered_map<std::string, int64_t> parse_vocab_txt(const std::string& text);
 
+  std::string decode(const std::vector<int64_t>& ids) const override;
   std::string kind() const override { return "wordpiece"; }
   size_t vocab_size() const override { return vocab_size_; }
   std::optional<int64_t> token_to_id(const std::string& token) const override;
@@ -111,6 +123,7 @@ class WordPieceTokenizer : public Tokenizer {
  private:
   void wordpiece(const std::u32string& word, std::vector<int64_t>& out) const;
   std::unordered_map<std::string, int64_t> vocab_;
+  std::vector<std::string> id_tokens_;  // decode
   WordPieceOptions opt_;
   size_t vocab_size_ = 0;
   int64_t unk_id_ = 0, cls_id_ = 0, sep_id_ = 0;
@@ -129,6 +142,7 @@ class ByteLevelBpeTokenizer : public Tokenizer {
   static std::vector<std::pair<std::string, std::string>> parse_merges_txt(const std::string& text,
                                                                            const std::string& source);
 
+  std::string decode(const std::vector<int64_t>& ids) const override;
   std::string kind() const override { return "bpe"; }
   size_t vocab_size() const override { return vocab_size_; }
   std::optional<int64_t> token_to_id(const std::string& token) const override;
@@ -148,6 +162,7 @@ class ByteLevelBpeTokenizer : public Tokenizer {
   int64_t byte_ids_[256] = {};
   bool add_prefix_space_ = false;
   size_t vocab_size_ = 0;
+  std::vector<std::string> id_bytes_;  // the bytes each id stands for (decode)
 };
 
 }  // namespace lntune

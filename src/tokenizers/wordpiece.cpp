@@ -54,6 +54,19 @@ WordPieceTokenizer::WordPieceTokenizer(std::unordered_map<std::string, int64_t> 
   pad_id_ = vocab_.count("[PAD]") ? vocab_.at("[PAD]") : 0;
   for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
     if (vocab_.count(s)) added_.push_back({s, vocab_.at(s)});
+  id_tokens_ = invert_vocab(vocab_, static_cast<size_t>(max_id) + 1);
+}
+
+std::string WordPieceTokenizer::decode(const std::vector<int64_t>& ids) const {
+  const std::string& cont = opt_.continuing_subword_prefix;
+  std::string out;
+  for (int64_t id : ids) {
+    if (is_added(id)) continue;
+    const std::string& t = token_of(id_tokens_, id);
+    if (!out.empty() && t.compare(0, cont.size(), cont) == 0) out += t.substr(cont.size());
+    else out += (out.empty() ? "" : " ") + t;
+  }
+  return out;
 }
 
 std::optional<int64_t> WordPieceTokenizer::token_to_id(const std::string& token) const {

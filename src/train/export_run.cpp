@@ -17,7 +17,7 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   ModelConfig config = model.config;
   config.label_names = run.label_names;
   if (config.num_labels == 1) config.problem_type = "regression";
-  auto plain = build_model(config, Head::SequenceClassification, run.rm.norm);
+  auto plain = build_model(config, task_head(run.rm.task), run.rm.norm);
   torch::NoGradGuard g;
   auto dst = plain->named_parameters();
   int64_t merged = 0, copied = 0;

@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "data/e2e.h"
 #include "train/finished_run.h"
+#include "train/generate.h"
 #include "train/metrics.h"
+#include "train/text_metrics.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -25,16 +29,49 @@ std::string format_prediction(double p, const TaskInfo& task, const std::vector<
   return k < names.size() ? names[k] : std::to_string(k);
 }
 
+int64_t batch_size(const PredictOptions& o, const nlohmann::json& cfg) {
+  return o.batch_size > 0 ? o.batch_size : cfg["train"]["eval_batch_size"].get<int64_t>();
+}
+
+// A generation run (e2e): its dev prompts, or the MRs of an E2E-layout .csv (testset.csv; with a
+// `ref` column, scored), written greedily; a row per MR in file order.
+nlohmann::json predict_generation(const PredictOptions& o, FinishedRun& run) {
+  const nlohmann::json& cfg = run.config;
+  RunModel& rm = run.rm;
+  TaskData data;
+  data.task = rm.task;
+  std::string source = "dev";
+  if (o.file.empty()) {
+    data = std::move(run.data);
+  } else {
+    source = o.file;
+    auto items = read_e2e(o.file);
+    data.dev = encode_e2e_prompts(*rm.tok, items, cfg["task"]["max_length"].get<int64_t>());
+    for (auto& it : items) data.references.push_back(std::move(it.refs));
+  }
+  const bool scored = std::all_of(data.references.begin(), data.references.end(), [](const auto& r) { return !r.empty(); });
+  const auto texts = generate_texts(*rm.model, data.dev, *rm.tok, generate_options(cfg, *rm.tok, batch_size(o, cfg)), run.at);
+  std::string tsv = "index\tprediction\n";
+  for (size_t i = 0; i < texts.size(); ++i) tsv += std::to_string(i) + "\t" + one_line(texts[i]) + "\n";
+  const std::string out = o.out.empty() ? o.run_dir + "/predictions.tsv" : o.out;
+  write_file_atomic(out, tsv);
+  nlohmann::json metrics;
+  if (scored)
+    for (const auto& [k, v] : text_metrics(rm.task.metrics, texts, data.references)) metrics[k] = v;
+  spdlog::info("{} prompts written greedily, to {}", texts.size(), out);
+  return {{"run", o.run_dir}, {"file", source}, {"examples", texts.size()}, {"predictions", out}, {"metrics", metrics}};
+}
+
 }  // namespace
 
 nlohmann::json predict(const PredictOptions& o) {
   FinishedRun run = open_finished_run(o.run_dir, o.device, /*with_data=*/o.file.empty());
   const nlohmann::json& cfg = run.config;
-  const auto& tc = cfg["train"];
   RunModel& rm = run.rm;
   const TaskInfo& task = rm.task;
   const bool regression = task.num_labels == 1, generic = task.generic();
 
+  if (task.generation) return predict_generation(o, run);
   const std::vector<std::string>& names = run.label_names;
   std::vector<Encoded> rows;
   bool labeled = true;
@@ -59,7 +96,7 @@ nlohmann::json predict(const PredictOptions& o) {
     if (!labeled)
       for (auto& r : rows) r.label = 0;
   }
-  const int64_t bs = o.batch_size > 0 ? o.batch_size : tc["eval_batch_size"].get<int64_t>();
+  const int64_t bs = batch_size(o, cfg);
   const bool probs = o.probabilities && !regression;
   std::vector<std::vector<double>> p;
   std::vector<double> pred = predict_rows(*rm.model, rows, regression, bs, rm.tok->pad_id(), run.at, probs ? &p : nullptr);

@@ -1,6 +1,7 @@
 // `lntune predict`: a finished run's best weights (RUN/trainable.safetensors) on its dev set, or
 // on a file of new examples (a GLUE dev/test .tsv for GLUE runs; .csv/.jsonl for csv/jsonl runs,
-// labels optional). The model is rebuilt from RUN/config.json exactly as training built it.
+// labels optional; an E2E-layout .csv such as testset.csv for e2e runs, whose MRs are written
+// greedily). The model is rebuilt from RUN/config.json exactly as training built it.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,8 @@ struct PredictOptions {
 // index, or the score for regression (GLUE's submission layout); with `probabilities`, one more
 // column per class ("p_<name>", 6 decimals). Returns {"run", "file",
 // "examples", "predictions", "metrics"} with the task's metrics when every example has a label
-// (null otherwise).
+// (null otherwise). A generation run writes the text per MR (line breaks and tabs made spaces),
+// scored (bleu, rouge_l) when every MR has references.
 nlohmann::json predict(const PredictOptions& options);
 
 }  // namespace lntune

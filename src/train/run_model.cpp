@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/norm_config.h"
+#include "data/e2e.h"
 #include "data/token_cache.h"
 #include "models/attention.h"
 #include "models/dyt_calibration.h"
@@ -19,6 +20,14 @@ constexpr int64_t kDytCalibrationExamples = 64;
 
 TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
   std::string name = t["name"].get<std::string>();
+  if (name == "e2e") {
+    TaskInfo task;
+    task.name = name;
+    task.num_labels = 0;
+    task.metrics = {"bleu", "rouge_l"};
+    task.generation = true;
+    return task;
+  }
   if (name == "csv" || name == "jsonl") {
     int64_t k = t["num_labels"].get<int64_t>();
     if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
@@ -32,12 +41,49 @@ TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
   try {
     return glue_task(name);
   } catch (const Error& e) {
-    fail(source, "task.name", e.what());
+    fail(source, "task.name", std::string(e.what()) + ", or csv, jsonl, e2e");
   }
 }
 
+Head task_head(const TaskInfo& task) { return task.generation ? Head::LanguageModel : Head::SequenceClassification; }
+
+namespace {
+
+// E2E (task.data_dir holds its CSV files): the official trainset.csv and devset.csv when both are
+// there; else devset.csv split by meaning representation (data/e2e.h), as ../shared holds it.
+// Tokenised here each run (5k short rows: no token cache).
+TaskData load_e2e(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& source) {
+  const std::string dir = t["data_dir"].get<std::string>();
+  if (dir.empty()) fail(source, "task.data_dir", "missing (the folder of E2E's devset.csv)");
+  const auto eos = tok.token_to_id("<|endoftext|>");
+  if (!eos) fail(source, "task.name", "e2e needs a GPT-2 tokenizer (this one has no <|endoftext|>)");
+  E2ESplit split;
+  if (file_exists(dir + "/trainset.csv")) {
+    split.train = read_e2e(dir + "/trainset.csv");
+    split.eval = read_e2e(dir + "/devset.csv");
+  } else {
+    split = split_e2e(read_e2e(dir + "/devset.csv"));
+    spdlog::info("e2e: no trainset.csv in {}: devset.csv split by meaning representation, {} to train, {} to evaluate",
+                 dir, split.train.size(), split.eval.size());
+  }
+  if (const auto n = t["max_eval_examples"].get<int64_t>(); n > 0 && static_cast<int64_t>(split.eval.size()) > n)
+    split.eval.resize(static_cast<size_t>(n));
+  const int64_t L = t["max_length"].get<int64_t>();
+  TaskData d;
+  d.task = task;
+  d.train = encode_e2e_train(tok, split.train, L, *eos);
+  if (const auto n = t["max_train_examples"].get<int64_t>(); n > 0 && static_cast<int64_t>(d.train.size()) > n)
+    d.train.resize(static_cast<size_t>(n));
+  d.dev = encode_e2e_prompts(tok, split.eval, L);
+  for (auto& item : split.eval) d.references.push_back(std::move(item.refs));
+  return d;
+}
+
+}  // namespace
+
 TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tokenizer& tok, const std::string& tok_dir,
                         const std::string& source) {
+  if (task.generation) return load_e2e(t, task, tok, source);
   TaskData d;
   d.task = task;
   const bool generic = task.generic();
@@ -99,7 +145,7 @@ LabeledBatch padded_batch(const std::vector<Encoded>& data, const std::vector<si
                           const Placement& at, int64_t pad_multiple, int64_t max_length) {
   auto b = make_batch(data, rows, pad, regression, pad_multiple, max_length);
   if (at.device.is_cpu()) return b;
-  for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.labels})
+  for (auto* t : {&b.inputs.input_ids, &b.inputs.attention_mask, &b.inputs.token_type_ids, &b.inputs.lm_positions, &b.labels})
     if (t->defined()) *t = t->to(at.device, /*non_blocking=*/true);
   return b;
 }
@@ -112,8 +158,10 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   if (rm.tok_dir.empty()) fail(source, "tokenizer", "missing, and the model folder holds no tokenizer files");
   rm.tok = Tokenizer::from_dir(rm.tok_dir);
   rm.task = task_info(cfg["task"], source);
-  ck.config.num_labels = rm.task.num_labels;
-  ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
+  if (!rm.task.generation) {  // an LM head has no classes
+    ck.config.num_labels = rm.task.num_labels;
+    ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
+  }
   ck.config.attention = resolve_attention(cfg["model"]["attention"].get<std::string>(), source);
   if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
     // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
@@ -121,7 +169,9 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
     ck.config.classifier_dropout = p;
   }
   rm.norm = resolve_norm(norm_options(cfg["model"]["norm"]), ck, source + ": model.norm.type");
-  rm.model = build_model(ck.config, Head::SequenceClassification, rm.norm);
+  if (rm.task.generation && ck.config.is_bert())
+    fail(source, "task.name", rm.task.name + " generates text: it needs a GPT-2 model, and model.path holds a BERT one");
+  rm.model = build_model(ck.config, task_head(rm.task), rm.norm);
   LoadOptions lo;
   lo.reinit_mismatched_head = true;
   rm.report = load_weights(*rm.model, ck.state, lo);

@@ -29,7 +29,12 @@ struct TaskData {
   // files give them (train, then dev, in order of first appearance; kept in the token cache);
   // empty for regression and numeric labels.
   std::vector<std::string> label_names;
+  // Generation tasks: each dev row (a prompt) with the references its output is scored against.
+  std::vector<std::vector<std::string>> references;
 };
+
+// The model head a task trains: GPT-2's tied LM head for generation, a classifier otherwise.
+Head task_head(const TaskInfo& task);
 
 // Reads and tokenises the task's train and dev files, or takes both from the token cache when
 // the files, the tokenizer folder and every setting that shapes the result are unchanged.

@@ -11,6 +11,7 @@
 #include "peft/method.h"
 #include "train/adamw.h"
 #include "train/distributed.h"
+#include "train/generate.h"
 #include "train/metrics.h"
 #include "train/precision.h"
 #include "train/prefetch.h"
@@ -36,7 +37,11 @@ torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, 
   return torch::cross_entropy_loss(x, labels);
 }
 
-std::map<std::string, double> evaluate(TaskModelImpl& model, const TaskData& d, int64_t bs, int64_t pad, const Placement& at) {
+// The task's dev metrics; a generation task also gives what it wrote (`texts`).
+std::map<std::string, double> evaluate(TaskModelImpl& model, const TaskData& d, const Tokenizer& tok, const nlohmann::json& cfg,
+                                       const Placement& at, std::vector<std::string>& texts) {
+  const int64_t bs = cfg["train"]["eval_batch_size"].get<int64_t>(), pad = tok.pad_id();
+  if (d.task.generation) return evaluate_generation(model, d, tok, generate_options(cfg, tok, bs), at, &texts);
   const bool reg = d.task.num_labels == 1;
   std::vector<double> pred = predict_rows(model, d.dev, reg, bs, pad, at), gold(d.dev.size());
   for (size_t i = 0; i < d.dev.size(); ++i) gold[i] = d.dev[i].label;
@@ -114,7 +119,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                                                         DataParallel::gloo_built()));
   }
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
-  const bool graphed = cuda_graphs_wanted(tc, at.device.is_cuda(), dp != nullptr, StepGraphs::available());
+  // A generation task's batches carry lm_positions of varying length, which one graph per batch
+  // shape cannot replay: its steps run eagerly.
+  const bool graphed = !task.generation && cuda_graphs_wanted(tc, at.device.is_cuda(), dp != nullptr, StepGraphs::available());
+  if (task.generation && tc["cuda_graphs"] == true) fail(source, "train.cuda_graphs", "a generation task (" + task.name + ") runs eagerly");
   if (graphed && !at.device.is_cuda()) fail(source, "train.cuda_graphs", "needs a CUDA device (this run is on the CPU)");
   if (graphed && dp) fail(source, "train.cuda_graphs", "runs in one process (WORLD_SIZE is " + std::to_string(dp->world()) + ")");
   spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
@@ -197,6 +205,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   // Each process its own dropout stream (the checkpoint holds rank 0's).
   if (dp && !dp->is_main()) torch::manual_seed(seed + 7919 * static_cast<uint64_t>(dp->rank()) + static_cast<uint64_t>(st.step));
 
+  std::vector<std::string> dev_texts;  // a generation task's outputs at the last evaluation
   auto on_eval = [&](const std::map<std::string, double>& m) {
     if (!main_rank) return;
     nlohmann::json j = {{"step", st.step}, {"epoch", st.epoch}, {"eval", m}};
@@ -207,6 +216,11 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
       st.best_step = st.step;
       st.best_metrics = m;
       write_safetensors(out + "/trainable.safetensors", trainable_tensors(opt), {{"step", std::to_string(st.step)}});
+      if (!dev_texts.empty()) {  // the best weights' outputs, a line per dev prompt
+        std::string lines;
+        for (const auto& t : dev_texts) lines += one_line(t) + "\n";
+        write_file_atomic(out + "/dev_generations.txt", lines);
+      }
     }
   };
 
@@ -218,7 +232,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   double eval_secs = 0;  // kept out of the per-epoch training time
   auto timed_eval = [&] {
     auto te = Clock::now();
-    auto m = evaluate(*model, data, tc["eval_batch_size"].get<int64_t>(), pad, at);
+    auto m = evaluate(*model, data, *tok, cfg, at, dev_texts);
     eval_secs += std::chrono::duration<double>(Clock::now() - te).count();
     return m;
   };

@@ -1,5 +1,6 @@
 // Small string helpers shared across the library.
 #pragma once
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,13 @@ inline std::vector<std::string_view> split_lines(std::string_view text) {
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
   }
   return out;
+}
+
+// `s` with line breaks and tabs made spaces: one field of a line-per-row or TSV file.
+inline std::string one_line(std::string s) {
+  for (auto& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return s;
 }
 
 }  // namespace lntune

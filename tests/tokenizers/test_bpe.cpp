@@ -6,6 +6,7 @@
 #include "tokenizers/tokenizer.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strings.h"
 #include "util/unicode.h"
 
 using namespace lntune;
@@ -69,4 +70,24 @@ TEST(Bpe, MergesMustBeInTheVocabulary) {
     vocab[sym] = b;
   }
   EXPECT_THROW(ByteLevelBpeTokenizer(vocab, {{"a", "b"}}, false, "v", "m"), Error);
+}
+
+TEST(Bpe, DecodeGivesBackTheText) {
+  // Byte-level BPE is lossless: every byte has a symbol, so decode(tokenize(t)) == t for any text
+  // without added tokens, here every line of the hard cases and of E2E's references.
+  const auto tok = Tokenizer::from_dir(test::gpt2_tokenizer_dir());
+  // The files' text outlives the loops: split_lines gives views into it.
+  const std::string hard = read_file(test::source_dir() + "/tests/tokenizers/hard_cases.txt");
+  const std::string devset = read_file(test::shared_dir() + "/data/e2e/devset.csv");
+  std::vector<std::string> texts;
+  for (auto line : split_lines(hard)) texts.emplace_back(line);
+  for (auto line : split_lines(devset)) texts.emplace_back(line);
+  ASSERT_GT(texts.size(), 4000u);
+  for (const auto& t : texts)
+    if (t.find("<|endoftext|>") == std::string::npos) ASSERT_EQ(tok->decode(tok->tokenize(t)), t);
+  const int64_t eos = *tok->token_to_id("<|endoftext|>");
+  EXPECT_EQ(tok->decode({eos}), "");  // added tokens are skipped
+  auto ids = tok->tokenize("a<|endoftext|>b");
+  EXPECT_EQ(tok->decode(ids), "ab");
+  EXPECT_THROW(tok->decode({static_cast<int64_t>(tok->vocab_size()) + 5}), Error);
 }

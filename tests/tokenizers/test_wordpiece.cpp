@@ -90,3 +90,11 @@ TEST(WordPiece, BadVocabularyIsAOneLineErrorNamingTheFile) {
   }
   EXPECT_THROW(Tokenizer::from_dir(dir + "/nope"), Error);
 }
+
+TEST(WordPiece, DecodeJoinsPiecesAndSkipsSpecials) {
+  const auto tok = Tokenizer::from_dir(test::bert_vocab_dir());
+  auto e = tok->encode("The unaffable Zizzi, near riverside.");
+  // [CLS] the una ##ffa ##ble ... [SEP]: specials skipped, "##" pieces joined, text lower-cased.
+  EXPECT_EQ(tok->decode(e.ids), "the unaffable zizzi , near riverside .");
+  EXPECT_THROW(tok->decode({-1}), Error);
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Reference scores for lntune's text metrics (src/train/text_metrics.cpp), on real E2E text.
+
+    /usr/bin/python3 scripts/make_text_metric_fixture.py [SHARED_DIR] > tests/fixtures/text_metrics.json
+
+Needs Debian's python3-nltk (3.8). BLEU comes from NLTK's corpus_bleu (the reference
+implementation); ROUGE-L from the E2E challenge scripts' definition (pycocoevalcap's Rouge: LCS,
+best precision and best recall over the references, F with beta 1.2), written out here since
+pycocoevalcap is not packaged. The inputs are word lists (the metrics' tokenization is checked
+separately, against the `words` lists below): for the first 40 MRs of devset.csv's evaluation
+part, one reference plays the hypothesis, altered per corpus, and the others are its references.
+"""
+import csv
+import json
+import os
+import re
+import sys
+
+from nltk.translate.bleu_score import corpus_bleu
+
+shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+with open(os.path.join(shared, "data", "e2e", "devset.csv"), encoding="utf-8", newline="") as f:
+    rows = list(csv.DictReader(f))
+order, refs = [], {}
+for r in rows:
+    if r["mr"] not in refs:
+        order.append(r["mr"])
+        refs[r["mr"]] = []
+    refs[r["mr"]].append(r["ref"])
+evaluation = order[int(len(order) * 0.8):][:40]
+
+
+def words(text):
+    # metric_words: ASCII letters lower-cased; runs of letters, digits, apostrophes and non-ASCII
+    # characters; every other non-space character alone.
+    lowered = "".join(c.lower() if c.isascii() else c for c in text)
+    return re.findall(r"[a-z0-9'\u0080-\U0010ffff]+|[^\sa-z0-9'\u0080-\U0010ffff]", lowered)
+
+
+def lcs(a, b):
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            cur[j] = prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1])
+        prev = cur
+    return prev[-1]
+
+
+def rouge_l(hyps, refss, beta=1.2):
+    total = 0.0
+    for h, rs in zip(hyps, refss):
+        p = max((lcs(h, r) / len(h) if h else 0.0) for r in rs)
+        r_ = max((lcs(h, r) / len(r) if r else 0.0) for r in rs)
+        if p > 0 and r_ > 0:
+            total += (1 + beta ** 2) * p * r_ / (r_ + beta ** 2 * p)
+    return total / len(hyps)
+
+
+base_h = [words(refs[m][0]) for m in evaluation]
+base_r = [[words(x) for x in refs[m][1:]] for m in evaluation]
+corpora = {
+    "as_written": base_h,                                    # a human reference against the others
+    "halved": [h[: max(1, len(h) // 2)] for h in base_h],    # brevity penalty
+    "doubled": [h + h for h in base_h],                      # repeated n-grams clipped
+    "reversed": [list(reversed(h)) for h in base_h],         # unigrams only match
+}
+out = {"source": "../shared/data/e2e/devset.csv, evaluation part, first 40 MRs",
+       "words": [{"text": refs[m][0], "words": words(refs[m][0])} for m in evaluation],
+       "references": base_r, "corpora": []}
+for name, hyps in corpora.items():
+    out["corpora"].append({"name": name, "hypotheses": hyps, "bleu": corpus_bleu(base_r, hyps),
+                           "rouge_l": rouge_l(hyps, base_r)})
+json.dump(out, sys.stdout, ensure_ascii=False)
+print()

@@ -52,6 +52,16 @@ grep -q "devset.csv split by meaning representation, 437 to train, 110 to evalua
 grep -q '"train_examples": 3594' "$work/ln/results.json" && grep -q '"dev_examples": 3' "$work/ln/results.json" && ok || bad "ln results.json"
 grep -q '"trainable_backbone_params": 4608' "$work/ln/results.json" && ok || bad "ln trainable count (9 LayerNorms x 2 x 256)"
 
+# 4b. a soft prompt, and a prefix with shifted positions, take positions before the tokens: a
+# seeded model (which never writes <|endoftext|>) decoding up to 300 new tokens must stop at
+# n_positions (256) less those, not fail past the position table.
+for m in prefix prompt; do
+  "$lntune" train --config "$work/run.json" --set method.name=$m $([ $m = prefix ] && echo "--set method.positions=shifted") \
+    --set task.max_new_tokens=300 --set task.max_eval_examples=2 \
+    --set train.max_steps=1 --set output_dir="$work/$m" > /dev/null 2> "$work/$m.err" &&
+    [ "$(wc -l < "$work/$m/dev_generations.txt")" = 2 ] && ok || bad "$m run with long generation: $(tail -2 "$work/$m.err")"
+done
+
 # 5. bad configs: one line naming the key, exit 1.
 err() {  # expects: <substring> <args...>
   local want=$1; shift

@@ -49,6 +49,12 @@ Head task_head(const TaskInfo& task) { return task.generation ? Head::LanguageMo
 
 namespace {
 
+// Keeps the first n rows (task.max_train_examples / max_eval_examples; 0 keeps all).
+template <typename T>
+void cap(std::vector<T>& v, int64_t n) {
+  if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(n));
+}
+
 // E2E (task.data_dir holds its CSV files): the official trainset.csv and devset.csv when both are
 // there; else devset.csv split by meaning representation (data/e2e.h), as ../shared holds it.
 // Tokenised here each run (5k short rows: no token cache).
@@ -66,14 +72,12 @@ TaskData load_e2e(const nlohmann::json& t, const TaskInfo& task, const Tokenizer
     spdlog::info("e2e: no trainset.csv in {}: devset.csv split by meaning representation, {} to train, {} to evaluate",
                  dir, split.train.size(), split.eval.size());
   }
-  if (const auto n = t["max_eval_examples"].get<int64_t>(); n > 0 && static_cast<int64_t>(split.eval.size()) > n)
-    split.eval.resize(static_cast<size_t>(n));
+  cap(split.eval, t["max_eval_examples"].get<int64_t>());
   const int64_t L = t["max_length"].get<int64_t>();
   TaskData d;
   d.task = task;
   d.train = encode_e2e_train(tok, split.train, L, *eos);
-  if (const auto n = t["max_train_examples"].get<int64_t>(); n > 0 && static_cast<int64_t>(d.train.size()) > n)
-    d.train.resize(static_cast<size_t>(n));
+  cap(d.train, t["max_train_examples"].get<int64_t>());
   d.dev = encode_e2e_prompts(tok, split.eval, L);
   for (auto& item : split.eval) d.references.push_back(std::move(item.refs));
   return d;
@@ -121,9 +125,6 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
     train = read_glue(d.task, dir, "train");
     dev = read_glue(d.task, dir, "dev");
   }
-  auto cap = [](std::vector<Example>& v, int64_t n) {
-    if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(n));
-  };
   cap(train, t["max_train_examples"].get<int64_t>());
   cap(dev, t["max_eval_examples"].get<int64_t>());
   splits.train = encode_examples(tok, train, L);

@@ -3,10 +3,11 @@
 
     /usr/bin/python3 scripts/make_text_metric_fixture.py [SHARED_DIR] > tests/fixtures/text_metrics.json
 
-Needs Debian's python3-nltk (3.8). BLEU comes from NLTK's corpus_bleu (the reference
-implementation); ROUGE-L from the E2E challenge scripts' definition (pycocoevalcap's Rouge: LCS,
-best precision and best recall over the references, F with beta 1.2), written out here since
-pycocoevalcap is not packaged. The inputs are word lists (the metrics' tokenization is checked
+Needs Debian's python3-nltk (3.8). BLEU and NIST come from NLTK's corpus_bleu and corpus_nist
+(the reference implementations); ROUGE-L and CIDEr from the E2E challenge scripts' definitions
+(pycocoevalcap's Rouge: LCS, best precision and best recall over the references, F with beta 1.2;
+its Cider: clipped TF-IDF cosines of 1- to 4-grams with a Gaussian length penalty), written out
+here since pycocoevalcap is not packaged. The inputs are word lists (the metrics' tokenization is checked
 separately, against the `words` lists below): for the first 40 MRs of devset.csv's evaluation
 part, one reference plays the hypothesis, altered per corpus, and the others are its references.
 """
@@ -16,7 +17,11 @@ import os
 import re
 import sys
 
+import math
+from collections import Counter
+
 from nltk.translate.bleu_score import corpus_bleu
+from nltk.translate.nist_score import corpus_nist
 
 shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 with open(os.path.join(shared, "data", "e2e", "devset.csv"), encoding="utf-8", newline="") as f:
@@ -57,6 +62,45 @@ def rouge_l(hyps, refss, beta=1.2):
     return total / len(hyps)
 
 
+def grams(w, n_max=4):
+    return Counter(tuple(w[i:i + n]) for n in range(1, n_max + 1) for i in range(len(w) - n + 1))
+
+
+def cider(hyps, refss, n_max=4, sigma=6.0):
+    # pycocoevalcap's CiderScorer: document frequency over each hypothesis's set of references,
+    # IDF log(#hypotheses) - log(max(1, df)); "length" is the bigram count.
+    df = Counter()
+    for rs in refss:
+        df.update(set(g for r in rs for g in grams(r, n_max)))
+    log_docs = math.log(len(hyps))
+
+    def vec(w):
+        v = [dict() for _ in range(n_max)]
+        norm = [0.0] * n_max
+        length = 0
+        for g, tf in grams(w, n_max).items():
+            x = tf * (log_docs - math.log(max(1.0, df[g])))
+            v[len(g) - 1][g] = x
+            norm[len(g) - 1] += x * x
+            if len(g) == 2:
+                length += tf
+        return v, [math.sqrt(x) for x in norm], length
+
+    scores = []
+    for h, rs in zip(hyps, refss):
+        vh, nh, lh = vec(h)
+        per_n = [0.0] * n_max
+        for r in rs:
+            vr, nr, lr = vec(r)
+            for n in range(n_max):
+                val = sum(min(x, vr[n].get(g, 0.0)) * vr[n].get(g, 0.0) for g, x in vh[n].items())
+                if nh[n] != 0 and nr[n] != 0:
+                    val /= nh[n] * nr[n]
+                per_n[n] += val * math.exp(-((lh - lr) ** 2) / (2 * sigma ** 2))
+        scores.append(sum(per_n) / n_max / len(rs) * 10.0)
+    return sum(scores) / len(scores)
+
+
 base_h = [words(refs[m][0]) for m in evaluation]
 base_r = [[words(x) for x in refs[m][1:]] for m in evaluation]
 corpora = {
@@ -70,6 +114,7 @@ out = {"source": "../shared/data/e2e/devset.csv, evaluation part, first 40 MRs",
        "references": base_r, "corpora": []}
 for name, hyps in corpora.items():
     out["corpora"].append({"name": name, "hypotheses": hyps, "bleu": corpus_bleu(base_r, hyps),
-                           "rouge_l": rouge_l(hyps, base_r)})
+                           "nist": corpus_nist(base_r, hyps, 5), "rouge_l": rouge_l(hyps, base_r),
+                           "cider": cider(hyps, base_r)})
 json.dump(out, sys.stdout, ensure_ascii=False)
 print()

@@ -67,7 +67,9 @@ named in the table, as the papers do). A cell whose results.json is unreadable o
 metric is reported as broken and left out of every mean; a task x method with fewer finished
 seeds than asked says so. With "report": "time" the table is instead each method's training
 time per epoch (evaluation excluded) and peak memory, mean over seeds, and their ratio to the
-method labelled "full". Writes OUT/table.md and OUT/table.json. Exit code: 0 when every cell
+method labelled "full". A task whose runs report several metrics (E2E's BLEU, NIST, ROUGE-L,
+CIDEr) gets a second table of them all at each method's reported point. Writes OUT/table.md and
+OUT/table.json. Exit code: 0 when every cell
 finished and aggregated, 1 otherwise.
 """
 import argparse
@@ -560,8 +562,11 @@ def aggregate(spec):
                     continue
                 mu, sd = mean_std([v for _, v, _ in lst])
                 if best is None or mu > best["mean"]:
+                    # every metric the runs report at their best step (a generation task's four), mean over seeds
+                    names = set.intersection(*(set(r.get("best", {})) for _, _, r in lst))
+                    every = {k: sum(float(r["best"][k]) for _, _, r in lst) / len(lst) for k in sorted(names)}
                     best = {"mean": mu, "std": sd, "n": len(lst), "sweep": pname, "metric": lst[0][2]["metric"],
-                            "values": [v for _, v, _ in lst]}
+                            "values": [v for _, v, _ in lst], "every_metric": every}
                     row["trainable_percent"] = lst[0][2].get("trainable_percent")
             if best is not None:
                 best["complete"] = best["n"] == len(spec["seeds"])
@@ -655,9 +660,35 @@ def markdown(table):
     if any(row["cells"][t] for row in table["methods"] for t in tasks):
         metrics = {t: next((row["cells"][t]["metric"] for row in table["methods"] if row["cells"][t]), "?") for t in tasks}
         out += ["", "Metrics: " + ", ".join(f"{t} {m}" for t, m in metrics.items()) + "."]
+    out += every_metric_tables(table)
     if table["problems"]:
         out += ["", "Cells not in the means:", ""] + [f"- `{p['run']}`: {p['problem']}" for p in table["problems"]]
     return "\n".join(out) + "\n"
+
+
+# The E2E challenge's order; NIST and CIDEr are reported as they are, the others x 100.
+METRIC_ORDER = ["bleu", "nist", "meteor", "rouge_l", "cider"]
+UNSCALED = {"nist", "cider"}
+
+
+def every_metric_tables(table):
+    """Per task whose runs report several metrics (E2E: BLEU, NIST, ROUGE-L, CIDEr), each method's
+    every metric at the reported sweep point, mean over seeds."""
+    out = []
+    for t in table["tasks"]:
+        cells = [(row["method"], row["cells"][t]) for row in table["methods"] if row["cells"][t]]
+        names = sorted({k for _, c in cells for k in c.get("every_metric", {})},
+                       key=lambda k: (METRIC_ORDER.index(k) if k in METRIC_ORDER else len(METRIC_ORDER), k))
+        if len(names) < 2:
+            continue
+        scaled = ", ".join(k for k in names if k not in UNSCALED)
+        out += ["", f"{t}, every metric at the reported point, mean over seeds ({scaled} x 100):", "",
+                "| method | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for method, c in cells:
+            vals = c.get("every_metric", {})
+            out.append(f"| {method} | " + " | ".join(
+                "—" if k not in vals else (f"{vals[k]:.2f}" if k in UNSCALED else f"{100 * vals[k]:.1f}") for k in names) + " |")
+    return out
 
 
 def main():

@@ -22,7 +22,7 @@ struct TaskInfo {
   std::vector<std::string> label_names;
   bool pair = false;
   // A text-generation task (e2e): a causal LM trained on prompt + target (num_labels 0), scored
-  // on what it writes for the dev prompts (metrics "bleu", "rouge_l").
+  // on what it writes for the dev prompts (metrics "bleu", "nist", "rouge_l", "cider").
   bool generation = false;
   // A csv/jsonl task (read_generic; label names come from the data), not a GLUE one.
   bool generic() const { return name == "csv" || name == "jsonl"; }

@@ -25,7 +25,7 @@ struct PredictOptions {
 // column per class ("p_<name>", 6 decimals). Returns {"run", "file",
 // "examples", "predictions", "metrics"} with the task's metrics when every example has a label
 // (null otherwise). A generation run writes the text per MR (line breaks and tabs made spaces),
-// scored (bleu, rouge_l) when every MR has references.
+// scored (bleu, nist, rouge_l, cider) when every MR has references.
 nlohmann::json predict(const PredictOptions& options);
 
 }  // namespace lntune

@@ -24,7 +24,7 @@ TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
     TaskInfo task;
     task.name = name;
     task.num_labels = 0;
-    task.metrics = {"bleu", "rouge_l"};
+    task.metrics = {"bleu", "nist", "rouge_l", "cider"};
     task.generation = true;
     return task;
   }

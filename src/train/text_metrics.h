@@ -1,4 +1,6 @@
-// Scores of generated text against references (E2E NLG): corpus BLEU-4 and ROUGE-L. Torch-free.
+// Scores of generated text against references (E2E NLG): corpus BLEU-4, NIST-5, ROUGE-L and
+// CIDEr, the E2E challenge's metrics but METEOR (which needs METEOR 1.5's Java scorer and its
+// paraphrase tables). Torch-free.
 #pragma once
 #include <map>
 #include <string>
@@ -25,7 +27,26 @@ double corpus_bleu(const std::vector<Words>& hyps, const std::vector<std::vector
 // references, F with beta 1.2; the mean over hypotheses. In [0, 1].
 double rouge_l(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs);
 
-// The named metrics ("bleu", "rouge_l") of generated texts against their references.
+// Corpus NIST (Doddington 2002) over n = 1..5, as NLTK's corpus_nist computes it: information
+// weights log2(count(w1..wn-1) / count(w1..wn)) from every reference of the corpus (the total
+// reference word count for unigrams); per order and hypothesis the reference with the best
+// information-weighted precision (ties: more information, then the longer reference) gives the
+// clipped matches, summed over the corpus; the per-order precisions summed, times the length
+// penalty exp(log(0.5) / log(1.5)^2 * log(r)^2) for r = hypothesis words / best references' words
+// < 1. (mteval-v13a clips against the references' merged counts and uses their mean length
+// instead.) An order no hypothesis reaches adds 0, where NLTK divides by zero. In [0, inf).
+double corpus_nist(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs);
+
+// CIDEr as the E2E challenge's scripts compute it (pycocoevalcap's Cider, i.e. CIDEr-D of
+// Vedantam et al. 2015): per n = 1..4 TF-IDF vectors, the document frequency of an n-gram counted
+// over the hypotheses' reference sets and the IDF log(hypotheses) - log(max(1, df)); per
+// reference the cosine of the hypothesis's clipped vector with the reference's times the length
+// penalty exp(-d^2 / 72), d the difference of their bigram counts; the mean over n and over the
+// references, times 10; the mean over hypotheses. A vector of norm 0 scores 0. In [0, 10].
+double cider(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs);
+
+// The named metrics ("bleu", "nist", "rouge_l", "cider") of generated texts against their
+// references.
 std::map<std::string, double> text_metrics(const std::vector<std::string>& names, const std::vector<std::string>& hyps,
                                            const std::vector<std::vector<std::string>>& refs);
 

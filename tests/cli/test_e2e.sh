@@ -32,11 +32,18 @@ awk -v b="$bleu" 'BEGIN { exit !(b >= 0.999) }' && ok || bad "full fine-tuning d
 [ "$(sort -u "$work/full/dev_generations.txt")" = "It is a pub." ] && [ "$(wc -l < "$work/full/dev_generations.txt")" = 6 ] && ok ||
   bad "dev_generations.txt: $(head -3 "$work/full/dev_generations.txt")"
 grep -q '"metric": "bleu"' "$work/full/results.json" && grep -q '"head_params": 0' "$work/full/results.json" && ok || bad "results.json"
+# All four metrics. Every MR here has the same one reference, so each n-gram is in every
+# document: CIDEr's IDF, and CIDEr, are 0; NIST's information is not.
+nist=$(grep -o '"nist": [0-9.e-]*' "$work/full/results.json" | head -1 | grep -o '[0-9.e-]*$')
+grep -q '"rouge_l": 1.0' "$work/full/results.json" && grep -q '"cider": 0.0' "$work/full/results.json" &&
+  awk -v n="$nist" 'BEGIN { exit !(n > 1) }' && ok || bad "results.json metrics: $(grep -A5 '"best"' "$work/full/results.json")"
 
 # 2. predict: the dev MRs again, the same score; testset.csv's MRs written, unscored.
 "$lntune" predict --run "$work/full" > "$work/pred.json" 2> /dev/null || bad "predict on dev failed"
 pbleu=$(grep -o '"bleu": [0-9.e-]*' "$work/pred.json" | grep -o '[0-9.e-]*$')
 [ -n "$pbleu" ] && [ "$pbleu" = "$bleu" ] && ok || bad "predict's dev BLEU '$pbleu' is not training's $bleu"
+pnist=$(grep -o '"nist": [0-9.e-]*' "$work/pred.json" | grep -o '[0-9.e-]*$')
+[ -n "$pnist" ] && [ "$pnist" = "$nist" ] && ok || bad "predict's dev NIST '$pnist' is not training's $nist"
 "$lntune" predict --run "$work/full" --file "$work/e2e/testset.csv" --out "$work/test.tsv" > "$work/pred_test.json" 2> /dev/null || bad "predict on testset.csv failed"
 [ "$(head -1 "$work/test.tsv")" = "$(printf 'index\tprediction')" ] && [ "$(wc -l < "$work/test.tsv")" = 4 ] &&
   grep -q '"metrics": null' "$work/pred_test.json" && ok || bad "testset predictions: $(cat "$work/test.tsv")"

@@ -58,6 +58,26 @@ assert sum(p["problem"] == "missing" for p in t["problems"]) == 9, t["problems"]
 PY
 grep -q "| ln | 0.041 | 62.0 ± 2.0 \[lr=0.001\] | 40.0 ± 10.0 \[lr=0.0005\] | 51.0 |" "$out/table.md" && ok || bad "table.md row: $(grep '| ln' "$out/table.md")"
 grep -q "(2 of 3 seeds)" "$out/table.md" && grep -q "seed3\`: broken" "$out/table.md" && ok || bad "table.md does not report the incomplete/broken cells"
+! grep -q "every metric" "$out/table.md" && ok || bad "a one-metric table got an every-metric table"
+
+# A generation task's runs report four metrics: a second table has them all at the reported
+# point, mean over seeds (BLEU and ROUGE-L x 100, NIST and CIDEr as they are).
+gen=$work/gen
+cat > "$work/gen.json" <<JSON
+{"name": "gen", "tasks": ["e2e"], "methods": ["ln", "full"], "seeds": [1, 2], "output_dir": "$gen"}
+JSON
+fab4() {  # fab4 <run dir> <bleu> <nist> <rouge_l> <cider>
+  mkdir -p "$1"
+  printf '{"metric": "bleu", "best": {"bleu": %s, "cider": %s, "nist": %s, "rouge_l": %s}, "trainable_percent": 1}\n' "$2" "$5" "$3" "$4" > "$1/results.json"
+}
+fab4 "$gen/e2e/ln/default/seed1" 0.10 2.0 0.30 0.5
+fab4 "$gen/e2e/ln/default/seed2" 0.20 3.0 0.40 1.5
+fab4 "$gen/e2e/full/default/seed1" 0.40 5.0 0.50 2.25
+fab4 "$gen/e2e/full/default/seed2" 0.40 5.0 0.50 2.25
+$py "$table" --spec "$work/gen.json" --aggregate-only > /dev/null 2> "$work/gen.err" && ok || bad "every-metric table: $(cat "$work/gen.err")"
+grep -q "^| method | bleu | nist | rouge_l | cider |$" "$gen/table.md" &&
+  grep -q "^| ln | 15.0 | 2.50 | 35.0 | 1.00 |$" "$gen/table.md" &&
+  grep -q "^| full | 40.0 | 5.00 | 50.0 | 2.25 |$" "$gen/table.md" && ok || bad "every-metric table: $(cat "$gen/table.md")"
 
 # --tasks keeps only the named tasks: the rte half of the same folders, complete for ln.
 $py "$table" --spec "$work/agg.json" --aggregate-only --tasks rte > /dev/null 2> "$work/tasks.err"

@@ -1,6 +1,6 @@
-// BLEU and ROUGE-L against NLTK's corpus_bleu and the E2E scripts' ROUGE-L definition on real E2E
-// text (tests/fixtures/text_metrics.json, made by scripts/make_text_metric_fixture.py), and small
-// cases worked by hand beside them.
+// BLEU and NIST against NLTK's corpus_bleu and corpus_nist, ROUGE-L and CIDEr against the E2E
+// scripts' (pycocoevalcap's) definitions, on real E2E text (tests/fixtures/text_metrics.json, made
+// by scripts/make_text_metric_fixture.py), and small cases worked by hand beside them.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +39,44 @@ TEST(TextMetrics, CorpusBleuIsNltks) {
   }
 }
 
+TEST(TextMetrics, CorpusNistIsNltks) {
+  const auto f = fixture();
+  const auto refs = f["references"].get<std::vector<std::vector<Words>>>();
+  for (const auto& c : f["corpora"]) {
+    // The corpora cover the length penalty ("halved"), clipping ("doubled") and unigram-only
+    // matches ("reversed").
+    EXPECT_NEAR(corpus_nist(c["hypotheses"].get<std::vector<Words>>(), refs), c["nist"].get<double>(), 1e-12) << c["name"];
+  }
+}
+
+TEST(TextMetrics, CiderIsPycocoevalcaps) {
+  const auto f = fixture();
+  const auto refs = f["references"].get<std::vector<std::vector<Words>>>();
+  for (const auto& c : f["corpora"])
+    EXPECT_NEAR(cider(c["hypotheses"].get<std::vector<Words>>(), refs), c["cider"].get<double>(), 1e-12) << c["name"];
+}
+
+TEST(TextMetrics, NistAndCiderByHand) {
+  // NIST, one segment "a b" against itself: unigram information log2(2 words / 1) = 1 each,
+  // precision 1; the bigram's log2(count(a) / count(a b)) = 0; orders 3-5 have no n-gram (0,
+  // where NLTK divides by zero). No length penalty.
+  const Words ab = {"a", "b"}, abc = {"a", "b", "c"};
+  EXPECT_NEAR(corpus_nist({ab}, {{ab}}), 1.0, 1e-15);
+  // Against "a b c": information log2(3) per matched unigram, and 2/3 of the reference's length,
+  // where the penalty is 0.5 by NIST's definition.
+  EXPECT_NEAR(corpus_nist({ab}, {{abc}}), std::log2(3.0) * 0.5, 1e-14);
+  EXPECT_EQ(corpus_nist({Words{}}, {{abc}}), 0.0);
+  // CIDEr, two segments with no word in common, each hypothesis its only reference: every
+  // n-gram's IDF is log(2 / 1), the vectors are equal, the cosine 1 for n = 1..4: 10.
+  const Words h1 = {"a", "b", "c", "d"}, h2 = {"w", "x", "y", "z", "q"};
+  EXPECT_NEAR(cider({h1, h2}, {{h1}, {h2}}), 10.0, 1e-12);
+  // One segment: every reference n-gram is in all (one) documents, IDF 0, CIDEr 0 (as
+  // pycocoevalcap gives).
+  EXPECT_EQ(cider({h1}, {{h1}}), 0.0);
+  // An empty hypothesis scores 0 and the other segment keeps its 10: a mean of 5.
+  EXPECT_NEAR(cider({Words{}, h2}, {{h1}, {h2}}), 5.0, 1e-12);
+}
+
 TEST(TextMetrics, SmallCasesByHand) {
   // Identical: 1. One reference of two matching exactly is enough.
   const Words h = {"a", "b", "c", "d"};
@@ -58,9 +96,14 @@ TEST(TextMetrics, SmallCasesByHand) {
 }
 
 TEST(TextMetrics, NamedMetricsAndErrors) {
-  auto m = text_metrics({"bleu", "rouge_l"}, {"A b c d."}, {{"a b c d .", "z"}});
+  auto m = text_metrics({"bleu", "nist", "rouge_l", "cider"}, {"A b c d.", "E f g h"}, {{"a b c d .", "z"}, {"e f g h"}});
   EXPECT_DOUBLE_EQ(m.at("bleu"), 1.0);
+  EXPECT_DOUBLE_EQ(m.at("nist"), corpus_nist({Words{"a", "b", "c", "d", "."}, Words{"e", "f", "g", "h"}},
+                                             {{Words{"a", "b", "c", "d", "."}, Words{"z"}}, {Words{"e", "f", "g", "h"}}}));
   EXPECT_DOUBLE_EQ(m.at("rouge_l"), 1.0);
+  // CIDEr: the first hypothesis is one of its two references (cosine 1 for every n) and shares no
+  // n-gram with the other (0): 5; the second, its only reference: 10.
+  EXPECT_NEAR(m.at("cider"), 7.5, 1e-12);
   EXPECT_THROW(text_metrics({"meteor"}, {"a"}, {{"a"}}), Error);
   EXPECT_THROW(text_metrics({"bleu"}, {"a", "b"}, {{"a"}}), Error);
   EXPECT_THROW(corpus_bleu({Words{"a"}}, {{}}), Error);

@@ -16,6 +16,13 @@ void same_count(size_t hyps, size_t refs) {
   if (hyps != refs) throw Error("text metrics: " + std::to_string(hyps) + " hypotheses, " + std::to_string(refs) + " reference lists");
 }
 
+// BLEU, NIST and CIDEr need at least one reference per hypothesis.
+void check_references(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs) {
+  same_count(hyps.size(), refs.size());
+  for (size_t i = 0; i < refs.size(); ++i)
+    if (refs[i].empty()) throw Error("text metrics: hypothesis " + std::to_string(i) + " has no reference");
+}
+
 // n-gram -> count, the n-gram's words joined by a separator no word holds.
 std::map<std::string, int> ngram_counts(const Words& w, size_t n) {
   std::map<std::string, int> c;
@@ -59,13 +66,12 @@ Words metric_words(const std::string& text) {
 }
 
 double corpus_bleu(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs) {
-  same_count(hyps.size(), refs.size());
+  check_references(hyps, refs);
   constexpr size_t kMaxN = 4;
   double matched[kMaxN] = {}, total[kMaxN] = {};
   double hyp_len = 0, ref_len = 0;
   for (size_t i = 0; i < hyps.size(); ++i) {
     const Words& h = hyps[i];
-    if (refs[i].empty()) throw Error("text metrics: hypothesis " + std::to_string(i) + " has no reference");
     for (size_t n = 1; n <= kMaxN; ++n) {
       auto counts = ngram_counts(h, n);
       std::map<std::string, int> most;
@@ -117,7 +123,7 @@ double rouge_l(const std::vector<Words>& hyps, const std::vector<std::vector<Wor
 }
 
 double corpus_nist(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs) {
-  same_count(hyps.size(), refs.size());
+  check_references(hyps, refs);
   constexpr size_t kMaxN = 5;
   // Information weights from every reference's n-grams, n = 1..5.
   std::map<std::string, int> freq;
@@ -129,16 +135,15 @@ double corpus_nist(const std::vector<Words>& hyps, const std::vector<std::vector
       ref_words += static_cast<double>(r.size());
     }
   }
-  auto info = [&](const std::string& g, int count) {
+  auto info = [&](const std::string& g) {
     const auto cut = g.rfind('\x01');
     const double prefix = cut == std::string::npos ? ref_words : freq.at(g.substr(0, cut));
-    return std::log2(prefix / count);
+    return std::log2(prefix / freq.at(g));
   };
   double sum_precision = 0, ref_len = 0, hyp_len = 0;
   for (size_t n = 1; n <= kMaxN; ++n) {
     double numerator = 0, denominator = 0;
     for (size_t i = 0; i < hyps.size(); ++i) {
-      if (refs[i].empty()) throw Error("text metrics: hypothesis " + std::to_string(i) + " has no reference");
       const auto counts = ngram_counts(hyps[i], n);
       double hyp_ngrams = 0;
       for (const auto& gc : counts) hyp_ngrams += gc.second;
@@ -151,7 +156,7 @@ double corpus_nist(const std::vector<Words>& hyps, const std::vector<std::vector
         double information = 0;
         for (const auto& [g, c] : counts) {
           auto it = rc.find(g);
-          if (it != rc.end()) information += info(g, freq.at(g)) * std::min(c, it->second);
+          if (it != rc.end()) information += info(g) * std::min(c, it->second);
         }
         const double p = hyp_ngrams == 0 ? 0 : information / hyp_ngrams;
         if (p > best_p || (p == best_p && (information > best_info || (information == best_info && r.size() > best_len)))) {
@@ -176,7 +181,7 @@ double corpus_nist(const std::vector<Words>& hyps, const std::vector<std::vector
 }
 
 double cider(const std::vector<Words>& hyps, const std::vector<std::vector<Words>>& refs) {
-  same_count(hyps.size(), refs.size());
+  check_references(hyps, refs);
   if (hyps.empty()) return 0;
   constexpr size_t kMaxN = 4;
   constexpr double kSigma = 6.0;
@@ -190,7 +195,6 @@ double cider(const std::vector<Words>& hyps, const std::vector<std::vector<Words
   std::vector<std::vector<Counts>> ref_counts(refs.size());
   std::map<std::string, double> df;  // in how many hypotheses' reference sets an n-gram occurs
   for (size_t i = 0; i < refs.size(); ++i) {
-    if (refs[i].empty()) throw Error("text metrics: hypothesis " + std::to_string(i) + " has no reference");
     std::set<std::string> seen;
     for (const auto& r : refs[i]) {
       ref_counts[i].push_back(count_all(r));

@@ -107,4 +107,6 @@ TEST(TextMetrics, NamedMetricsAndErrors) {
   EXPECT_THROW(text_metrics({"meteor"}, {"a"}, {{"a"}}), Error);
   EXPECT_THROW(text_metrics({"bleu"}, {"a", "b"}, {{"a"}}), Error);
   EXPECT_THROW(corpus_bleu({Words{"a"}}, {{}}), Error);
+  EXPECT_THROW(corpus_nist({Words{"a"}}, {{}}), Error);
+  EXPECT_THROW(cider({Words{"a"}}, {{}}), Error);
 }

@@ -2,6 +2,10 @@
 """Reference scores for lntune's text metrics (src/train/text_metrics.cpp), on real E2E text.
 
     /usr/bin/python3 scripts/make_text_metric_fixture.py [SHARED_DIR] > tests/fixtures/text_metrics.json
+    /usr/bin/python3 scripts/make_text_metric_fixture.py --human [SHARED_DIR]
+
+--human prints instead a scale for docs/results.md's E2E tables: each evaluation MR's first
+human reference scored against its other references, all four metrics.
 
 Needs Debian's python3-nltk (3.8). BLEU and NIST come from NLTK's corpus_bleu and corpus_nist
 (the reference implementations); ROUGE-L and CIDEr from the E2E challenge scripts' definitions
@@ -23,7 +27,9 @@ from collections import Counter
 from nltk.translate.bleu_score import corpus_bleu
 from nltk.translate.nist_score import corpus_nist
 
-shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+human = "--human" in sys.argv[1:]
+args = [a for a in sys.argv[1:] if a != "--human"]
+shared = args[0] if args else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 with open(os.path.join(shared, "data", "e2e", "devset.csv"), encoding="utf-8", newline="") as f:
     rows = list(csv.DictReader(f))
 order, refs = [], {}
@@ -100,6 +106,15 @@ def cider(hyps, refss, n_max=4, sigma=6.0):
         scores.append(sum(per_n) / n_max / len(rs) * 10.0)
     return sum(scores) / len(scores)
 
+
+if human:
+    every = order[int(len(order) * 0.8):]
+    hyps = [words(refs[m][0]) for m in every]
+    others = [[words(x) for x in refs[m][1:]] for m in every]
+    print("%d MRs: BLEU %.1f NIST %.2f ROUGE-L %.1f CIDEr %.2f" % (
+        len(every), 100 * corpus_bleu(others, hyps), corpus_nist(others, hyps, 5), 100 * rouge_l(hyps, others),
+        cider(hyps, others)))
+    sys.exit(0)
 
 base_h = [words(refs[m][0]) for m in evaluation]
 base_r = [[words(x) for x in refs[m][1:]] for m in evaluation]

@@ -19,8 +19,9 @@
 #     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
 #     train3    bench-train with frozen weights kept fp32                     (~3 min)
 #     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
-#     generate  HF transformers' greedy generate on the HF GPT-2 fixture (scripts/make_hf_generate_fixture.py)
-#               into tests/fixtures/hf/gpt2_generate.json, the test on it, and the file to commit
+#     generate  HF transformers' greedy generate on the HF GPT-2 fixture and its beam search on a
+#               small peaked GPT-2 (scripts/make_hf_generate_fixture.py) into tests/fixtures/hf, the
+#               tests on them, and generate_fixtures.tar.gz to commit
 #     export    short LoRA, LN, prefix and prompt runs on RTE, loaded back by HF PEFT (scripts/check_peft_export.py);
 #               scripts/check_hf_folder.py on the pretrained bert-mini when it was carried
 #
@@ -197,9 +198,11 @@ stage_parity() {
 }
 
 stage_generate() {
-  $py scripts/make_hf_generate_fixture.py tests/fixtures/hf > "$out/gpt2_generate.json" || return 1
-  cp "$out/gpt2_generate.json" tests/fixtures/hf/gpt2_generate.json
-  "$build/tests/lntune_tests" --gtest_filter='Generate.GreedyIsHfTransformersGenerate'
+  # Greedy (gpt2_generate.json) and beam search (gpt2_beam_lm/ and gpt2_beam_generate.json): one
+  # archive to commit, unpacked under tests/fixtures/hf.
+  $py scripts/make_hf_generate_fixture.py tests/fixtures/hf > tests/fixtures/hf/gpt2_generate.json || return 1
+  tar -czf "$out/generate_fixtures.tar.gz" -C tests/fixtures/hf gpt2_generate.json gpt2_beam_lm gpt2_beam_generate.json
+  "$build/tests/lntune_tests" --gtest_filter='Generate.*HfTransformersGenerate'
 }
 
 stage_export() {

@@ -1,4 +1,6 @@
 // lntune predict --run DIR [--file F] [--out F.tsv] [--device D] [--batch N] [--probs]
+//                [--num-beams N --length-penalty X --early-stopping V --no-repeat-ngram-size N --max-new-tokens N]
+//                [--no-kv-cache]
 #include <cxxopts.hpp>
 
 #include <iostream>
@@ -18,6 +20,13 @@ int cmd_predict(int argc, char** argv) {
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "batch", "batch size (0: the run's train.eval_batch_size)", cxxopts::value<int64_t>()->default_value("0"))(
       "probs", "classification: add each class's probability (columns p_<label>)")(
+      "num-beams", "generation: beam search with N beams (1: greedy); default: the run's task.num_beams", cxxopts::value<int64_t>())(
+      "length-penalty", "generation: beam search's length penalty (HF's); default: the run's", cxxopts::value<double>())(
+      "early-stopping", "generation: beam search's early stopping, false, true or never (HF's); default: the run's",
+      cxxopts::value<std::string>())(
+      "no-repeat-ngram-size", "generation: never repeat an n-gram of this size (0: off); default: the run's", cxxopts::value<int64_t>())(
+      "max-new-tokens", "generation: tokens written at most; default: the run's", cxxopts::value<int64_t>())(
+      "no-kv-cache", "generation: read every sequence whole at each step instead of keeping keys/values (slower; for comparison)")(
       "h,help", "show help");
   auto a = o.parse(argc, argv);
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
@@ -29,6 +38,15 @@ int cmd_predict(int argc, char** argv) {
   p.device = a["device"].as<std::string>();
   p.batch_size = a["batch"].as<int64_t>();
   p.probabilities = a.count("probs") > 0;
+  if (a.count("num-beams")) p.decoding["num_beams"] = a["num-beams"].as<int64_t>();
+  if (a.count("length-penalty")) p.decoding["length_penalty"] = a["length-penalty"].as<double>();
+  if (a.count("early-stopping")) {
+    const auto e = a["early-stopping"].as<std::string>();
+    p.decoding["early_stopping"] = e == "true" ? nlohmann::json(true) : e == "false" ? nlohmann::json(false) : nlohmann::json(e);
+  }
+  if (a.count("no-repeat-ngram-size")) p.decoding["no_repeat_ngram_size"] = a["no-repeat-ngram-size"].as<int64_t>();
+  if (a.count("max-new-tokens")) p.decoding["max_new_tokens"] = a["max-new-tokens"].as<int64_t>();
+  p.kv_cache = a.count("no-kv-cache") == 0;
   std::cout << predict(p).dump(2) << "\n";
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "config/run_config.h"
 
+#include <cmath>
+
 #include "config/json_schema.h"
 #include "config/norm_config.h"
 #include "util/error.h"
@@ -14,7 +16,8 @@ nlohmann::json run_config_defaults() {
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
              "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true,
-             "max_new_tokens": 64},
+             "max_new_tokens": 64, "num_beams": 1, "length_penalty": 1.0, "early_stopping": false,
+             "no_repeat_ngram_size": 0},
     "method": {"name": "full"},
     "train": {"epochs": 3, "batch_size": 16, "eval_batch_size": 64, "grad_accum": 1, "lr": 2e-5,
               "weight_decay": 0.01, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
@@ -39,9 +42,17 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
     user["train"].erase("cuda_graphs");
     if (!graphs.is_boolean() && graphs != "auto") fail(source, "train.cuda_graphs", "must be true, false or \"auto\", got " + graphs.dump());
   }
+  // task.early_stopping likewise: false, true or "never" (HF generate's).
+  nlohmann::json early = false;
+  if (user.contains("task") && user["task"].is_object() && user["task"].contains("early_stopping")) {
+    early = user["task"]["early_stopping"];
+    user["task"].erase("early_stopping");
+    if (!early.is_boolean() && early != "never") fail(source, "task.early_stopping", "must be true, false or \"never\", got " + early.dump());
+  }
   nlohmann::json cfg = merge_strict(run_config_defaults(), user, source);
   cfg["method"] = method;
   cfg["train"]["cuda_graphs"] = graphs;
+  cfg["task"]["early_stopping"] = early;
   if (cfg["model"]["path"].get<std::string>().empty()) fail(source, "model.path", "missing");
   if (cfg["task"]["name"].get<std::string>().empty()) fail(source, "task.name", "missing");
   const auto& t = cfg["train"];
@@ -64,10 +75,17 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   check_norm_config(cfg["model"]["norm"], source);
   one_of(cfg["model"]["attention"], source, "model.attention", {"auto", "eager", "sdpa"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
-  if (cfg["task"]["max_new_tokens"].get<int64_t>() <= 0) fail(source, "task.max_new_tokens", "must be positive");
+  check_decoding(cfg["task"], source);
   double dropout = cfg["model"]["dropout"].get<double>();
   if (dropout != -1.0 && (dropout < 0 || dropout >= 1)) fail(source, "model.dropout", "must be in [0, 1), or -1 to keep the checkpoint's");
   return cfg;
+}
+
+void check_decoding(const nlohmann::json& task, const std::string& source) {
+  if (task["max_new_tokens"].get<int64_t>() <= 0) fail(source, "task.max_new_tokens", "must be positive");
+  if (task["num_beams"].get<int64_t>() < 1) fail(source, "task.num_beams", "must be at least 1");
+  if (task["no_repeat_ngram_size"].get<int64_t>() < 0) fail(source, "task.no_repeat_ngram_size", "must be 0 (off) or positive");
+  if (!std::isfinite(task["length_penalty"].get<double>())) fail(source, "task.length_penalty", "must be finite");
 }
 
 bool cuda_graphs_wanted(const nlohmann::json& train, bool cuda, bool data_parallel, bool graphs_built) {

@@ -16,6 +16,10 @@ nlohmann::json load_run_config(const std::string& path, const std::vector<std::s
 nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::string>& overrides,
                                   const std::string& source);
 
+// task's decoding settings (max_new_tokens, num_beams, length_penalty, no_repeat_ngram_size;
+// early_stopping is checked as it is read): a one-line error naming the key.
+void check_decoding(const nlohmann::json& task, const std::string& source);
+
 // Whether a run replays its steps as CUDA graphs: `train.cuda_graphs` true (the trainer errors
 // where that cannot be), false, or "auto": on for a one-process CUDA run with grad_accum 1 and
 // the fused AdamW in a build that can capture (measured on the H100: a BERT-base step 2.7-3.8x

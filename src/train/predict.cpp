@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "config/run_config.h"
 #include "data/e2e.h"
 #include "train/finished_run.h"
 #include "train/generate.h"
@@ -33,10 +34,21 @@ int64_t batch_size(const PredictOptions& o, const nlohmann::json& cfg) {
   return o.batch_size > 0 ? o.batch_size : cfg["train"]["eval_batch_size"].get<int64_t>();
 }
 
+// The run's config with options.decoding's task keys in place, checked as a config is.
+nlohmann::json with_decoding(const nlohmann::json& cfg, const nlohmann::json& decoding) {
+  nlohmann::json c = cfg;
+  for (const auto& [k, v] : decoding.items()) {
+    if (!c["task"].contains(k)) throw Error("predict: \"" + k + "\" is not a decoding setting");
+    c["task"][k] = v;
+  }
+  return resolve_run_config(c, {}, "lntune predict");
+}
+
 // A generation run (e2e): its dev prompts, or the MRs of an E2E-layout .csv (testset.csv; with a
-// `ref` column, scored), written greedily; a row per MR in file order.
+// `ref` column, scored), decoded as the run's config (or options.decoding) says; a row per MR in
+// file order.
 nlohmann::json predict_generation(const PredictOptions& o, FinishedRun& run) {
-  const nlohmann::json& cfg = run.config;
+  const nlohmann::json cfg = with_decoding(run.config, o.decoding);
   RunModel& rm = run.rm;
   TaskData data;
   data.task = rm.task;
@@ -50,7 +62,9 @@ nlohmann::json predict_generation(const PredictOptions& o, FinishedRun& run) {
     for (auto& it : items) data.references.push_back(std::move(it.refs));
   }
   const bool scored = std::all_of(data.references.begin(), data.references.end(), [](const auto& r) { return !r.empty(); });
-  const auto texts = generate_texts(*rm.model, data.dev, *rm.tok, generate_options(cfg, *rm.tok, batch_size(o, cfg)), run.at);
+  auto decoding = generate_options(cfg, *rm.tok, batch_size(o, cfg));
+  decoding.kv_cache = o.kv_cache;
+  const auto texts = generate_texts(*rm.model, data.dev, *rm.tok, decoding, run.at);
   std::string tsv = "index\tprediction\n";
   for (size_t i = 0; i < texts.size(); ++i) tsv += std::to_string(i) + "\t" + one_line(texts[i]) + "\n";
   const std::string out = o.out.empty() ? o.run_dir + "/predictions.tsv" : o.out;
@@ -58,8 +72,10 @@ nlohmann::json predict_generation(const PredictOptions& o, FinishedRun& run) {
   nlohmann::json metrics;
   if (scored)
     for (const auto& [k, v] : text_metrics(rm.task.metrics, texts, data.references)) metrics[k] = v;
-  spdlog::info("{} prompts written greedily, to {}", texts.size(), out);
-  return {{"run", o.run_dir}, {"file", source}, {"examples", texts.size()}, {"predictions", out}, {"metrics", metrics}};
+  spdlog::info("{} prompts written ({}), to {}", texts.size(),
+               decoding.num_beams > 1 ? "beam search, " + std::to_string(decoding.num_beams) + " beams" : std::string("greedy"), out);
+  return {{"run", o.run_dir}, {"file", source},        {"examples", texts.size()},
+          {"predictions", out}, {"metrics", metrics}, {"decoding", decoding_json(decoding)}};
 }
 
 }  // namespace
@@ -72,6 +88,7 @@ nlohmann::json predict(const PredictOptions& o) {
   const bool regression = task.num_labels == 1, generic = task.generic();
 
   if (task.generation) return predict_generation(o, run);
+  if (!o.decoding.empty()) throw Error("predict: decoding settings (--num-beams, ...) are for generation runs; " + o.run_dir + " is a " + task.name + " run");
   const std::vector<std::string>& names = run.label_names;
   std::vector<Encoded> rows;
   bool labeled = true;

@@ -47,6 +47,32 @@ pnist=$(grep -o '"nist": [0-9.e-]*' "$work/pred.json" | grep -o '[0-9.e-]*$')
 "$lntune" predict --run "$work/full" --file "$work/e2e/testset.csv" --out "$work/test.tsv" > "$work/pred_test.json" 2> /dev/null || bad "predict on testset.csv failed"
 [ "$(head -1 "$work/test.tsv")" = "$(printf 'index\tprediction')" ] && [ "$(wc -l < "$work/test.tsv")" = 4 ] &&
   grep -q '"metrics": null' "$work/pred_test.json" && ok || bad "testset predictions: $(cat "$work/test.tsv")"
+# 2b. predict with beam search: a line per MR, the settings in the output (this model's
+# distributions are nearly flat, so beams may well prefer other text than greedy's: what beam
+# search finds is tested against exhaustive search and HF's generate in tests/train/); with one
+# beam, greedy's text; bad decoding flags are one-line errors; a classification run has none.
+"$lntune" predict --run "$work/full" --num-beams 3 --length-penalty 0.9 --no-repeat-ngram-size 4 --early-stopping never \
+  --out "$work/beam.tsv" > "$work/beam.json" 2> "$work/beam.err" || bad "predict --num-beams failed: $(tail -2 "$work/beam.err")"
+grep -q '"num_beams": 3' "$work/beam.json" && grep -q '"early_stopping": "never"' "$work/beam.json" &&
+  grep -q '"no_repeat_ngram_size": 4' "$work/beam.json" && grep -q "beam search, 3 beams" "$work/beam.err" && ok ||
+  bad "predict's decoding record: $(cat "$work/beam.json")"
+[ "$(tail -n +2 "$work/beam.tsv" | cut -f2 | grep -c .)" = 6 ] && ok || bad "beam-search predictions: $(cat "$work/beam.tsv")"
+"$lntune" predict --run "$work/full" --num-beams 1 --out "$work/one.tsv" > /dev/null 2>&1 &&
+  cmp -s "$work/one.tsv" "$work/full/predictions.tsv" && ok || bad "--num-beams 1 is not greedy's text"
+"$lntune" predict --run "$work/full" --num-beams 3 --length-penalty 0.9 --no-repeat-ngram-size 4 --early-stopping never \
+  --no-kv-cache --out "$work/beam_whole.tsv" > /dev/null 2>&1 && cmp -s "$work/beam.tsv" "$work/beam_whole.tsv" && ok ||
+  bad "beam search without the KV cache wrote other text"
+perr() {  # expects: <substring> <args...>
+  local want=$1; shift
+  if "$lntune" predict "$@" > /dev/null 2> "$work/perr"; then
+    bad "predict accepted: $*"
+  else
+    grep -qF -- "$want" "$work/perr" && [ "$(wc -l < "$work/perr")" = 1 ] && ok || bad "predict $*: $(cat "$work/perr")"
+  fi
+}
+perr "lntune predict: task.num_beams: must be at least 1" --run "$work/full" --num-beams 0
+perr 'lntune predict: task.early_stopping: must be true, false or "never", got "soon"' --run "$work/full" --early-stopping soon
+perr "lntune predict: task.no_repeat_ngram_size: must be 0 (off) or positive" --run "$work/full" --no-repeat-ngram-size -2
 
 # 3. export: a GPT2LMHeadModel folder that lntune loads.
 "$lntune" export --run "$work/full" --out "$work/exported" > /dev/null 2>&1 && grep -q GPT2LMHeadModel "$work/exported/config.json" &&
@@ -83,5 +109,6 @@ err "train.cuda_graphs: a generation task (e2e) runs eagerly" --set train.cuda_g
 err "task.data_dir: missing" --set task.data_dir=
 err "$work/none/devset.csv" --set task.data_dir="$work/none"
 err "task.max_new_tokens: must be positive" --set task.max_new_tokens=0
+err "task.num_beams: must be at least 1" --set task.num_beams=0
 err "task.name: unknown GLUE task 'e2' (cola, sst2, mrpc, stsb, qqp, mnli, mnli-mm, qnli, rte, wnli), or csv, jsonl, e2e" --set task.name=e2
 finish

@@ -57,6 +57,10 @@ grep -q '"label_names"' "$work/csv/results.json" && mv "$work/train.csv" "$work/
   "$lntune" predict --run "$work/csv" --file "$work/dev_nolabel.csv" --out "$work/p2c.tsv" > /dev/null 2> "$work/p2c.err" &&
   cmp -s "$p1" "$work/p2c.tsv" && ok || bad "predict without the training file: $(tail -1 "$work/p2c.err")"
 [ -f "$work/train.csv.away" ] && mv "$work/train.csv.away" "$work/train.csv"
+# 2d. Decoding flags are for generation runs: one line naming the run.
+! "$lntune" predict --run "$work/csv" --num-beams 4 > /dev/null 2> "$work/p2d.err" &&
+  grep -qF "decoding settings (--num-beams, ...) are for generation runs; $work/csv is a csv run" "$work/p2d.err" &&
+  [ "$(grep -c error "$work/p2d.err")" = 1 ] && ok || bad "predict --num-beams on a csv run: $(cat "$work/p2d.err")"
 # 3. A label the run never saw is an error naming it.
 printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
 "$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"

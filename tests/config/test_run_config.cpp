@@ -69,6 +69,18 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
             "run.json: train.cuda_graphs: needs a CUDA device, not train.device cpu");
   EXPECT_EQ(error_of(base(), {"train.cuda_graphs=yes"}).rfind("run.json: train.cuda_graphs:", 0), 0u);
   EXPECT_NO_THROW(resolve_run_config(base(), {"train.cuda_graphs=true", "train.device=cuda"}, "run.json"));
+  // Decoding (generation tasks): HF generate's settings, early_stopping false, true or "never".
+  const auto dec = resolve_run_config(base(), {"task.num_beams=5", "task.early_stopping=never"}, "run.json")["task"];
+  EXPECT_EQ(dec["num_beams"], 5);
+  EXPECT_EQ(dec["early_stopping"], "never");
+  EXPECT_EQ(resolve_run_config(base(), {}, "run.json")["task"]["early_stopping"], false);
+  EXPECT_EQ(resolve_run_config(base(), {"task.early_stopping=true"}, "run.json")["task"]["early_stopping"], true);
+  EXPECT_EQ(error_of(base(), {"task.early_stopping=soon"}), "run.json: task.early_stopping: must be true, false or \"never\", got \"soon\"");
+  EXPECT_EQ(error_of(base(), {"task.num_beams=0"}), "run.json: task.num_beams: must be at least 1");
+  EXPECT_EQ(error_of(base(), {"task.no_repeat_ngram_size=-1"}), "run.json: task.no_repeat_ngram_size: must be 0 (off) or positive");
+  EXPECT_EQ(error_of(base(), {"task.max_new_tokens=0"}), "run.json: task.max_new_tokens: must be positive");
+  EXPECT_EQ(error_of(base(), {"task.length_penalty=\"long\""}),
+            "run.json: task.length_penalty: has the wrong type: expected number, got string");
   EXPECT_EQ(error_of(base(), {"model.norm.impl=apex"}), "run.json: model.norm.impl: 'apex' is not one of torch, fused");
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=warm"}),
             "run.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");

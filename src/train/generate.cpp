@@ -21,10 +21,9 @@ int64_t token_positions(TaskModelImpl& model) {
   return n;
 }
 
-// Each sequence's next-token logits [N, V], fp32 on the CPU: one forward of the sequences
-// right-padded to T tokens (a longer one cut to its first T, unread).
-torch::Tensor last_logits(TaskModelImpl& model, const std::vector<std::vector<int64_t>>& seqs, int64_t T, int64_t pad,
-                          const Placement& at) {
+// The sequences right-padded to T tokens (a longer one cut to its first T), each row's last
+// token its lm_position: the batch whose logits are each row's next-token logits.
+Batch right_padded(const std::vector<std::vector<int64_t>>& seqs, int64_t T, int64_t pad, const Placement& at) {
   const auto B = static_cast<int64_t>(seqs.size());
   auto ids = torch::full({B, T}, pad, torch::kLong), mask = torch::zeros({B, T}, torch::kLong);
   std::vector<int64_t> last(seqs.size());
@@ -35,13 +34,15 @@ torch::Tensor last_logits(TaskModelImpl& model, const std::vector<std::vector<in
     mask[i].narrow(0, 0, len).fill_(1);
     last[static_cast<size_t>(i)] = i * T + len - 1;
   }
-  Batch b{ids.to(at.device), mask.to(at.device), {}, torch::from_blob(last.data(), {B}, torch::kLong).to(at.device)};
-  torch::Tensor logits;
-  {
-    AutocastGuard ac(at.bf16, at.device);
-    logits = model.forward(b).logits;  // [B, V]: each row's next-token logits
-  }
-  return logits.to(torch::kCPU, torch::kFloat).contiguous();
+  return Batch{ids.to(at.device), mask.to(at.device), {}, torch::tensor(last, torch::kLong).to(at.device)};
+}
+
+// Each sequence's next-token logits [N, V], fp32 on the CPU: one forward of the sequences
+// right-padded to T tokens.
+torch::Tensor last_logits(TaskModelImpl& model, const std::vector<std::vector<int64_t>>& seqs, int64_t T, int64_t pad,
+                          const Placement& at) {
+  AutocastGuard ac(at.bf16, at.device);
+  return model.forward(right_padded(seqs, T, pad, at)).logits.to(torch::kCPU, torch::kFloat).contiguous();
 }
 
 // Next-token logits [N, V] (fp32, CPU) of sequences that grow by one token a call, as
@@ -83,21 +84,10 @@ class NextLogits {
 
  private:
   torch::Tensor prefill(const std::vector<std::vector<int64_t>>& seqs, int64_t T) {
-    const auto B = static_cast<int64_t>(seqs.size());
-    auto ids = torch::full({B, T}, o_.pad, torch::kLong), mask = torch::zeros({B, T}, torch::kLong);
-    std::vector<int64_t> last(seqs.size());
-    for (int64_t i = 0; i < B; ++i) {
-      const auto& s = seqs[static_cast<size_t>(i)];
-      const auto len = static_cast<int64_t>(s.size());
-      ids[i].narrow(0, 0, len).copy_(torch::from_blob(const_cast<int64_t*>(s.data()), {len}, torch::kLong));
-      mask[i].narrow(0, 0, len).fill_(1);
-      last[static_cast<size_t>(i)] = i * T + len - 1;
-    }
-    Batch b{ids.to(at_.device), mask.to(at_.device), {}, torch::from_blob(last.data(), {B}, torch::kLong).to(at_.device)};
     // Room for every token a row may still write: max_new_tokens, or up to the last position.
     const int64_t capacity = gpt2_->transformer->prompt_length() + std::min(T + o_.max_new_tokens, token_positions(model_));
     AutocastGuard ac(at_.bf16, at_.device);
-    return gpt2_->prefill(b, cache_, capacity);
+    return gpt2_->prefill(right_padded(seqs, T, o_.pad, at_), cache_, capacity);
   }
 
   TaskModelImpl& model_;

@@ -20,8 +20,9 @@ enum class EarlyStopping { heuristic, on, never };
 // "false" / "true" / "never" as the config writes it; throws on anything else.
 EarlyStopping parse_early_stopping(const std::string& s);
 
+// The decoding settings HF's generate takes (train/generate.h's GenerateOptions extends them).
 struct BeamSearchOptions {
-  int64_t num_beams = 4;
+  int64_t num_beams = 1;  // generate: 1 is greedy decoding; beam_search takes 1 as one beam
   double length_penalty = 1.0;  // a finished beam's score: sum of log-probs / (new tokens ^ this)
   EarlyStopping early_stopping = EarlyStopping::heuristic;
   int64_t no_repeat_ngram_size = 0;  // 0: off

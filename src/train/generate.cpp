@@ -109,8 +109,10 @@ std::vector<std::vector<int64_t>> greedy_generate(TaskModelImpl& model, const st
   for (const auto& rows : eval_batches(prompts, o.batch_size)) {
     std::vector<std::vector<int64_t>> seq(rows.size());
     std::vector<bool> done(rows.size(), false);
-    for (size_t i = 0; i < rows.size(); ++i) seq[i] = prompts[rows[i]].ids;
-    for (size_t i = 0; i < rows.size(); ++i) done[i] = static_cast<int64_t>(seq[i].size()) > n_positions;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      seq[i] = prompts[rows[i]].ids;
+      done[i] = static_cast<int64_t>(seq[i].size()) > n_positions;  // no position left to read
+    }
     NextLogits next_logits(model, o, at);
     for (int64_t step = 0; step < o.max_new_tokens; ++step) {
       std::vector<size_t> live;  // the rows still writing: the others leave the batch
@@ -147,19 +149,11 @@ std::vector<Hypothesis> beam_generate(TaskModelImpl& model, const std::vector<En
                                       const Placement& at) {
   model.eval();
   torch::NoGradGuard g;
-  BeamSearchOptions bo;
-  bo.num_beams = o.num_beams;
-  bo.length_penalty = o.length_penalty;
-  bo.early_stopping = o.early_stopping;
-  bo.no_repeat_ngram_size = o.no_repeat_ngram_size;
-  bo.max_new_tokens = o.max_new_tokens;
-  bo.eos = o.eos;
   const int64_t vocab = model.config.vocab_size;
   std::optional<NextLogits> next_logits;
   NextLogProbs next = [&](const std::vector<std::vector<int64_t>>& seqs) {
     // HF: log_softmax of the fp32 logits.
-    auto lp = torch::log_softmax((*next_logits)(seqs), -1).contiguous();
-    TORCH_CHECK(lp.size(1) == vocab, "beam search: the LM head gives ", lp.size(1), " logits, the config's vocab_size is ", vocab);
+    auto lp = torch::log_softmax((*next_logits)(seqs), -1).contiguous();  // beam_search checks its size
     const float* p = lp.data_ptr<float>();
     return std::vector<float>(p, p + lp.numel());
   };
@@ -169,7 +163,7 @@ std::vector<Hypothesis> beam_generate(TaskModelImpl& model, const std::vector<En
     std::vector<std::vector<int64_t>> ps;
     for (size_t r : rows) ps.push_back(prompts[r].ids);
     next_logits.emplace(model, o, at);  // a cache per group of prompts
-    auto hyps = beam_search(next, vocab, ps, bo, token_positions(model));
+    auto hyps = beam_search(next, vocab, ps, o, token_positions(model));
     for (size_t i = 0; i < rows.size(); ++i) out[rows[i]] = std::move(hyps[i]);
   }
   return out;

@@ -16,15 +16,12 @@
 
 namespace lntune {
 
-struct GenerateOptions {
-  int64_t max_new_tokens = 64;
-  int64_t eos = -1;         // stops a row (not returned)
+// HF generate's settings (max_new_tokens, eos, num_beams: 1 greedy, more beam search;
+// length_penalty and early_stopping: beam search only; no_repeat_ngram_size: both), and how the
+// model runs them.
+struct GenerateOptions : BeamSearchOptions {
   int64_t pad = 0;          // fills the padding
   int64_t batch_size = 32;  // rows decoded together: prompts (greedy), prompts x beams (beam search)
-  int64_t num_beams = 1;    // 1: greedy; more: beam search (HF generate's num_beams)
-  double length_penalty = 1.0;  // beam search only, as HF's
-  EarlyStopping early_stopping = EarlyStopping::heuristic;  // beam search only, as HF's
-  int64_t no_repeat_ngram_size = 0;  // both: a token that would repeat an n-gram is never written
   // GPT-2: read each prompt once and then one token a step, keeping keys/values (KVCache); off:
   // every step a forward over the whole sequence (the tests compare the two).
   bool kv_cache = true;

@@ -2,7 +2,7 @@
 """Checks that HF PEFT loads an adapter lntune exported and scores the same on the dev set.
 
 Run on the GPU machine (it has transformers + peft) with a finished `lntune train` run folder
-whose method has a PEFT format (lora, ln, prefix, prompt) and the base model folder it started
+whose method has a PEFT format (lora, ia3, ln, prefix, prompt) and the base model folder it started
 from (HF layout: lntune pretrain/init output):
 
   python3 scripts/check_peft_export.py RUN_DIR [GLUE_DIR]

@@ -18,7 +18,7 @@
 #               eager attention) alternated round by round, medians per variant          (~3 min)
 #     train2    bench-train with SDPA attention, and with torch's norms       (~6 min, a call alone)
 #     train3    bench-train with frozen weights kept fp32                     (~3 min)
-#     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, lora, prefix
+#     parity    scripts/hf_peft_parity.py: 50-step loss curves vs HF (+ PEFT) for full, ln, bitfit, ia3, lora, prefix
 #     generate  HF transformers' greedy generate on the HF GPT-2 fixture and its beam search on a
 #               small peaked GPT-2 (scripts/make_hf_generate_fixture.py) into tests/fixtures/hf, the
 #               tests on them, and generate_fixtures.tar.gz to commit
@@ -190,7 +190,7 @@ stage_parity() {
   local base len rc=0
   pick_base 0 48  # 0: the config's length; the fixture: room for a 10-token prefix
   echo "base model: $base"
-  for m in full ln bitfit lora prefix; do
+  for m in full ln bitfit ia3 lora prefix; do
     $py scripts/hf_peft_parity.py "$base" $m --steps 50 --max-length $len --glue "$shared/data/glue" --lntune "$lntune" \
       --out "$root/runs/parity" | tee -a "$out/parity.jsonl" || rc=1
   done
@@ -208,7 +208,7 @@ stage_generate() {
 stage_export() {
   local base len rc=0
   pick_base 128 40  # the fixture: room for a 20-token prompt
-  for m in lora ln prefix prompt; do
+  for m in lora ia3 ln prefix prompt; do
     rm -rf "runs/gpu-export-$m"
     # prefix with the positions HF PEFT computes with (a from_zero export only warns).
     "$lntune" train --config configs/rte/$m.json --set model.path="$base" --set task.data_dir="$shared/data/glue/RTE" \

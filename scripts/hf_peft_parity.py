@@ -6,7 +6,7 @@ Run on the GPU machine (transformers, peft), on CPU in fp32, with lntune built t
   python3 scripts/hf_peft_parity.py BASE_MODEL_DIR METHOD [--steps 50] [--max-length N] [--glue ../shared/data/glue]
                                     [--lntune build/lntune] [--out runs/parity]
 
-METHOD: full, ln, bitfit (no random initialisation inside the method), lora or prefix. Exact
+METHOD: full, ln, bitfit, ia3 (no random initialisation inside the method), lora or prefix. Exact
 parity is expected for every one: for lora and prefix, PEFT's tensors are set to the ones lntune
 draws (read from a first lntune run of one step at a vanishing rate, which saves them unchanged;
 the same seed draws the same tensors in the real run). prefix runs lntune with
@@ -91,6 +91,11 @@ def hf_losses(a, init_dir, cfg, initial=None):
             for k, v in initial.items():
                 if ".lora_A." in k:
                     hf["base_model.model." + k.replace(".weight", ".default.weight")].copy_(v)
+    elif method == "ia3":
+        from peft import IA3Config, get_peft_model
+        o = cfg["method"][0]  # the targets as lntune applied them: [] / None are PEFT's BERT defaults
+        model = get_peft_model(model, IA3Config(task_type="SEQ_CLS", target_modules=o["targets"] or ["key", "value", "output.dense"],
+                                                feedforward_modules=["output.dense"] if o["feedforward"] is None else o["feedforward"]))
     elif method == "ln":
         from peft import LNTuningConfig, get_peft_model
         names = sorted({n.rsplit(".", 1)[0] for n, _ in model.named_parameters() if "LayerNorm" in n and n.startswith("bert.")})
@@ -139,7 +144,7 @@ def hf_losses(a, init_dir, cfg, initial=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("base")
-    ap.add_argument("method", choices=["full", "ln", "bitfit", "lora", "prefix"])
+    ap.add_argument("method", choices=["full", "ln", "bitfit", "ia3", "lora", "prefix"])
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--max-length", type=int, default=0,
                     help="task.max_length for both sides (0: the config's; a model with fewer positions needs less)")

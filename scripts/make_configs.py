@@ -5,7 +5,7 @@ Learning rates: full fine-tuning 1e-4 (BERT-base's 2e-5 undertrains a 4-layer, 2
 on SST-2 this model's full fine-tune still gains 5 points going from 1e-4 to 5e-4,
 docs/results.md; the table specs can sweep it); LN-Tuning and BitFit 1e-3 (LN-Tuning needs rates
 ~50x full FT's at BERT-base scale; BitFit's official default is 1e-3); LoRA 5e-4; adapters 1e-3;
-prefix 5e-3 (with the reparameterisation MLP); combinations 1e-3. The paper's exact values are not available; the
+prefix 5e-3 (with the reparameterisation MLP); combinations 1e-3; IA3 3e-3 (T-Few's, arXiv 2205.05638). The paper's exact values are not available; the
 table issue adds a per-method sweep. Every config starts from the bert-mini that
 `lntune pretrain --config configs/pretrain/bert-mini.json` writes (scripts/run.sh makes it on its
 first run); override with --set model.path=... (e.g. a seeded model from `lntune init`).
@@ -18,7 +18,8 @@ each method at its GLUE rate and ten times that) found ten times better for seve
 methods, so those ship at ten times (E2E_LR); prefix alone collapses there and keeps 5e-3. A
 second sweep (docs/results.md, "The other methods' rates") moved BitFit to 1e-1 and set
 adapter+ln 1e-2, prompt 3e-2 and fisher_ln 1e-2 (ten times their GLUE rates); dyt keeps its GLUE
-rate, neither point writing usable text from a LayerNorm-pretrained model.
+rate, neither point writing usable text from a LayerNorm-pretrained model. IA3, added later, ships
+at ten times its GLUE rate by the same rule.
 """
 import json
 import os
@@ -41,6 +42,7 @@ METHODS = {  # name -> (method spec, lr, weight decay)
     "prompt": ({"name": "prompt", "length": 20}, 3e-3, 0.0),
     "fisher_ln": ({"name": "fisher_ln", "top_percent": 10.0, "samples": 256}, 1e-3, 0.0),
     "dyt": ({"name": "dyt"}, 1e-3, 0.0),
+    "ia3": ({"name": "ia3"}, 3e-3, 0.0),
 }
 # Model settings a method needs: dyt tunes DyT norms, converted from the checkpoint's LayerNorms
 # and run by our fused kernels.
@@ -48,7 +50,7 @@ MODEL_EXTRA = {"dyt": {"norm": {"type": "dyt", "impl": "fused", "dyt_alpha_init"
 
 # E2E rates, the better point of docs/results.md's E2E sweep (GLUE rate x1 or x10) per method.
 E2E_LR = {"full": 1e-3, "ln": 1e-1, "bitfit": 1e-1, "lora": 5e-3, "adapter": 1e-2, "prefix": 5e-3,
-          "prefix+ln": 1e-2, "mam": 1e-2, "adapter+ln": 1e-2, "prompt": 3e-2, "fisher_ln": 1e-2}
+          "prefix+ln": 1e-2, "mam": 1e-2, "adapter+ln": 1e-2, "prompt": 3e-2, "fisher_ln": 1e-2, "ia3": 3e-2}
 # Rates set by a sweep for one task: SST-2's LN-Tuning (the README job) at the best of
 # docs/results.md's sweep.
 TASK_LR = {("sst2", "ln"): 3e-2}

@@ -7,7 +7,8 @@ ProjectionImpl::ProjectionImpl(int64_t in, int64_t out, bool has_bias, bool conv
   if (has_bias) bias = register_parameter("bias", torch::zeros({out}));
 }
 
-torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
+torch::Tensor ProjectionImpl::forward(const torch::Tensor& x_in) {
+  const torch::Tensor x = reads_input_as_is() ? x_in : delta_->input(x_in);
   torch::Tensor y;
   if (conv1d_) {
     auto sizes = x.sizes().vec();
@@ -16,28 +17,27 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   } else {
     y = torch::linear(x, weight, bias);
   }
-  return add_delta(y, x);
+  return add_delta(y, x_in);
 }
 
 torch::Tensor ProjectionImpl::add_delta(const torch::Tensor& y, const torch::Tensor& x) {
   return delta_ && !merged_ ? delta_->add_to(y, x) : y;
 }
 
-void ProjectionImpl::add_delta_to_weight(double sign) {
+void ProjectionImpl::fold(bool undo) {
   torch::NoGradGuard g;
-  auto d = delta_->weight_delta();  // [out, in]
-  weight.add_(conv1d_ ? d.t() : d, sign);
+  delta_->fold(conv1d_ ? weight.t() : weight, bias, undo);
 }
 
 void ProjectionImpl::merge() {
   if (!delta_ || merged_) return;
-  add_delta_to_weight(1.0);
+  fold(false);
   merged_ = true;
 }
 
 void ProjectionImpl::unmerge() {
   if (!delta_ || !merged_) return;
-  add_delta_to_weight(-1.0);
+  fold(true);
   merged_ = false;
 }
 

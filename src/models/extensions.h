@@ -8,15 +8,22 @@
 
 namespace lntune {
 
-// A learned addition to a projection: y = base(x) + delta(x). Its parameters are registered on
-// the host projection by the method (e.g. "lora_A", "lora_B", as HF PEFT names them).
+// A learned change to a projection that can be folded into its weights: LoRA's addition,
+// y = base(x) + delta(x), or IA3's scalings, y = base(x) * l or y = base(x * l). Its parameters are
+// registered on the host projection by the method ("lora_A", "lora_B", "ia3_l": HF PEFT's names).
 class ProjectionDelta {
  public:
   virtual ~ProjectionDelta() = default;
-  // base_y + delta(x), base_y being the projection's own output for x ([..., out]); the addition
-  // is the delta's, so it can fold it into its last product (one operator less per step).
+  // Whether the base product reads input(x) instead of x (IA3 on a feed-forward projection). A
+  // ProjectionGroup runs such a member's product on its own.
+  virtual bool changes_input() const { return false; }
+  virtual torch::Tensor input(const torch::Tensor& x) { return x; }
+  // The projection's output from base_y, its base product's output ([..., out]), and x, its input.
+  // An addition is the delta's, so it can fold it into its last product (one operator less per step).
   virtual torch::Tensor add_to(const torch::Tensor& base_y, const torch::Tensor& x) = 0;
-  virtual torch::Tensor weight_delta() = 0;  // the same map as a dense [out, in] matrix (for merging)
+  // Folds the change into the base weight (as [out, in]: a view of the stored tensor, so in-place
+  // changes reach it) and bias (undefined when there is none); `undo` takes it out again.
+  virtual void fold(torch::Tensor weight, torch::Tensor bias, bool undo) = 0;
 };
 
 // Every linear map of the models. Parameter names and layouts are HF's: "weight" [out, in] for
@@ -28,6 +35,8 @@ class ProjectionImpl : public torch::nn::Module {
   // y (this projection's own output for x, e.g. a slice of a ProjectionGroup's product) plus the
   // delta for x, if there is one and it is not merged.
   torch::Tensor add_delta(const torch::Tensor& y, const torch::Tensor& x);
+  // Whether the base product reads x itself (no unmerged delta changes the input).
+  bool reads_input_as_is() const { return !delta_ || merged_ || !delta_->changes_input(); }
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool conv1d() const { return conv1d_; }
@@ -40,7 +49,7 @@ class ProjectionImpl : public torch::nn::Module {
   torch::Tensor weight, bias;
 
  private:
-  void add_delta_to_weight(double sign);
+  void fold(bool undo);
   int64_t in_, out_;
   bool conv1d_;
   bool merged_ = false;

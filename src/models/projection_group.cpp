@@ -80,13 +80,16 @@ std::vector<torch::Tensor> ProjectionGroup::forward(const torch::Tensor& x, c10:
     return t.view(sizes);
   };
   std::vector<torch::Tensor> biases, out;
-  bool deltas = false;
+  bool deltas = false, own_inputs = false;
   for (const auto& m : members_) {
     if (m->bias.defined()) biases.push_back(m->bias);
     deltas = deltas || (m->has_delta() && !m->merged());
+    own_inputs = own_inputs || !m->reads_input_as_is();
   }
-  const torch::Tensor w = pack(weights(), weight_);
-  if (!w.defined()) {  // weights that train (full fine-tuning): each member on its own
+  const torch::Tensor w = own_inputs ? torch::Tensor() : pack(weights(), weight_);
+  // Weights that train (full fine-tuning), or a member whose product reads its own input (IA3
+  // scaling a feed-forward input): each member on its own.
+  if (!w.defined()) {
     for (auto& m : members_) out.push_back(shaped(m->forward(x), 0));
     return out;
   }

@@ -16,7 +16,9 @@
 // copy_) is a change of the packed tensor. Whatever replaces a member's tensor (a dtype or device
 // conversion, frozen_bf16) ends the sharing, and the next forward packs again. Frozen biases are
 // packed the same way; trainable ones (BitFit) are concatenated in each forward, under autograd.
-// Deltas (LoRA) are added to their member's slice of the product.
+// Deltas (LoRA, IA3's output scaling) act on their member's slice of the product; a member whose
+// delta changes its input (IA3 scaling a feed-forward input) makes the group run each member on
+// its own.
 //
 // Attention reshapes each output into heads. Done on each member's slice, that view's backward
 // copies each gradient (it arrives transposed from the attention's products) before they are

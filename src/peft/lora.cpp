@@ -29,7 +29,9 @@ class LoraDelta : public ProjectionDelta {
     return torch::addmm(y.reshape({-1, y.size(-1)}), down, b_->weight.t(), /*beta=*/1, /*alpha=*/scale_)
         .view(y.sizes());
   }
-  torch::Tensor weight_delta() override { return torch::matmul(b_->weight, a_->weight) * scale_; }
+  void fold(torch::Tensor weight, torch::Tensor, bool undo) override {
+    weight.add_(torch::matmul(b_->weight, a_->weight), undo ? -scale_ : scale_);
+  }
 
  private:
   torch::nn::Linear a_, b_;
@@ -53,9 +55,7 @@ class Lora : public Method {
     int wrapped = 0;
     for (const auto& item : model.named_modules()) {
       auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
-      if (!proj || !starts_with(item.key(), model.backbone_prefix())) continue;
-      std::string leaf = item.key().substr(item.key().rfind('.') + 1);
-      if (std::find(targets.begin(), targets.end(), leaf) == targets.end()) continue;
+      if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
       if (proj->has_delta()) throw Error("method.lora: " + item.key() + " is already wrapped");
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));

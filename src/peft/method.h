@@ -44,7 +44,7 @@ class Method {
   }
   // Called after each backward pass, before clipping and the optimizer step (gradient masks).
   virtual void after_backward(TaskModelImpl&) {}
-  // The trained weights in HF PEFT's format, for methods PEFT has (LoRA, LN-Tuning, prefix,
+  // The trained weights in HF PEFT's format, for methods PEFT has (LoRA, IA3, LN-Tuning, prefix,
   // prompt); nullopt for the others.
   virtual std::optional<PeftExport> peft_export(TaskModelImpl&, const nlohmann::json& options) {
     (void)options;
@@ -66,8 +66,9 @@ std::unique_ptr<Method> make_mam();
 std::unique_ptr<Method> make_fisher_ln();
 std::unique_ptr<Method> make_prompt();
 std::unique_ptr<Method> make_dyt();
+std::unique_ptr<Method> make_ia3();
 
-// Folds every LoRA delta into its base weight (export / inference), or takes them out again.
+// Folds every projection's delta (LoRA, IA3) into its base weights (export / inference), or takes them out again.
 void merge_all(TaskModelImpl& model);
 void unmerge_all(TaskModelImpl& model);
 

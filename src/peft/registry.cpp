@@ -24,6 +24,7 @@ const std::map<std::string, std::function<std::unique_ptr<Method>()>>& registry(
       {"fisher_ln", make_fisher_ln},
       {"prompt", make_prompt},
       {"dyt", make_dyt},
+      {"ia3", make_ia3},
   };
   return k;
 }

@@ -1,13 +1,38 @@
 #include "peft/targets.h"
 
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace lntune::peft {
+
+namespace {
+[[noreturn]] void no_defaults(const char* method, const std::string& model_type) {
+  throw Error(std::string("no default ") + method + " targets for model_type '" + model_type + "'");
+}
+}  // namespace
 
 std::vector<std::string> default_lora_targets(const std::string& model_type) {
   if (model_type == "bert") return {"query", "value"};
   if (model_type == "gpt2") return {"c_attn"};
-  throw Error("no default LoRA targets for model_type '" + model_type + "'");
+  no_defaults("LoRA", model_type);
+}
+
+std::vector<std::string> default_ia3_targets(const std::string& model_type) {
+  if (model_type == "bert") return {"key", "value", "output.dense"};
+  if (model_type == "gpt2") return {"c_attn", "mlp.c_proj"};
+  no_defaults("IA3", model_type);
+}
+
+std::vector<std::string> default_ia3_feedforward(const std::string& model_type) {
+  if (model_type == "bert") return {"output.dense"};
+  if (model_type == "gpt2") return {"mlp.c_proj"};
+  no_defaults("IA3", model_type);
+}
+
+bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
+  for (const auto& t : targets)
+    if (module_name == t || ends_with(module_name, "." + t)) return true;
+  return false;
 }
 
 }  // namespace lntune::peft

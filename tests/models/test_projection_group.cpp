@@ -21,7 +21,7 @@ class MatrixDelta : public ProjectionDelta {
  public:
   explicit MatrixDelta(torch::Tensor m) : m_(std::move(m)) {}
   torch::Tensor add_to(const torch::Tensor& y, const torch::Tensor& x) override { return y + torch::matmul(x, m_.t()); }
-  torch::Tensor weight_delta() override { return m_; }
+  void fold(torch::Tensor weight, torch::Tensor, bool undo) override { weight.add_(m_, undo ? -1 : 1); }
 
  private:
   torch::Tensor m_;

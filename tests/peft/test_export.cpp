@@ -1,6 +1,6 @@
 // HF PEFT export: adapter_config.json fields and adapter_model.safetensors key names as HF PEFT
 // saves them (get_peft_model_state_dict: "base_model.model." + module path, adapter name
-// removed; LoRA "lora_A/lora_B.weight", LN_TUNING "ln_tuning_layers.weight", prompt learning
+// removed; LoRA "lora_A/lora_B.weight", IA3 "ia3_l", LN_TUNING "ln_tuning_layers.weight", prompt learning
 // "prompt_embeddings"), values equal to the model's, the task head and pooler as modules_to_save.
 // Python PEFT loading these folders is checked on the GPU machine (scripts/check_peft_export.py).
 #include <gtest/gtest.h>
@@ -88,6 +88,38 @@ TEST(PeftExport, LoraKeysAndValues) {
             (std::vector<int64_t>{4, 32}));  // [r, in] as nn.Linear(in, r)
   expect_head_and_pooler(e);
   EXPECT_EQ(static_cast<int>(e.tensors.size()), lora + 4);
+}
+
+// PEFT's IA3: "ia3_l" per module, [out, 1] or [1, in] for feed-forward modules; the targets and
+// feed-forward lists as applied (the architecture's defaults when the config gives none).
+TEST(PeftExport, Ia3KeysShapesAndValues) {
+  auto e = export_of("bert_seq_cls", R"({"name": "ia3"})");
+  ASSERT_TRUE(e.ok) << e.why;
+  EXPECT_EQ(e.config["peft_type"], "IA3");
+  EXPECT_EQ(e.config["target_modules"], nlohmann::json({"key", "value", "output.dense"}));
+  EXPECT_EQ(e.config["feedforward_modules"], nlohmann::json({"output.dense"}));
+  EXPECT_EQ(e.config["fan_in_fan_out"], false);
+  auto params = e.model->named_parameters();
+  int ia3 = 0;
+  for (int l = 0; l < 2; ++l)
+    for (const char* proj : {"attention.self.key", "attention.self.value", "attention.output.dense", "output.dense"}) {
+      std::string name = "bert.encoder.layer." + std::to_string(l) + "." + proj + ".ia3_l";
+      ASSERT_TRUE(e.tensors.count("base_model.model." + name)) << name;
+      EXPECT_TRUE(torch::equal(e.tensors.at("base_model.model." + name), params[name]));
+      ++ia3;
+    }
+  EXPECT_EQ(e.tensors.at("base_model.model.bert.encoder.layer.0.attention.self.key.ia3_l").sizes(), (std::vector<int64_t>{32, 1}));
+  EXPECT_EQ(e.tensors.at("base_model.model.bert.encoder.layer.0.output.dense.ia3_l").sizes(), (std::vector<int64_t>{1, 64}));
+  expect_head_and_pooler(e);
+  EXPECT_EQ(static_cast<int>(e.tensors.size()), ia3 + 4);
+  auto g = export_of("gpt2_lm", R"({"name": "ia3", "targets": ["c_attn", "c_proj"], "feedforward": ["mlp.c_proj"]})");
+  ASSERT_TRUE(g.ok) << g.why;
+  EXPECT_EQ(g.config["fan_in_fan_out"], true);
+  EXPECT_EQ(g.config["target_modules"], nlohmann::json({"c_attn", "c_proj"}));
+  EXPECT_EQ(g.config["feedforward_modules"], nlohmann::json({"mlp.c_proj"}));
+  EXPECT_EQ(g.config["task_type"], "CAUSAL_LM");
+  EXPECT_EQ(g.tensors.at("base_model.model.transformer.h.0.attn.c_proj.ia3_l").sizes(), (std::vector<int64_t>{32, 1}));
+  EXPECT_EQ(g.tensors.at("base_model.model.transformer.h.0.mlp.c_proj.ia3_l").sizes(), (std::vector<int64_t>{1, 128}));
 }
 
 TEST(PeftExport, LnTuningKeysAndValues) {

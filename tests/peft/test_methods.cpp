@@ -84,7 +84,7 @@ TEST(Peft, DytTrainsGammaBetaAndAlphaOfEveryDytNorm) {
 }
 
 TEST(Peft, BadNamesAndOptionsAreRejected) {
-  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, dyt, fisher_ln, full, ln, lora, mam, prefix, prompt)");
+  EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, dyt, fisher_ln, full, ia3, ln, lora, mam, prefix, prompt)");
   EXPECT_EQ(error_of(R"({"name": "ln", "term": "gain"})"), "test.json: method.ln.term: unknown key");
   EXPECT_EQ(error_of(R"({"name": "ln", "terms": "scale"})"), "method.ln.terms: 'scale' (gain, bias, both)");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"),

@@ -88,7 +88,7 @@ TEST(Lora, MergedEqualsUnmergedAndUnmergeRestores) {
 
 // What a wrapper adds to a forward pass, in operators (about one kernel launch each on a GPU,
 // where a PEFT step is mostly per-operator host cost): LoRA's A product and B's addmm (scale and
-// addition folded in; dropout 0 is none), a bottleneck adapter's down, activation, up and the
+// addition folded in; dropout 0 is none), IA3's multiply (views are no operator), a bottleneck adapter's down, activation, up and the
 // scaled addition; a prefix's encoder once per pass (linear, tanh, linear), its keys and values
 // joined to each layer's (two cats), the padding mask widened once (zeros, cat).
 TEST(Wrappers, OperatorsEachAddsToAForwardPass) {
@@ -101,8 +101,10 @@ TEST(Wrappers, OperatorsEachAddsToAForwardPass) {
   EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "adapter"})")) - base, 4 * 4);  // 2 per layer
   EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "prefix", "length": 3, "hidden": 16})")) - base,
             3 + 2 * 2 + 2);
+  EXPECT_EQ(forward_ops(with("bert_seq_cls", R"({"name": "ia3"})")) - base, 4 * 2);  // a multiply per scaled projection
   auto g = forward_ops(with("gpt2_lm", ""));
   EXPECT_EQ(forward_ops(with("gpt2_lm", R"({"name": "lora", "r": 4})")) - g, 2 * 2);  // c_attn x 2 layers
+  EXPECT_EQ(forward_ops(with("gpt2_lm", R"({"name": "ia3"})")) - g, 2 * 2);
 }
 
 TEST(Adapter, CountsAndExactIdentityAtInit) {

@@ -63,11 +63,13 @@ torch::Tensor dev_logits(TaskModelImpl& model, const FinishedRun& run) {
 
 TEST(ExportRun, PlainFolderComputesWhatTheRunComputes) {
   for (auto [name, method] : {std::pair<std::string, nlohmann::json>{"lora", {{"name", "lora"}, {"r", 4}}},
+                              {"ia3", {{"name", "ia3"}}},
                               {"ln", {{"name", "ln"}}}, {"bitfit", {{"name", "bitfit"}}}}) {
     SCOPED_TRACE(name);
     const std::string run_dir = trained_run(name, method), folder = scratch() + "/model_" + name;
     auto r = export_run(run_dir, folder);
     EXPECT_EQ(r["merged_lora"].get<int64_t>(), name == "lora" ? 4 : 0);  // query and value in each of 2 layers
+    EXPECT_EQ(r["merged_ia3"].get<int64_t>(), name == "ia3" ? 8 : 0);    // key, value and two output.dense in each
     FinishedRun run = open_finished_run(run_dir, "cpu", /*with_data=*/true);
     auto plain = load_model(folder);
     EXPECT_TRUE(plain.report.new_head.empty()) << "the head must come from the run";
@@ -76,6 +78,7 @@ TEST(ExportRun, PlainFolderComputesWhatTheRunComputes) {
     // The trained tensors moved away from the base checkpoint's (LoRA: the merged query weight).
     auto base = load_model(test::fixtures() + "/bert_seq_cls");
     const std::string key = name == "lora" ? "bert.encoder.layer.0.attention.self.query.weight"
+                            : name == "ia3" ? "bert.encoder.layer.0.attention.self.value.weight"
                             : name == "ln" ? "bert.encoder.layer.0.output.LayerNorm.weight"
                                            : "bert.encoder.layer.0.output.dense.bias";
     EXPECT_FALSE(torch::equal(parameter_ending(*plain.model, key), parameter_ending(*base.model, key))) << key;

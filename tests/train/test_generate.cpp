@@ -359,14 +359,14 @@ std::shared_ptr<TaskModelImpl> seeded_gpt2_with(const std::string& spec) {
 
 const std::vector<std::string> kMethodSpecs = {
     "", R"({"name": "prefix", "length": 5})", R"({"name": "prefix", "length": 3, "positions": "shifted"})",
-    R"({"name": "prompt", "length": 4})", R"({"name": "lora", "r": 4})", R"({"name": "adapter"})"};
+    R"({"name": "prompt", "length": 4})", R"({"name": "lora", "r": 4})", R"({"name": "adapter"})", R"({"name": "ia3"})"};
 }  // namespace
 
 TEST(Generate, KvCacheGivesTheLogitsOfTheWholeSequence) {
   // Prefill right-padded prompts of three lengths, decode four tokens a row, then reorder the
   // rows as a beam step does (one dropped, one twice) and decode again: every step's logits are
   // those of a forward over the row's whole sequence alone, with each kind of method a GPT-2
-  // generates with (a prefix, also with shifted positions; a soft prompt; LoRA; adapters).
+  // generates with (a prefix, also with shifted positions; a soft prompt; LoRA; adapters; IA3).
   for (const auto& spec : kMethodSpecs) {
     auto m = seeded_gpt2_with(spec);
     auto* g = dynamic_cast<GPT2TaskModelImpl*>(m.get());

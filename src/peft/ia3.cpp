@@ -81,6 +81,8 @@ class Ia3 : public Method {
       auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
       if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
       if (proj->has_delta()) throw Error("method.ia3: " + item.key() + " is already wrapped");
+      // Feed-forward names by the targets' dotted-suffix rule (PEFT checks a plain suffix there:
+      // the same modules for its defaults).
       bool ff = false;
       for (size_t i = 0; i < feedforward.size(); ++i)
         if (matches_target(item.key(), {feedforward[i]})) ff = ff_used[i] = true;

@@ -110,10 +110,13 @@ c10::intrusive_ptr<c10d::Store> tcp_store(const std::string& addr, c10d::TCPStor
 }
 }  // namespace
 
-std::unique_ptr<DataParallel> DataParallel::from_env() {
+int DataParallel::world_from_env() {
   const char* ws = std::getenv("WORLD_SIZE");
-  if (!ws || !*ws) return nullptr;
-  int world = env_int("WORLD_SIZE");
+  return ws && *ws ? env_int("WORLD_SIZE") : 1;
+}
+
+std::unique_ptr<DataParallel> DataParallel::from_env() {
+  const int world = world_from_env();
   if (world <= 1) return nullptr;
   int rank = env_int("RANK");
   if (rank < 0 || rank >= world) throw Error("environment: RANK: " + std::to_string(rank) + " is not in [0, WORLD_SIZE)");

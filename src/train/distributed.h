@@ -19,6 +19,8 @@ class DataParallel {
   // The same with explicit settings (from_env's; tests): rank 0 serves the rendezvous store on
   // addr:port, the others connect to it.
   static std::unique_ptr<DataParallel> connect(int rank, int world, const std::string& addr, int port, int local_rank);
+  // WORLD_SIZE (1 when unset): whether from_env() will connect, before it does.
+  static int world_from_env();
   ~DataParallel();
 
   // Which backend carries the collectives of a run on `cuda` (or CPU) tensors, for

@@ -90,6 +90,15 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const auto& tc = cfg["train"];
   const std::string out = cfg["output_dir"].get<std::string>();
   peft::resolve_methods(cfg["method"], source);  // config errors before any output or loading
+  // The device and the collectives' backend are config errors every rank finds alike: checked
+  // before the ranks connect, since a rank that fails after connecting can close the store while
+  // another is still joining, which then fails on the lost connection instead of the one line.
+  Placement at;
+  at.device = resolve_device(tc["device"].get<std::string>(), source, "train.device");
+  std::string backend;
+  if (!dry_run && DataParallel::world_from_env() > 1)
+    backend = DataParallel::resolve_backend(tc["dist_backend"].get<std::string>(), at.device.is_cuda(), DataParallel::nccl_built(),
+                                            source, "train.dist_backend", DataParallel::gloo_built());
   // N processes (RANK/WORLD_SIZE...): each takes its share of every batch; rank 0 writes.
   auto dp = dry_run ? nullptr : DataParallel::from_env();
   const bool main_rank = !dp || dp->is_main();
@@ -110,14 +119,8 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const auto& summary = rm.summary;
   const auto& tok = rm.tok;
   const TaskInfo& task = rm.task;
-  Placement at;
-  at.device = resolve_device(tc["device"].get<std::string>(), source, "train.device");
   if (at.device.is_cuda() && dp) at.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp->local_rank()));
-  if (dp) {
-    dp->start(at.device, DataParallel::resolve_backend(tc["dist_backend"].get<std::string>(), at.device.is_cuda(),
-                                                        DataParallel::nccl_built(), source, "train.dist_backend",
-                                                        DataParallel::gloo_built()));
-  }
+  if (dp) dp->start(at.device, backend);
   at.bf16 = tc["bf16"].get<bool>() && at.device.is_cuda();
   // A generation task's batches carry lm_positions of varying length, which one graph per batch
   // shape cannot replay: its steps run eagerly.

@@ -50,21 +50,14 @@ class Ia3Scale : public ProjectionDelta {
   bool feedforward_;
 };
 
-std::vector<std::string> strings(const nlohmann::json& list) {
-  std::vector<std::string> out;
-  for (const auto& t : list) out.push_back(t.get<std::string>());
-  return out;
-}
-
 // The options as applied: the architecture's defaults where the user gave none (PEFT's rule:
 // no target_modules / feedforward_modules means the model type's mapping).
 std::pair<std::vector<std::string>, std::vector<std::string>> targets_of(const TaskModelImpl& model, const nlohmann::json& o) {
-  auto targets = strings(o["targets"]);
-  if (targets.empty()) targets = default_ia3_targets(model.config.model_type);
+  auto targets = names_or(o["targets"], default_ia3_targets(model.config.model_type));
   const auto& ff = o["feedforward"];
   if (!ff.is_null() && !(ff.is_array() && std::all_of(ff.begin(), ff.end(), [](const auto& t) { return t.is_string(); })))
     throw Error("method.ia3.feedforward: must be null (the architecture's defaults) or a list of names, got " + ff.dump());
-  return {targets, ff.is_null() ? default_ia3_feedforward(model.config.model_type) : strings(ff)};
+  return {targets, ff.is_null() ? default_ia3_feedforward(model.config.model_type) : names_or(ff, {})};
 }
 
 class Ia3 : public Method {

@@ -49,9 +49,7 @@ class Lora : public Method {
     int64_t r = o["r"].get<int64_t>();
     if (r <= 0) throw Error("method.lora.r: must be positive");
     double scale = o["alpha"].get<double>() / static_cast<double>(r);
-    std::vector<std::string> targets;
-    for (const auto& t : o["targets"]) targets.push_back(t.get<std::string>());
-    if (targets.empty()) targets = default_lora_targets(model.config.model_type);
+    const auto targets = names_or(o["targets"], default_lora_targets(model.config.model_type));
     int wrapped = 0;
     for (const auto& item : model.named_modules()) {
       auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
@@ -72,8 +70,7 @@ class Lora : public Method {
   }
   std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
     PeftExport ex;
-    nlohmann::json targets = o["targets"];
-    if (targets.empty()) targets = default_lora_targets(model.config.model_type);
+    const auto targets = names_or(o["targets"], default_lora_targets(model.config.model_type));
     // GPT-2's Conv1D stores weights [in, out]: PEFT's fan_in_fan_out. lora_A/B keep nn.Linear's layout.
     ex.config = {{"peft_type", "LORA"}, {"r", o["r"]}, {"lora_alpha", o["alpha"]}, {"lora_dropout", o["dropout"]},
                  {"target_modules", targets}, {"bias", "none"}, {"fan_in_fan_out", model.config.is_gpt2()},

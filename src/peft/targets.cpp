@@ -29,6 +29,13 @@ std::vector<std::string> default_ia3_feedforward(const std::string& model_type) 
   no_defaults("IA3", model_type);
 }
 
+std::vector<std::string> names_or(const nlohmann::json& list, std::vector<std::string> defaults) {
+  if (list.empty()) return defaults;
+  std::vector<std::string> out;
+  for (const auto& t : list) out.push_back(t.get<std::string>());
+  return out;
+}
+
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
   for (const auto& t : targets)
     if (module_name == t || ends_with(module_name, "." + t)) return true;

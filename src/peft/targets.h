@@ -1,5 +1,7 @@
 // Default targets per architecture, in one table, and how a target names a module.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,10 @@ std::vector<std::string> default_lora_targets(const std::string& model_type);
 // the inputs of both; GPT-2: c_attn (all of q, k, v) and the MLP's c_proj.
 std::vector<std::string> default_ia3_targets(const std::string& model_type);
 std::vector<std::string> default_ia3_feedforward(const std::string& model_type);
+
+// The strings of a method's list option (`targets`, IA3's `feedforward`), or `defaults` when it is
+// empty.
+std::vector<std::string> names_or(const nlohmann::json& list, std::vector<std::string> defaults);
 
 // HF PEFT's rule for a list of target names: a module is a target when its name is one of them
 // or ends with "." + one of them ("value", "output.dense", "layer.0.output.dense").

@@ -5,7 +5,7 @@
 // model is unchanged at init, and is registered on its projection as "ia3_l" in PEFT's shape:
 // [out, 1], or [1, in] for feed-forward targets. Merging scales W's rows and the bias, or W's
 // columns, as PEFT's merge does. Like LN-Tuning it trains one scale per feature of a few
-// activations (7,168 values in bert-mini and gpt2-mini, 0.05-0.06%: 1.6 times LN-Tuning's),
+// activations (7,168 values in bert-mini and gpt2-mini: 0.064% and 0.045%, 1.6 times LN-Tuning's),
 // which makes it LN-Tuning's nearest peer.
 #include <algorithm>
 #include <optional>

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <string>
 #include <utility>
 
 namespace lntune {
@@ -14,6 +15,8 @@ namespace lntune {
 class ProjectionDelta {
  public:
   virtual ~ProjectionDelta() = default;
+  // The method's name ("lora", "ia3"): what `lntune export` reports as merged.
+  virtual std::string kind() const = 0;
   // Whether the base product reads input(x) instead of x (IA3 on a feed-forward projection). A
   // ProjectionGroup runs such a member's product on its own.
   virtual bool changes_input() const { return false; }
@@ -42,6 +45,7 @@ class ProjectionImpl : public torch::nn::Module {
   bool conv1d() const { return conv1d_; }
   void set_delta(std::shared_ptr<ProjectionDelta> d) { delta_ = std::move(d); }
   bool has_delta() const { return delta_ != nullptr; }
+  const ProjectionDelta* delta() const { return delta_.get(); }
   // Folds the delta into the weight (inference/export) or takes it out again; outputs unchanged.
   void merge();
   void unmerge();

@@ -30,6 +30,7 @@ torch::Tensor scaled(const torch::Tensor& t, const torch::Tensor& l) {
 class Ia3Scale : public ProjectionDelta {
  public:
   Ia3Scale(torch::Tensor l, bool feedforward) : l_(std::move(l)), feedforward_(feedforward) {}
+  std::string kind() const override { return "ia3"; }
   bool changes_input() const override { return feedforward_; }
   // [1, in] broadcasts over x's rows as it is.
   torch::Tensor input(const torch::Tensor& x) override { return scaled(x, l_); }

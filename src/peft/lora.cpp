@@ -18,6 +18,7 @@ class LoraDelta : public ProjectionDelta {
  public:
   LoraDelta(torch::nn::Linear a, torch::nn::Linear b, torch::nn::Dropout d, double scale)
       : a_(std::move(a)), b_(std::move(b)), drop_(std::move(d)), scale_(scale) {}
+  std::string kind() const override { return "lora"; }
   // y + scale * B A dropout(x) as two operators: A's product, then B's with the scale and the
   // addition folded in (addmm), where dropout, A, B, * scale and + y were five (dropout 0 is
   // now no operator, as HF PEFT's nn.Identity). The backward gains one multiply (addmm's

@@ -6,8 +6,10 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,8 +70,16 @@ std::unique_ptr<Method> make_prompt();
 std::unique_ptr<Method> make_dyt();
 std::unique_ptr<Method> make_ia3();
 
+// What merge_all folded: projections per delta kind ("lora": 4), and the keys of the parameters
+// that now live in the base weights (a delta's own: "...query.lora_A.weight", "...ia3_l"), which
+// a plain model of the same architecture has no place for.
+struct Merged {
+  std::map<std::string, int64_t> projections;
+  std::set<std::string> keys;
+};
+
 // Folds every projection's delta (LoRA, IA3) into its base weights (export / inference), or takes them out again.
-void merge_all(TaskModelImpl& model);
+Merged merge_all(TaskModelImpl& model);
 void unmerge_all(TaskModelImpl& model);
 
 struct Applied {

@@ -135,9 +135,18 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
   return out;
 }
 
-void merge_all(TaskModelImpl& model) {
-  for (const auto& m : model.modules())
-    if (auto p = std::dynamic_pointer_cast<ProjectionImpl>(m)) p->merge();
+Merged merge_all(TaskModelImpl& model) {
+  Merged out;
+  for (const auto& m : model.named_modules()) {
+    auto p = std::dynamic_pointer_cast<ProjectionImpl>(m.value());
+    if (!p || !p->has_delta()) continue;
+    p->merge();
+    ++out.projections[p->delta()->kind()];
+    // Whatever the method registered on the projection besides its own weight and bias.
+    for (const auto& q : p->named_parameters())
+      if (q.key() != "weight" && q.key() != "bias") out.keys.insert(m.key() + "." + q.key());
+  }
+  return out;
 }
 
 void unmerge_all(TaskModelImpl& model) {

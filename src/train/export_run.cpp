@@ -5,14 +5,13 @@
 #include "io/model_folder.h"
 #include "train/finished_run.h"
 #include "util/error.h"
-#include "util/strings.h"
 
 namespace lntune {
 
 nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   FinishedRun run = open_finished_run(run_dir, "cpu", /*with_data=*/false);
   TaskModelImpl& model = *run.rm.model;
-  peft::merge_all(model);
+  const peft::Merged merged = peft::merge_all(model);
   // The same architecture without any method: its parameter names are the checkpoint's keys.
   // Its config names the classes (HF pipelines show them) and says when the head regresses.
   ModelConfig config = model.config;
@@ -21,16 +20,12 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   auto plain = build_model(config, task_head(run.rm.task), run.rm.norm);
   torch::NoGradGuard g;
   auto dst = plain->named_parameters();
-  int64_t lora = 0, ia3 = 0, copied = 0;
+  int64_t copied = 0;
   for (const auto& p : model.named_parameters()) {
     if (auto* d = dst.find(p.key())) {
       d->copy_(p.value());
       ++copied;
-    } else if (p.key().find(".lora_A.") != std::string::npos || p.key().find(".lora_B.") != std::string::npos) {
-      ++lora;  // folded into its projection's weight by merge_all
-    } else if (ends_with(p.key(), ".ia3_l")) {
-      ++ia3;  // likewise
-    } else {
+    } else if (!merged.keys.count(p.key())) {
       fail(run_dir, p.key(),
            "added by the run's method: a plain model has no place for it (adapters, prefixes and prompts do not "
            "merge; use `lntune predict` on the run, or its peft/ export)");
@@ -39,13 +34,14 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
   // Every plain parameter came from the run (a model config and its methods never drop one).
   if (copied != static_cast<int64_t>(dst.size())) fail(run_dir, "", "the rebuilt model lacks parameters of the plain one");
   write_model_folder(out, *plain, run.rm.tok_dir, {{"lntune_export_of", run_dir}});
-  spdlog::info("{}: {} tensors written to {} ({} LoRA and {} IA3 projections merged)", run_dir, copied, out, lora / 2, ia3);
-  return {{"run", run_dir},
-          {"folder", out},
-          {"merged_lora", lora / 2},
-          {"merged_ia3", ia3},
-          {"parameters", count_parameters(*plain)},
-          {"norm", run.rm.norm.type()}};
+  nlohmann::json report = {{"run", run_dir}, {"folder", out}, {"parameters", count_parameters(*plain)}, {"norm", run.rm.norm.type()}};
+  std::string kinds;
+  for (const auto& [kind, n] : merged.projections) {
+    report["merged_" + kind] = n;  // "merged_lora": projections whose delta is now in their weights
+    kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + kind;
+  }
+  spdlog::info("{}: {} tensors written to {} (projections merged: {})", run_dir, copied, out, kinds.empty() ? "none" : kinds);
+  return report;
 }
 
 }  // namespace lntune

@@ -20,6 +20,7 @@ constexpr int64_t kIn = 24, kHeads = 2, kHeadDim = 4;
 class MatrixDelta : public ProjectionDelta {
  public:
   explicit MatrixDelta(torch::Tensor m) : m_(std::move(m)) {}
+  std::string kind() const override { return "matrix"; }
   torch::Tensor add_to(const torch::Tensor& y, const torch::Tensor& x) override { return y + torch::matmul(x, m_.t()); }
   void fold(torch::Tensor weight, torch::Tensor, bool undo) override { weight.add_(m_, undo ? -1 : 1); }
 

@@ -147,9 +147,15 @@ TEST(Ia3, MergedEqualsUnmergedAndUnmergeRestores) {
         if (ends_with(p.key(), ".ia3_l")) p.value().normal_(1.0, 0.3);
     }
     std::map<std::string, torch::Tensor> before;
-    for (const auto& p : s->named_parameters()) before[p.key()] = p.value().clone();
+    std::set<std::string> vectors;
+    for (const auto& p : s->named_parameters()) {
+      before[p.key()] = p.value().clone();
+      if (ends_with(p.key(), ".ia3_l")) vectors.insert(p.key());
+    }
     auto unmerged = logits(*s);
-    peft::merge_all(*s);
+    const peft::Merged report = peft::merge_all(*s);
+    EXPECT_EQ(report.keys, vectors);
+    EXPECT_EQ(report.projections, (std::map<std::string, int64_t>{{"ia3", static_cast<int64_t>(vectors.size())}}));
     auto merged = logits(*s);
     EXPECT_TRUE(torch::allclose(merged, unmerged, 1e-5, 1e-5)) << (merged - unmerged).abs().max();
     int changed = 0;

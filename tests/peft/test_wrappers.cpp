@@ -71,7 +71,14 @@ TEST(Lora, MergedEqualsUnmergedAndUnmergeRestores) {
     std::map<std::string, torch::Tensor> before;
     for (const auto& p : s.model->named_parameters()) before[p.key()] = p.value().clone();
     auto unmerged = logits(s);
-    peft::merge_all(*s.model);
+    std::set<std::string> lora_keys;
+    for (const auto& p : s.model->named_parameters())
+      if (p.key().find(".lora_A.") != std::string::npos || p.key().find(".lora_B.") != std::string::npos) lora_keys.insert(p.key());
+    const peft::Merged report = peft::merge_all(*s.model);
+    // It names exactly the folded tensors (lora_dropout has none), two per wrapped projection.
+    EXPECT_EQ(report.keys, lora_keys) << model;
+    EXPECT_EQ(report.projections, (std::map<std::string, int64_t>{{"lora", static_cast<int64_t>(lora_keys.size() / 2)}})) << model;
+    EXPECT_GE(lora_keys.size(), 8u) << model;
     auto merged = logits(s);
     EXPECT_TRUE(torch::allclose(merged, unmerged, 1e-5, 1e-5)) << model << " " << (merged - unmerged).abs().max();
     // Merging really changed the base weights (the outputs agree because the delta moved in).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "util/build_info.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -39,7 +40,7 @@ std::string one_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 void usage(std::ostream& o) {
   o << "usage: lntune <command> [options]\n\ncommands:\n";
   for (const auto& c : kCommands) o << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.help << "\n";
-  o << "\n'lntune <command> --help' for a command's options.\n";
+  o << "\n'lntune <command> --help' for a command's options; 'lntune --version' the commit it was built from.\n";
 }
 
 }  // namespace
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::cout << "lntune " << lntune::build_commit() << "\n";
+    return 0;
   }
   // Logs and progress go to stderr; stdout carries results (ids, JSON).
   spdlog::set_default_logger(spdlog::stderr_color_mt("lntune"));

@@ -25,6 +25,7 @@
 #include "train/precision.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
+#include "util/build_info.h"
 #include "util/cache_file.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -218,8 +219,8 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
                             {"parameters", params}, {"config", s.model->config.to_json()},
                             {"tokens_per_step", bs * accum * T}, {"steps", total},
                             {"tokens_planned", bs * accum * T * total}};
-  spdlog::info("pretrain {}: {} ({} parameters), {} steps x {} tokens", mlm ? "mlm" : "clm", s.model->config.model_type,
-               params, total, bs * accum * T);
+  spdlog::info("pretrain {}: {} ({} parameters), {} steps x {} tokens; lntune {}", mlm ? "mlm" : "clm",
+               s.model->config.model_type, params, total, bs * accum * T, build_commit());
   if (dry_run) return {0, summary};
 
   std::error_code ec;
@@ -389,6 +390,7 @@ PretrainOutcome pretrain(const nlohmann::json& cfg, const std::string& source, b
                               {"epochs_seen", static_cast<double>(step * bs * accum) / static_cast<double>(nblocks)}};
   result.results["model_dir"] = out + "/model";
   result.results["device"] = dev.str();
+  result.results["lntune_commit"] = build_commit();
   write_file_atomic(out + "/results.json", result.results.dump(2));
   spdlog::info("model written to {}/model", out);
   return result;

@@ -19,6 +19,7 @@
 #include "train/run_state.h"
 #include "train/schedule.h"
 #include "train/step_graph.h"
+#include "util/build_info.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -402,6 +403,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                     {"backbone_params", summary.backbone_params},
                     {"trainable_percent", summary.percent()},
                     {"head_params", summary.head_params},
+                    {"lntune_commit", build_commit()},
                     {"train_seconds_this_run", secs},
                     // The paper's efficiency table: training time per epoch (evaluation excluded,
                     // from this run's steps) and the process's peak memory.

@@ -22,6 +22,20 @@ expect_error() {
   ok
 }
 
+# --version names the commit the binary was built from (cmake/build_info.cmake regenerates it at
+# every build): HEAD of this checkout, with "-dirty" when tracked files were edited, or "unknown"
+# outside a git checkout. info prints the same and its --json carries it.
+src_root=$(cd "$(dirname "$0")/../.." && pwd)
+version=$("$lntune" --version)
+if head=$(git -C "$src_root" rev-parse HEAD 2> /dev/null); then
+  [[ "$version" =~ ^lntune\ $head(-dirty)?$ ]] && ok || bad "--version: '$version', HEAD is $head"
+else
+  [ "$version" = "lntune unknown" ] && ok || bad "--version outside a git checkout: '$version'"
+fi
+commit=${version#lntune }
+"$lntune" info --model "$fx/bert_seq_cls" | grep -qx "lntune       $commit" && ok || bad "info does not print the build commit"
+"$lntune" info --model "$fx/bert_seq_cls" --json | grep -qF "\"lntune_commit\": \"$commit\"" && ok || bad "info --json lntune_commit"
+
 # info on every format of both models
 for m in bert_seq_cls bert_seq_cls_bin bert_seq_cls.pt gpt2_lm gpt2_lm_bin gpt2_lm.pt; do
   if "$lntune" info --model "$fx/$m" > "$work/info" 2>&1 && grep -q "^norms        5 x layernorm" "$work/info" &&

@@ -38,6 +38,7 @@ acc=$(eval_field "$work/bert/metrics.jsonl" last accuracy)
 awk -v a="$l0" -v b="$l1" -v c="$acc" 'BEGIN { exit !(b < a - 1 && c > 0.05) }' && ok ||
   bad "MLM did not learn: held-out loss $l0 -> $l1, accuracy $acc"
 grep -q '"objective": "mlm"' "$work/bert.out" && grep -q '"accuracy"' "$work/bert/results.json" && ok || bad "bert results.json"
+grep -qF "\"lntune_commit\": \"$("$lntune" --version | cut -d' ' -f2)\"" "$work/bert/results.json" && ok || bad "pretrain results.json lacks lntune_commit"
 
 # 1b. model.attention_init local (with sinusoidal positions) reaches the model: the init is
 #     logged with its offsets and the run learns (the attention pattern itself: AttentionInit.*).

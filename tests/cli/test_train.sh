@@ -38,6 +38,8 @@ ls "$LNTUNE_CACHE_DIR"/csv-*.tokens > /dev/null 2>&1 && ok || bad "no token cach
 "$lntune" train --config "$work/run.json" --set method.name=ln --set output_dir="$work/ln" > /dev/null 2> "$work/ln.err" || bad "ln run failed"
 grep -q "256 train / 64 dev examples from the token cache" "$work/ln.err" && ok || bad "the ln run did not read the token cache"
 grep -q '"trainable_backbone_params": 320' "$work/ln/results.json" && ok || bad "ln trainable count"
+# results.json names the code that made it (lntune --version's commit)
+grep -qF "\"lntune_commit\": \"$("$lntune" --version | cut -d' ' -f2)\"" "$work/ln/results.json" && ok || bad "results.json lacks lntune_commit"
 n=$("$py3" -c "import json,struct,sys; f=open(sys.argv[1],'rb'); h=json.loads(f.read(struct.unpack('<Q',f.read(8))[0])); h.pop('__metadata__',None); print(len(h))" "$work/ln/trainable.safetensors" 2>/dev/null || echo "?")
 [ "$n" = 12 ] && ok || bad "ln trainable.safetensors holds $n tensors, expected 12"
 # ... and the HF PEFT export: LN_TUNING over the 5 LayerNorms, plus the head and pooler.

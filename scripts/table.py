@@ -390,8 +390,11 @@ def stale(spec, cell, folder=None):
         return None
     now = model_fingerprint(model_path(settings, overrides))
     if now and now["sha256"] != started:
+        # A pretraining is made again bit for bit only by the same code on the same kind of CPU
+        # (docs/results.md): say so, since the usual cause is a model pretrained here afresh.
         return (f"stale: trained from other weights (sha256 {started[:12]}), {now['path']} now holds "
-                f"{now['sha256'][:12]} (--force reruns it)")
+                f"{now['sha256'][:12]} (--force reruns it; a model pretrained again matches only when made by "
+                f"the same lntune commit on the same kind of CPU)")
     return None
 
 

@@ -63,7 +63,9 @@ config and is not named in the folder, so a point of x1 alone is the "default" c
 spec without the sweep: sweeping after a grid reuses its finished cells.
 
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
-named in the table, as the papers do). A cell whose results.json is unreadable or lacks the
+named in the table, as the papers do; a point all seeds finished goes before one with fewer); where a method tried several points, a further table
+lists every one (mean +- std, the value a relative point ran at), which shows whether the best
+was the sweep's edge (table.json: each row's "points"). A cell whose results.json is unreadable or lacks the
 metric is reported as broken and left out of every mean; a task x method with fewer finished
 seeds than asked says so. With "report": "time" the table is instead each method's training
 time per epoch (evaluation excluded) and peak memory, mean over seeds, and their ratio to the
@@ -536,6 +538,20 @@ def read_cell(spec, cell):
         return None, f"broken ({type(e).__name__}: {e})"
 
 
+def point_values(spec, cell):
+    """A sweep point's values as its cells run them ("x3" resolved to three times the cell's own
+    value, "x1" to the configured one), or the point as written where the config cannot be read."""
+    try:
+        _, settings, overrides = cell_settings(spec, cell)
+    except ValueError:
+        return dict(cell["point"])
+    out = {}
+    for k, v in cell["point"].items():
+        got = overrides[k] if k in overrides else resolved_value(settings, k)
+        out[k] = v if got is MISSING else got
+    return out
+
+
 def mean_std(xs):
     m = sum(xs) / len(xs)
     s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
@@ -543,28 +559,38 @@ def mean_std(xs):
 
 
 def aggregate(spec):
-    groups = {}  # (task, label) -> point name -> list of (seed, value, results)
+    groups = {}  # (task, label) -> point name -> list of (seed, value, results), in the spec's order
+    resolved = {}  # (task, label, point name) -> the point's values as the cell runs them
     problems = []
     for cell in cells(spec):
         value, r = read_cell(spec, cell)
         key = (cell["task"], cell["method"]["label"])
         pts = groups.setdefault(key, {})
-        lst = pts.setdefault(point_name(cell["point"]), [])
+        pname = point_name(cell["point"])
+        if pname not in pts:
+            resolved[key + (pname,)] = point_values(spec, cell)
+        lst = pts.setdefault(pname, [])
         if value is None:
             problems.append({"run": cell["run"], "problem": r})
             continue
         lst.append((cell["seed"], value, r))
     table = {"name": spec.get("name", ""), "tasks": spec["tasks"], "seeds": spec["seeds"], "methods": [], "problems": problems}
     for m in spec["methods"]:
-        row = {"method": m["label"], "cells": {}, "trainable_percent": None}
+        row = {"method": m["label"], "cells": {}, "points": {}, "trainable_percent": None}
         means = []
         for task in spec["tasks"]:
             best = None
+            row["points"][task] = []
             for pname, lst in groups.get((task, m["label"]), {}).items():
                 if not lst:
                     continue
                 mu, sd = mean_std([v for _, v, _ in lst])
-                if best is None or mu > best["mean"]:
+                row["points"][task].append({"sweep": pname, "values": resolved[(task, m["label"], pname)],
+                                            "mean": mu, "std": sd, "n": len(lst), "complete": len(lst) == len(spec["seeds"])})
+                # A point every seed finished beats one that some have not (one lucky seed is no best
+                # rate); then the higher mean.
+                whole = len(lst) == len(spec["seeds"])
+                if best is None or (whole, mu) > (best["n"] == len(spec["seeds"]), best["mean"]):
                     # every metric the runs report at their best step (a generation task's four), mean over seeds
                     names = set.intersection(*(set(r.get("best", {})) for _, _, r in lst))
                     every = {k: sum(float(r["best"][k]) for _, _, r in lst) / len(lst) for k in sorted(names)}
@@ -664,9 +690,45 @@ def markdown(table):
         metrics = {t: next((row["cells"][t]["metric"] for row in table["methods"] if row["cells"][t]), "?") for t in tasks}
         out += ["", "Metrics: " + ", ".join(f"{t} {m}" for t, m in metrics.items()) + "."]
     out += every_metric_tables(table)
+    out += sweep_point_table(table)
     if table["problems"]:
         out += ["", "Cells not in the means:", ""] + [f"- `{p['run']}`: {p['problem']}" for p in table["problems"]]
     return "\n".join(out) + "\n"
+
+
+def sweep_point_table(table):
+    """Every sweep point of every method, where a sweep tried more than one: the main table shows
+    only the best, and whether it was the sweep's edge (where a wider sweep might do better still)
+    is read here. A relative point ("x3") shows the value its cells ran at."""
+    tasks = table["tasks"]
+    rows = []
+    for row in table["methods"]:
+        names = []  # the points in the spec's order, across tasks
+        for t in tasks:
+            names += [p["sweep"] for p in row["points"].get(t, []) if p["sweep"] not in names]
+        if len(names) < 2:
+            continue
+        for name in names:
+            cells = []
+            for t in tasks:
+                p = next((p for p in row["points"].get(t, []) if p["sweep"] == name), None)
+                if p is None:
+                    cells.append("—")
+                    continue
+                s = f"{100 * p['mean']:.1f} ± {100 * p['std']:.1f}" if p["n"] > 1 else f"{100 * p['mean']:.1f}"
+                best = row["cells"][t]
+                if best is not None and best["sweep"] == name:
+                    s = f"**{s}**"
+                notes = [f"{k.split('.')[-1]} {v:g}" if isinstance(v, float) else f"{k.split('.')[-1]} {v}"
+                         for k, v in sorted(p["values"].items())]
+                if not p["complete"]:
+                    notes.append(f"{p['n']} of {len(table['seeds'])} seeds")
+                cells.append(f"{s} ({'; '.join(notes)})" if notes else s)
+            rows.append(f"| {row['method']} | {name} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return ["", "Every sweep point, mean ± std over seeds (the reported point in bold; the value each ran at in brackets):", "",
+            "| method | point | " + " | ".join(tasks) + " |", "|---|---|" + "---|" * len(tasks)] + rows
 
 
 # The E2E challenge's order; NIST and CIDEr are reported as they are, the others x 100.

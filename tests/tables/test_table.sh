@@ -59,6 +59,21 @@ PY
 grep -q "| ln | 0.041 | 62.0 ± 2.0 \[lr=0.001\] | 40.0 ± 10.0 \[lr=0.0005\] | 51.0 |" "$out/table.md" && ok || bad "table.md row: $(grep '| ln' "$out/table.md")"
 grep -q "(2 of 3 seeds)" "$out/table.md" && grep -q "seed3\`: broken" "$out/table.md" && ok || bad "table.md does not report the incomplete/broken cells"
 ! grep -q "every metric" "$out/table.md" && ok || bad "a one-metric table got an every-metric table"
+# Every sweep point, not only the best: ln tried two rates (bold: the reported one); full's one
+# finished point is no sweep and gets no row.
+grep -q "^| ln | lr=0.001 | \*\*62.0 ± 2.0\*\* (lr 0.001) | 10.0 ± 0.0 (lr 0.001) |$" "$out/table.md" &&
+  grep -q "^| ln | lr=0.0005 | 50.0 ± 0.0 (lr 0.0005) | \*\*40.0 ± 10.0\*\* (lr 0.0005) |$" "$out/table.md" &&
+  ! grep -q "^| full | lr=" "$out/table.md" && ok || bad "sweep point table: $(grep -A6 'Every sweep' "$out/table.md")"
+
+# The reported point is one every seed finished, ahead of a higher mean from fewer seeds.
+pick=$work/pick
+echo "{\"name\": \"pick\", \"tasks\": [\"rte\"], \"methods\": [\"ln\"], \"seeds\": [1, 2], \"sweep\": {\"train.lr\": [0.001, 0.0005]}, \"output_dir\": \"$pick\"}" > "$work/pick.json"
+fab "$pick/rte/ln/lr=0.001/seed1" accuracy 0.6 0.041
+fab "$pick/rte/ln/lr=0.001/seed2" accuracy 0.6 0.041
+fab "$pick/rte/ln/lr=0.0005/seed1" accuracy 0.9 0.041
+$py "$table" --spec "$work/pick.json" --aggregate-only > /dev/null 2>&1
+grep -q "^| ln | 0.041 | 60.0 ± 0.0 \[lr=0.001\] | 60.0 |$" "$pick/table.md" &&
+  grep -q "^| ln | lr=0.0005 | 90.0 (lr 0.0005; 1 of 2 seeds) |$" "$pick/table.md" && ok || bad "best point from fewer seeds: $(cat "$pick/table.md")"
 
 # A generation task's runs report four metrics: a second table has them all at the reported
 # point, mean over seeds (BLEU and ROUGE-L x 100, NIST and CIDEr as they are).
@@ -204,6 +219,13 @@ grep -qE "^\| ln \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ \|$" "$work/grid.md
 # rate (the configs' 0.001 -> 0.002, in the run's resolved config).
 $py "$table" --spec "$work/grid.json" --lntune "$lntune" --seeds 1 --sweep train.lr=x1,x2 > /dev/null 2> "$work/rel.err" || bad "relative sweep failed: $(tail -3 "$work/rel.err")"
 [ "$(grep -c ': cached' "$work/rel.err")" = 2 ] && [ "$(grep -c 'lr=x2 / seed 1: ran' "$work/rel.err")" = 2 ] && ok || bad "relative sweep statuses: $(cat "$work/rel.err")"
+# Its table lists both points with the rate each ran at (x1: the config's), in table.json too.
+$py - "$grid/table.json" <<'PY' && grep -qE "^\| ln \| lr=x2 \| [*0-9. ±-]+ \(lr 0.002\) \|$" "$grid/table.md" && ok || bad "relative sweep points: $(grep -A5 'Every sweep' "$grid/table.md")"
+import json, sys
+ln = json.load(open(sys.argv[1]))["methods"][0]
+pts = [(p["sweep"], p["values"], p["n"]) for p in ln["points"]["toy"]]
+assert pts == [("default", {"train.lr": 0.001}, 1), ("lr=x2", {"train.lr": 0.002}, 1)], pts
+PY
 $py - "$grid/toy/ln/lr=x2/seed1/config.json" "$table" "$work/configs/toy/ln.json" <<'PY' && ok || bad "relative sweep values (see above)"
 import importlib.util, json, sys
 assert json.load(open(sys.argv[1]))["train"]["lr"] == 0.002, json.load(open(sys.argv[1]))["train"]

@@ -499,21 +499,26 @@ def run_grid(lntune, spec, force, jobs):
         return status, time.monotonic() - t0
 
     # Cells are independent run folders, so they may finish in any order; each line names its cell,
-    # and once cells have run, the time the rest should take (the mean of those, N at a time; the
-    # cells still to come may include finished ones, so it is an upper bound).
+    # and once cells have run, the time the rest should take: the mean of those times the cells
+    # still to train (not the finished ones a grid reuses), N at a time (an upper bound: the cells
+    # running now count whole).
+    to_train = {cell["run"] for cell in todo
+                if force or not any(folder and os.path.exists(os.path.join(folder, "results.json"))
+                                    for folder in (cell["run"], record_path(spec, cell)))}
     ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         running = {pool.submit(timed, cell): cell for cell in todo}
         for i, done in enumerate(concurrent.futures.as_completed(running), 1):
             cell = running[done]
             status, secs = done.result()
+            to_train.discard(cell["run"])
             label = f"{cell['task']} / {cell['method']['label']} / {point_name(cell['point'])} / seed {cell['seed']}"
             line = f"[{i}/{len(todo)}] {label}: {status}"
             if status in ("ran", "resumed"):
                 ran.append(secs)
                 line += f" ({secs / 60:.1f} min)"
-            if ran and i < len(todo):
-                left = sum(ran) / len(ran) * (len(todo) - i) / jobs
+            if ran and to_train:
+                left = sum(ran) / len(ran) * len(to_train) / jobs
                 line += f"; ~{left / 3600:.1f} h left" if left >= 3600 else f"; ~{left / 60:.0f} min left"
             print(line, file=sys.stderr, flush=True)
 

@@ -246,6 +246,13 @@ PY
 $py "$table" --spec "$work/grid.json" --aggregate-only --sweep train.lr=x1,xfast > /dev/null 2> "$work/rel.err"
 [ $? = 1 ] && grep -q "^table: error: --sweep train.lr: 'xfast' is not a factor x<positive number>" "$work/rel.err" && ok || bad "a bad factor: $(cat "$work/rel.err")"
 
+# The time left counts the cells still to train, not the finished ones after them: here each
+# method's x2 point (one cell finished above, one to run) comes before its finished default cells.
+$py "$table" --spec "$work/grid.json" --lntune "$lntune" --seeds 1,3 --sweep train.lr=x2,x1 > /dev/null 2> "$work/left.err"
+grep -q "^\[2/8\] toy / ln / lr=x2 / seed 3: ran (.*); ~[0-9.]* \(min\|h\) left$" "$work/left.err" &&
+  grep -q "^\[6/8\] toy / bitfit / lr=x2 / seed 3: ran ([0-9.]* min)$" "$work/left.err" &&
+  [ "$(grep -c 'left$' "$work/left.err")" = 4 ] && ok || bad "time left: $(cat "$work/left.err")"
+
 # One process runs a cell: a cell locked by a live process is left to it ("busy"), a lock whose
 # process has died is taken over, and no lock is left behind.
 host=$($py -c 'import socket; print(socket.gethostname())')

@@ -63,11 +63,11 @@ config and is not named in the folder, so a point of x1 alone is the "default" c
 spec without the sweep: sweeping after a grid reuses its finished cells.
 
 For each task x method the sweep point with the best mean dev score is reported (the sweep is
-named in the table, as the papers do; a point all seeds finished goes before one with fewer); where a method tried several points, a further table
-lists every one (mean +- std, the value a relative point ran at), which shows whether the best
-was the sweep's edge (table.json: each row's "points"). A cell whose results.json is unreadable or lacks the
-metric is reported as broken and left out of every mean; a task x method with fewer finished
-seeds than asked says so. With "report": "time" the table is instead each method's training
+named in the table, as the papers do; a point all seeds finished goes before one with fewer).
+Where a method tried several points, a further table lists every one (mean +- std, the value a
+relative point ran at), which shows whether the best was the sweep's edge (table.json: each
+row's "points"). A cell whose results.json is unreadable or lacks the metric is reported as
+broken and left out of every mean; a task x method with fewer finished seeds than asked says so. With "report": "time" the table is instead each method's training
 time per epoch (evaluation excluded) and peak memory, mean over seeds, and their ratio to the
 method labelled "full". A task whose runs report several metrics (E2E's BLEU, NIST, ROUGE-L,
 CIDEr) gets a second table of them all at each method's reported point. Writes OUT/table.md and
@@ -590,11 +590,11 @@ def aggregate(spec):
                 if not lst:
                     continue
                 mu, sd = mean_std([v for _, v, _ in lst])
+                whole = len(lst) == len(spec["seeds"])
                 row["points"][task].append({"sweep": pname, "values": resolved[(task, m["label"], pname)],
-                                            "mean": mu, "std": sd, "n": len(lst), "complete": len(lst) == len(spec["seeds"])})
+                                            "mean": mu, "std": sd, "n": len(lst), "complete": whole})
                 # A point every seed finished beats one that some have not (one lucky seed is no best
                 # rate); then the higher mean.
-                whole = len(lst) == len(spec["seeds"])
                 if best is None or (whole, mu) > (best["n"] == len(spec["seeds"]), best["mean"]):
                     # every metric the runs report at their best step (a generation task's four), mean over seeds
                     names = set.intersection(*(set(r.get("best", {})) for _, _, r in lst))
@@ -732,7 +732,7 @@ def sweep_point_table(table):
             rows.append(f"| {row['method']} | {name} | " + " | ".join(cells) + " |")
     if not rows:
         return []
-    return ["", "Every sweep point, mean ± std over seeds (the reported point in bold; the value each ran at in brackets):", "",
+    return ["", "Every sweep point, mean ± std over seeds (the reported point in bold; the value each ran at in parentheses):", "",
             "| method | point | " + " | ".join(tasks) + " |", "|---|---|" + "---|" * len(tasks)] + rows
 
 

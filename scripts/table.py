@@ -67,12 +67,12 @@ named in the table, as the papers do; a point all seeds finished goes before one
 Where a method tried several points, a further table lists every one (mean +- std, the value a
 relative point ran at), which shows whether the best was the sweep's edge (table.json: each
 row's "points"). A cell whose results.json is unreadable or lacks the metric is reported as
-broken and left out of every mean; a task x method with fewer finished seeds than asked says so. With "report": "time" the table is instead each method's training
-time per epoch (evaluation excluded) and peak memory, mean over seeds, and their ratio to the
-method labelled "full". A task whose runs report several metrics (E2E's BLEU, NIST, ROUGE-L,
-CIDEr) gets a second table of them all at each method's reported point. Writes OUT/table.md and
-OUT/table.json. Exit code: 0 when every cell
-finished and aggregated, 1 otherwise.
+broken and left out of every mean; a task x method with fewer finished seeds than asked says so.
+With "report": "time" the table is instead each method's training time per epoch (evaluation
+excluded) and peak memory, mean over seeds, and their ratio to the method labelled "full". A
+task whose runs report several metrics (E2E's BLEU, NIST, ROUGE-L, CIDEr) gets a second table of
+them all at each method's reported point. Writes OUT/table.md and OUT/table.json. Exit code: 0
+when every cell finished and aggregated, 1 otherwise.
 """
 import argparse
 import concurrent.futures
@@ -267,6 +267,15 @@ def record_path(spec, cell):
     if not spec["record_dir"]:
         return None
     return os.path.join(spec["record_dir"], os.path.relpath(cell["run"], spec["cells_dir"]))
+
+
+def finished_folder(spec, cell):
+    """The folder holding a cell's finished run: its run folder, else its record (read where it
+    is, not copied back: `--check` writes nothing); None when neither has results.json."""
+    for folder in (cell["run"], record_path(spec, cell)):
+        if folder and os.path.exists(os.path.join(folder, "results.json")):
+            return folder
+    return None
 
 
 def copy_files(src, dst, names):
@@ -502,9 +511,7 @@ def run_grid(lntune, spec, force, jobs):
     # and once cells have run, the time the rest should take: the mean of those times the cells
     # still to train (not the finished ones a grid reuses), N at a time (an upper bound: the cells
     # running now count whole).
-    to_train = {cell["run"] for cell in todo
-                if force or not any(folder and os.path.exists(os.path.join(folder, "results.json"))
-                                    for folder in (cell["run"], record_path(spec, cell)))}
+    to_train = {cell["run"] for cell in todo if force or not finished_folder(spec, cell)}
     ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         running = {pool.submit(timed, cell): cell for cell in todo}
@@ -595,15 +602,14 @@ def aggregate(spec):
                                             "mean": mu, "std": sd, "n": len(lst), "complete": whole})
                 # A point every seed finished beats one that some have not (one lucky seed is no best
                 # rate); then the higher mean.
-                if best is None or (whole, mu) > (best["n"] == len(spec["seeds"]), best["mean"]):
+                if best is None or (whole, mu) > (best["complete"], best["mean"]):
                     # every metric the runs report at their best step (a generation task's four), mean over seeds
                     names = set.intersection(*(set(r.get("best", {})) for _, _, r in lst))
                     every = {k: sum(float(r["best"][k]) for _, _, r in lst) / len(lst) for k in sorted(names)}
                     best = {"mean": mu, "std": sd, "n": len(lst), "sweep": pname, "metric": lst[0][2]["metric"],
-                            "values": [v for _, v, _ in lst], "every_metric": every}
+                            "values": [v for _, v, _ in lst], "every_metric": every, "complete": whole}
                     row["trainable_percent"] = lst[0][2].get("trainable_percent")
             if best is not None:
-                best["complete"] = best["n"] == len(spec["seeds"])
                 means.append(best["mean"])
             row["cells"][task] = best
         complete = len(means) == len(spec["tasks"])
@@ -668,6 +674,12 @@ def markdown_time(table):
     return "\n".join(out) + "\n"
 
 
+def mean_text(c):
+    """Mean +- std x 100 of a cell or sweep point; one seed has no spread to show: a bare number,
+    not a "± 0.0" that looks measured."""
+    return f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f}" if c["n"] > 1 else f"{100 * c['mean']:.1f}"
+
+
 def markdown(table):
     tasks = table["tasks"]
     out = [f"# Table: {table['name']}", "",
@@ -681,8 +693,7 @@ def markdown(table):
             if c is None:
                 cells.append("—")
                 continue
-            # One seed has no spread to show: a bare number, not a "± 0.0" that looks measured.
-            s = f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f}" if c["n"] > 1 else f"{100 * c['mean']:.1f}"
+            s = mean_text(c)
             if not c["complete"]:
                 s += f" ({c['n']} of {len(table['seeds'])} seeds)"
             if c["sweep"] != "default":
@@ -720,7 +731,7 @@ def sweep_point_table(table):
                 if p is None:
                     cells.append("—")
                     continue
-                s = f"{100 * p['mean']:.1f} ± {100 * p['std']:.1f}" if p["n"] > 1 else f"{100 * p['mean']:.1f}"
+                s = mean_text(p)
                 best = row["cells"][t]
                 if best is not None and best["sweep"] == name:
                     s = f"**{s}**"
@@ -781,12 +792,7 @@ def main():
         missing = sorted(c for c in configs if not os.path.exists(c))
         if missing:
             fail(f"{a.spec}: no config for " + ", ".join(missing))
-        def finished(c):  # its run folder, else its record (not copied back: --check writes nothing)
-            for folder in (c["run"], record_path(spec, c)):
-                if folder and os.path.exists(os.path.join(folder, "results.json")):
-                    return folder
-            return None
-        done = [(c, folder) for c in todo if (folder := finished(c))]
+        done = [(c, folder) for c in todo if (folder := finished_folder(spec, c))]
         n_stale = sum(1 for c, folder in done if stale(spec, c, folder))
         print(f"{a.spec}: {len(todo)} cells, {len(configs)} configs, all present; "
               f"{len(done) - n_stale} finished, {n_stale} stale, {len(todo) - len(done)} to run")

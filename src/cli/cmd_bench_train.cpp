@@ -49,7 +49,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   bool bf16 = st.bf16, frozen_bf16 = st.frozen_bf16;
   const int64_t backbone = count_backbone_parameters(*model);
   auto applied = peft::apply_methods(*model, nlohmann::json{{"name", method}}, "--method");
-  auto summary = peft::summarize(*model, backbone);
+  auto summary = peft::summarize(*model, backbone, applied);
   model->to(dev);  // after the method: the layers it adds move too
   bf16 = bf16 && dev.is_cuda();
   frozen_bf16 = bf16 && frozen_bf16 && store_frozen_projections_bf16(*model) > 0;  // as lntune train does

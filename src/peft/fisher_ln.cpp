@@ -30,10 +30,18 @@ class FisherLn : public Method {
     ln.erase("top_percent");
     ln.erase("samples");
     make_ln()->apply(model, ln);
+    int64_t elements = 0;
     for (const auto& n : find_norms(model))
       for (const auto& p : n.module->named_parameters(false))
-        if (p.value().requires_grad()) params_.push_back(p.value());
+        if (p.value().requires_grad()) {
+          params_.push_back(p.value());
+          elements += p.value().numel();
+        }
+    // How many elements will be kept depends only on the count, so it is known before the
+    // Fisher estimate (a --dry-run reports it).
+    masked_ = elements - selected_count(elements);
   }
+  int64_t masked_elements() const override { return masked_; }
   void prepare(TaskModelImpl& model, const std::function<torch::Tensor(int64_t)>& sample_loss, int64_t n) override {
     std::vector<torch::Tensor> fisher;
     for (const auto& p : params_) fisher.push_back(torch::zeros_like(p));
@@ -54,7 +62,7 @@ class FisherLn : public Method {
     std::vector<torch::Tensor> flat;
     for (const auto& f : fisher) flat.push_back(f.flatten());
     auto all = torch::cat(flat);
-    int64_t k = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(all.numel()) * top_ / 100.0 + 0.5));
+    const int64_t k = selected_count(all.numel());
     auto idx = std::get<1>(torch::topk(all, k, 0, /*largest=*/true, /*sorted=*/true));
     auto keep = torch::zeros_like(all);
     keep.index_fill_(0, idx, 1.0);
@@ -64,7 +72,6 @@ class FisherLn : public Method {
       masks_.push_back(keep.narrow(0, off, f.numel()).view_as(f));
       off += f.numel();
     }
-    selected_ = k;
   }
   void after_backward(TaskModelImpl&) override {
     torch::NoGradGuard g;
@@ -74,8 +81,12 @@ class FisherLn : public Method {
   const std::vector<torch::Tensor>& masks() const { return masks_; }
 
  private:
+  // top_percent of n elements, rounded to nearest, at least one.
+  int64_t selected_count(int64_t n) const {
+    return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * top_ / 100.0 + 0.5));
+  }
   double top_ = 10;
-  int64_t samples_ = 256, selected_ = 0;
+  int64_t samples_ = 256, masked_ = 0;
   std::vector<torch::Tensor> params_, masks_;
 };
 

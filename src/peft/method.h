@@ -46,6 +46,10 @@ class Method {
   }
   // Called after each backward pass, before clipping and the optimizer step (gradient masks).
   virtual void after_backward(TaskModelImpl&) {}
+  // Elements of the tensors this method made trainable that its gradient masks keep fixed
+  // (fisher_ln: every LN element outside the selected top_percent). They never change, so the
+  // trainable counts leave them out, as the papers count a selected subset.
+  virtual int64_t masked_elements() const { return 0; }
   // The trained weights in HF PEFT's format, for methods PEFT has (LoRA, IA3, LN-Tuning, prefix,
   // prompt); nullopt for the others.
   virtual std::optional<PeftExport> peft_export(TaskModelImpl&, const nlohmann::json& options) {
@@ -99,11 +103,12 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
 
 struct TrainableSummary {
   int64_t backbone_params = 0;   // the backbone as loaded (added PEFT modules excluded)
-  int64_t trainable_backbone = 0;  // trainable, head excluded (added modules included)
+  int64_t trainable_backbone = 0;  // trained, head excluded (added modules included, masked elements not)
+  int64_t masked = 0;             // elements of trainable tensors the methods' gradient masks keep fixed
   int64_t head_params = 0;
   double percent() const { return backbone_params ? 100.0 * trainable_backbone / backbone_params : 0; }
 };
-TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before);
+TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before, const Applied& applied);
 
 // Writes `dir`/adapter_config.json + adapter_model.safetensors (HF PEFT's layout) for a single
 // applied method that has a PEFT format, with the task head (and BERT's pooler, which MLM

@@ -154,7 +154,7 @@ void unmerge_all(TaskModelImpl& model) {
     if (auto p = std::dynamic_pointer_cast<ProjectionImpl>(m)) p->unmerge();
 }
 
-TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before) {
+TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before, const Applied& applied) {
   TrainableSummary s;
   s.backbone_params = backbone_params_before;
   const std::string prefix = model.backbone_prefix();
@@ -163,6 +163,8 @@ TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before)
     if (head) s.head_params += p.value().numel();
     else if (p.value().requires_grad()) s.trainable_backbone += p.value().numel();
   }
+  for (const auto& m : applied.methods) s.masked += m->masked_elements();
+  s.trainable_backbone -= s.masked;
   return s;
 }
 

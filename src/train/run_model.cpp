@@ -182,7 +182,7 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   if (!rm.report.new_head.empty()) init_weights(*rm.model, 0.02, rm.report.new_head);
   const int64_t backbone = count_backbone_parameters(*rm.model);  // before methods add modules
   rm.applied = peft::apply_methods(*rm.model, cfg["method"], source);
-  rm.summary = peft::summarize(*rm.model, backbone);
+  rm.summary = peft::summarize(*rm.model, backbone, rm.applied);
   return rm;
 }
 

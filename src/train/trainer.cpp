@@ -129,8 +129,10 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   if (task.generation && tc["cuda_graphs"] == true) fail(source, "train.cuda_graphs", "a generation task (" + task.name + ") runs eagerly");
   if (graphed && !at.device.is_cuda()) fail(source, "train.cuda_graphs", "needs a CUDA device (this run is on the CPU)");
   if (graphed && dp) fail(source, "train.cuda_graphs", "runs in one process (WORLD_SIZE is " + std::to_string(dp->world()) + ")");
-  spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}), head {}", applied.resolved.dump(),
-               summary.trainable_backbone, summary.percent(), summary.backbone_params, summary.head_params);
+  spdlog::info("method {}: {} trainable backbone parameters ({:.4f}% of {}{}), head {}", applied.resolved.dump(),
+               summary.trainable_backbone, summary.percent(), summary.backbone_params,
+               summary.masked ? "; " + std::to_string(summary.masked) + " more kept fixed by gradient masks" : "",
+               summary.head_params);
   if (dry_run) {
     TrainOutcome r;
     r.results = {{"task", task.name}, {"method", applied.resolved}, {"trainable_backbone_params", summary.trainable_backbone},

@@ -68,6 +68,12 @@ print(sum(int((tuned[k] != base[k]).sum()) for k in tuned if "LayerNorm" in k))
 PY
 )
 [ "$changed" = 32 ] && ok || bad "fisher_ln changed $changed LN elements, expected 32"
+# ... and it counts those 32 as its trainable parameters (not the 320 its tensors hold), in
+# results.json and in --dry-run, which knows the count before any Fisher estimate.
+grep -q '"trainable_backbone_params": 32,' "$work/fisher/results.json" && ok || bad "fisher_ln results.json trainable count"
+"$lntune" train --config "$work/run.json" --set method.name=fisher_ln --set method.top_percent=25 --dry-run > "$work/fisher_dry.out" 2>&1
+grep -q "80 trainable backbone parameters (.*240 more kept fixed by gradient masks" "$work/fisher_dry.out" &&
+  grep -q '"trainable_backbone_params": 80' "$work/fisher_dry.out" && ok || bad "fisher_ln --dry-run count: $(grep -o '[0-9]* trainable backbone.*' "$work/fisher_dry.out")"
 
 # 2c. Training starts from the checkpoint, head included when it fits the task (the fixture's
 #     classifier has 3 labels; here the task says 3 too): one step at lr 1e-12 leaves every

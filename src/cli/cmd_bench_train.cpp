@@ -53,19 +53,32 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   model->to(dev);  // after the method: the layers it adds move too
   bf16 = bf16 && dev.is_cuda();
   frozen_bf16 = bf16 && frozen_bf16 && store_frozen_projections_bf16(*model) > 0;  // as lntune train does
-  AdamWOptions ao;
-  ao.impl = st.adamw_impl;
-  ao.scalars_on_device = st.cuda_graphs;
-  AdamW opt(trainable_params(*model, 0.01), ao);
   torch::manual_seed(0);
   Batch b;
   b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong).to(dev);
   b.attention_mask = torch::ones({B, T}, torch::kLong).to(dev);
   auto labels = torch::randint(0, model->config.num_labels, {B}, torch::kLong).to(dev);
+  {
+    // Data-dependent methods (fisher_ln's selection) see the batch's rows one at a time in eval
+    // mode, as lntune train shows them its first training examples, before the optimizer exists.
+    model->eval();
+    auto sample_loss = [&](int64_t i) {
+      AutocastGuard autocast(bf16, dev);
+      Batch one{b.input_ids.narrow(0, i, 1), b.attention_mask.narrow(0, i, 1), {}, {}};
+      return torch::cross_entropy_loss(model->forward(one).logits.to(torch::kFloat), labels.narrow(0, i, 1));
+    };
+    for (auto& m : applied.methods) m->prepare(*model, sample_loss, B);
+    model->zero_grad();
+  }
+  AdamWOptions ao;
+  ao.impl = st.adamw_impl;
+  ao.scalars_on_device = st.cuda_graphs;
+  AdamW opt(trainable_params(*model, 0.01), ao);
   std::vector<torch::Tensor> ps;
   for (auto& p : opt.params()) ps.push_back(p.value);
   model->train();
   auto apply_update = [&] {  // what follows the backward, as lntune train does it
+    for (auto& m : applied.methods) m->after_backward(*model);  // fisher_ln's gradient masks
     opt.clip_grad_norm(1.0);
     opt.apply_step();
     opt.zero_grad();

@@ -102,17 +102,21 @@ mkdir "$work/vocab3" && echo '{"model": {"type": "Unigram"}}' > "$work/vocab3/to
 expect_error unsupported-tokenizer-json 1 "$work/vocab3/tokenizer.json: model.type" -- tokenize --tokenizer "$work/vocab3"
 
 # bench-train (a benchmark, not a timed test): one row per method, each run in its own process;
-# what LN-Tuning all-reduces is its trainable LN + head elements, a tiny fraction of full's.
-"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit --json --device cpu \
+# what LN-Tuning all-reduces is its trainable LN + head elements, a tiny fraction of full's;
+# fisher_ln's step is LN-Tuning's plus its gradient masks (one multiply per LN tensor), as in
+# lntune train, and it counts a tenth of the LN elements.
+"$lntune" bench-train --preset bert-tiny --batch 2 --seq 8 --steps 1 --warmup 0 --methods full,ln,bitfit,fisher_ln --json --device cpu \
   > "$work/bench.json" 2> "$work/bench.err" || bad "bench-train failed: $(tail -1 "$work/bench.err")"
 "$py3" - "$work/bench.json" <<'PY' && ok || bad "bench-train output: $(cat "$work/bench.json")"
 import json, sys
 rows = {r["method"]: r for r in map(json.loads, open(sys.argv[1]))}
-assert set(rows) == {"full", "ln", "bitfit"}, rows
+assert set(rows) == {"full", "ln", "bitfit", "fisher_ln"}, rows
 assert rows["full"]["step_time_vs_full"] == 1.0
 # bert-tiny, 2 labels: 5 LayerNorms x 2 x 128 + classifier 258 = 1538 elements.
 assert rows["ln"]["allreduce_elements"] == 5 * 2 * 128 + 258, rows["ln"]
 assert rows["full"]["allreduce_elements"] > 4_000_000 and all(r["peak_mb"] > 0 and r["device"] == "cpu" for r in rows.values())
+assert rows["fisher_ln"]["update_ops"] == rows["ln"]["update_ops"] + 10, (rows["ln"], rows["fisher_ln"])
+assert abs(rows["fisher_ln"]["trainable_percent"] * 10 - rows["ln"]["trainable_percent"]) < 1e-12, rows["fisher_ln"]
 PY
 expect_error bench-bad-method 1 "unknown PEFT method" -- bench-train --method nope --preset bert-tiny --batch 1 --seq 4 --steps 1
 # The same table with our fused norms swapped in (the end-to-end kernel comparison).

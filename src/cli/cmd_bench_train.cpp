@@ -58,25 +58,21 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
   b.input_ids = torch::randint(1000, std::min<int64_t>(model->config.vocab_size, 20000), {B, T}, torch::kLong).to(dev);
   b.attention_mask = torch::ones({B, T}, torch::kLong).to(dev);
   auto labels = torch::randint(0, model->config.num_labels, {B}, torch::kLong).to(dev);
-  {
-    // Data-dependent methods (fisher_ln's selection) see the batch's rows one at a time in eval
-    // mode, as lntune train shows them its first training examples, before the optimizer exists.
-    model->eval();
-    auto sample_loss = [&](int64_t i) {
-      AutocastGuard autocast(bf16, dev);
-      Batch one{b.input_ids.narrow(0, i, 1), b.attention_mask.narrow(0, i, 1), {}, {}};
-      return torch::cross_entropy_loss(model->forward(one).logits.to(torch::kFloat), labels.narrow(0, i, 1));
-    };
-    for (auto& m : applied.methods) m->prepare(*model, sample_loss, B);
-    model->zero_grad();
-  }
+  auto loss_on = [&](const Batch& in, const torch::Tensor& y) {
+    AutocastGuard autocast(bf16, dev);  // bf16 matmuls on CUDA; fp32 parameters and optimizer state
+    return torch::cross_entropy_loss(model->forward(in).logits.to(torch::kFloat), y);
+  };
+  // Data-dependent methods (fisher_ln's selection) see the batch's rows one at a time, as lntune
+  // train shows them its first training examples.
+  peft::prepare_methods(*model, applied, [&](int64_t i) {
+    return loss_on(Batch{b.input_ids.narrow(0, i, 1), b.attention_mask.narrow(0, i, 1), {}, {}}, labels.narrow(0, i, 1));
+  }, B);
   AdamWOptions ao;
   ao.impl = st.adamw_impl;
   ao.scalars_on_device = st.cuda_graphs;
   AdamW opt(trainable_params(*model, 0.01), ao);
   std::vector<torch::Tensor> ps;
   for (auto& p : opt.params()) ps.push_back(p.value);
-  model->train();
   auto apply_update = [&] {  // what follows the backward, as lntune train does it
     for (auto& m : applied.methods) m->after_backward(*model);  // fisher_ln's gradient masks
     opt.clip_grad_norm(1.0);
@@ -87,14 +83,7 @@ nlohmann::json bench_one(const std::shared_ptr<TaskModelImpl>& model, const std:
     opt.begin_step(1e-4);
     apply_update();
   };
-  auto forward_backward_on = [&](const Batch& in, const torch::Tensor& y) {
-    torch::Tensor loss;
-    {
-      AutocastGuard autocast(bf16, dev);  // bf16 matmuls on CUDA; fp32 parameters and optimizer state
-      loss = torch::cross_entropy_loss(model->forward(in).logits.to(torch::kFloat), y);
-    }
-    loss.backward();
-  };
+  auto forward_backward_on = [&](const Batch& in, const torch::Tensor& y) { loss_on(in, y).backward(); };
   auto forward_backward = [&] { forward_backward_on(b, labels); };
   // --cuda-graphs: the step captured once, then replayed (train/step_graph.h); the warm-up covers
   // the eager steps and the capture.

@@ -30,18 +30,17 @@ class FisherLn : public Method {
     ln.erase("top_percent");
     ln.erase("samples");
     make_ln()->apply(model, ln);
-    int64_t elements = 0;
     for (const auto& n : find_norms(model))
       for (const auto& p : n.module->named_parameters(false))
-        if (p.value().requires_grad()) {
-          params_.push_back(p.value());
-          elements += p.value().numel();
-        }
-    // How many elements will be kept depends only on the count, so it is known before the
-    // Fisher estimate (a --dry-run reports it).
-    masked_ = elements - selected_count(elements);
+        if (p.value().requires_grad()) params_.push_back(p.value());
   }
-  int64_t masked_elements() const override { return masked_; }
+  // How many elements select() keeps depends only on their count, so it is known before the
+  // Fisher estimate (a --dry-run reports it).
+  int64_t masked_elements() const override {
+    int64_t n = 0;
+    for (const auto& p : params_) n += p.numel();
+    return n - selected_count(n);
+  }
   void prepare(TaskModelImpl& model, const std::function<torch::Tensor(int64_t)>& sample_loss, int64_t n) override {
     std::vector<torch::Tensor> fisher;
     for (const auto& p : params_) fisher.push_back(torch::zeros_like(p));
@@ -86,7 +85,7 @@ class FisherLn : public Method {
     return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * top_ / 100.0 + 0.5));
   }
   double top_ = 10;
-  int64_t samples_ = 256, masked_ = 0;
+  int64_t samples_ = 256;
   std::vector<torch::Tensor> params_, masks_;
 };
 

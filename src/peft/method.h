@@ -101,6 +101,11 @@ std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohma
 // trainable (as the papers do).
 Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const std::string& source);
 
+// Before the optimizer exists: every applied method's prepare() on the loss of sample i, in eval
+// mode (no dropout); then the gradients it left are cleared and the model is in train mode.
+void prepare_methods(TaskModelImpl& model, Applied& applied, const std::function<torch::Tensor(int64_t)>& sample_loss,
+                     int64_t n);
+
 struct TrainableSummary {
   int64_t backbone_params = 0;   // the backbone as loaded (added PEFT modules excluded)
   int64_t trainable_backbone = 0;  // trained, head excluded (added modules included, masked elements not)

@@ -135,6 +135,14 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
   return out;
 }
 
+void prepare_methods(TaskModelImpl& model, Applied& applied, const std::function<torch::Tensor(int64_t)>& sample_loss,
+                     int64_t n) {
+  model.eval();
+  for (auto& m : applied.methods) m->prepare(model, sample_loss, n);
+  model.zero_grad();
+  model.train();
+}
+
 Merged merge_all(TaskModelImpl& model) {
   Merged out;
   for (const auto& m : model.named_modules()) {

@@ -150,18 +150,12 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
     const int64_t n = store_frozen_projections_bf16(*model);
     spdlog::info("frozen projections stored in bf16: {} elements ({:.1f} MB less)", n, 2.0 * static_cast<double>(n) / 1e6);
   }
-  {
-    // Data-dependent methods (e.g. fisher_ln) see per-sample losses in eval mode (no dropout).
-    model->eval();
-    auto sample_loss = [&](int64_t i) {
-      auto b = padded_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression, at);
-      AutocastGuard ac(at.bf16, at.device);
-      return loss_of(model->forward(b.inputs).logits, b.labels, regression);
-    };
-    for (auto& m : applied.methods) m->prepare(*model, sample_loss, static_cast<int64_t>(data.train.size()));
-    model->zero_grad();
-    model->train();
-  }
+  // Data-dependent methods (e.g. fisher_ln) see per-sample losses of the training examples.
+  peft::prepare_methods(*model, applied, [&](int64_t i) {
+    auto b = padded_batch(data.train, {static_cast<size_t>(i)}, tok->pad_id(), regression, at);
+    AutocastGuard ac(at.bf16, at.device);
+    return loss_of(model->forward(b.inputs).logits, b.labels, regression);
+  }, static_cast<int64_t>(data.train.size()));
 
   AdamWOptions adamw_options;
   adamw_options.impl = tc["adamw_impl"].get<std::string>();

@@ -1,5 +1,7 @@
 #include "train/export_run.h"
 
+#include <filesystem>
+
 #include <spdlog/spdlog.h>
 
 #include "io/model_folder.h"
@@ -26,9 +28,12 @@ nlohmann::json export_run(const std::string& run_dir, const std::string& out) {
       d->copy_(p.value());
       ++copied;
     } else if (!merged.keys.count(p.key())) {
+      // Point to the run's HF PEFT export only where the method wrote one (prefix, prompt; not adapters).
+      const bool has_peft = std::filesystem::exists(std::filesystem::path(run_dir) / "peft" / "adapter_config.json");
       fail(run_dir, p.key(),
-           "added by the run's method: a plain model has no place for it (adapters, prefixes and prompts do not "
-           "merge; use `lntune predict` on the run, or its peft/ export)");
+           std::string("added by the run's method: a plain model has no place for it (adapters, prefixes and prompts do "
+                       "not merge; use `lntune predict` on the run") +
+               (has_peft ? ", or its peft/ export for HF PEFT)" : ")"));
     }
   }
   // Every plain parameter came from the run (a model config and its methods never drop one).

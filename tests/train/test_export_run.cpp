@@ -1,7 +1,7 @@
 // export_run (lntune export) on runs trained here on the seeded fixture: the plain folder it
 // writes computes what the run's own model (methods applied, LoRA unmerged) computes on the dev
 // rows; LoRA's deltas are really in the merged weights; a method that adds modules is an error
-// naming the tensor; open_finished_run rejects a folder without weights.
+// naming the tensor (and the run's peft/ export where it has one); open_finished_run rejects a folder without weights.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -88,16 +88,24 @@ TEST(ExportRun, PlainFolderComputesWhatTheRunComputes) {
 }
 
 TEST(ExportRun, MethodsThatAddModulesAreAnError) {
-  const std::string run_dir = trained_run("adapter", {{"name", "adapter"}});
-  try {
-    export_run(run_dir, scratch() + "/model_adapter");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind(run_dir + ": bert.", 0), 0u) << msg;
-    EXPECT_NE(msg.find("added by the run's method"), std::string::npos) << msg;
+  // The error points to the run's HF PEFT export only where the method wrote one: prompt tuning
+  // does, adapters do not.
+  for (const std::string name : {"adapter", "prompt"}) {
+    SCOPED_TRACE(name);
+    const std::string run_dir = trained_run(name, {{"name", name}});
+    try {
+      export_run(run_dir, scratch() + "/model_" + name);
+      FAIL() << "expected an error";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.rfind(run_dir + ": bert.", 0), 0u) << msg;
+      EXPECT_NE(msg.find("added by the run's method"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find("peft/ export") != std::string::npos, name == "prompt") << msg;
+      EXPECT_EQ(file_exists(run_dir + "/peft/adapter_config.json"), name == "prompt");
+    }
+    EXPECT_FALSE(file_exists(scratch() + "/model_" + name + "/config.json"));
   }
-  EXPECT_FALSE(file_exists(scratch() + "/model_adapter/config.json"));
+  const std::string run_dir = scratch() + "/run_adapter";
   std::system(("mkdir -p " + scratch() + "/empty_run && cp " + run_dir + "/config.json " + scratch() + "/empty_run/").c_str());
   EXPECT_THROW(open_finished_run(scratch() + "/empty_run", "cpu", false), Error);
 }

@@ -50,9 +50,12 @@ class Adapter : public Method {
     if (type != "houlsby" && type != "pfeiffer" && type != "parallel")
       throw Error("method.adapter.type: '" + type + "' (houlsby, pfeiffer, parallel)");
     if (act != "relu" && act != "gelu" && act != "tanh") throw Error("method.adapter.act: '" + act + "' (relu, gelu, tanh)");
-    int64_t H = model.config.hidden_size;
-    int64_t size = o["size"].get<int64_t>() > 0 ? o["size"].get<int64_t>() : H / std::max<int64_t>(1, o["reduction_factor"].get<int64_t>());
-    if (size <= 0) throw Error("method.adapter: bottleneck size must be positive");
+    const int64_t H = model.config.hidden_size, given = o["size"].get<int64_t>(), rf = o["reduction_factor"].get<int64_t>();
+    if (given < 0) throw Error("method.adapter.size: must be positive (or 0: hidden size / reduction_factor), got " + std::to_string(given));
+    if (given == 0 && rf <= 0) throw Error("method.adapter.reduction_factor: must be positive, got " + std::to_string(rf));
+    const int64_t size = given > 0 ? given : H / rf;
+    if (size <= 0)
+      throw Error("method.adapter.reduction_factor: " + std::to_string(rf) + " leaves no bottleneck of hidden size " + std::to_string(H));
     bool parallel = type == "parallel", attn_too = type == "houlsby";
     double s = o["scaling"].get<double>();
     auto make = [&] { return std::make_shared<Bottleneck>(H, size, parallel, s, act); };

@@ -30,6 +30,13 @@ class LnTuning : public Method {
       modules.push_back(r);
     }
     auto ranges = parse_layer_ranges(o["layers"].get<std::string>(), "method.ln.layers");
+    // A range past the last layer is a config written for a deeper model: say so rather than
+    // tune a different set than the one asked for.
+    const int64_t L = model.config.num_layers;
+    for (auto [a, b] : ranges)
+      if (b >= L)
+        throw Error("method.ln.layers: layer " + std::to_string(b) + " does not exist (the model has " + std::to_string(L) +
+                    " layers, 0-" + std::to_string(L - 1) + ")");
     int selected = 0;
     for (const auto& n : find_norms(model)) {
       if (!modules.empty() && std::find(modules.begin(), modules.end(), n.role) == modules.end()) continue;

@@ -49,6 +49,8 @@ class Lora : public Method {
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     int64_t r = o["r"].get<int64_t>();
     if (r <= 0) throw Error("method.lora.r: must be positive");
+    const double dropout = o["dropout"].get<double>();
+    if (!(dropout >= 0 && dropout < 1)) throw Error("method.lora.dropout: must be in [0, 1), got " + o["dropout"].dump());
     double scale = o["alpha"].get<double>() / static_cast<double>(r);
     const auto targets = names_or(o["targets"], default_lora_targets(model.config.model_type));
     int wrapped = 0;
@@ -58,7 +60,7 @@ class Lora : public Method {
       if (proj->has_delta()) throw Error("method.lora: " + item.key() + " is already wrapped");
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
-      auto d = proj->register_module("lora_dropout", torch::nn::Dropout(o["dropout"].get<double>()));
+      auto d = proj->register_module("lora_dropout", torch::nn::Dropout(dropout));
       {
         torch::NoGradGuard g;
         torch::nn::init::kaiming_uniform_(a->weight, std::sqrt(5.0));

@@ -78,6 +78,8 @@ class Prefix : public Method {
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     int64_t P = o["length"].get<int64_t>();
     if (P < 0) throw Error("method.prefix.length: must be >= 0");
+    if (o["reparam"].get<bool>() && o["hidden"].get<int64_t>() <= 0)
+      throw Error("method.prefix.hidden: the reparameterisation MLP's width must be positive, got " + o["hidden"].dump());
     const std::string positions = o["positions"].get<std::string>();
     if (positions != "from_zero" && positions != "shifted")
       throw Error("method.prefix.positions: '" + positions + "' is not one of from_zero, shifted");

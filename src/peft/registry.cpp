@@ -91,6 +91,9 @@ std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohma
     while (true) {  // "prefix+ln": each part's options live under its own name
       size_t p = name.find('+', s);
       parts.push_back(name.substr(s, p == std::string::npos ? std::string::npos : p - s));
+      // Both copies would read the same options: a typo, not a way to tune more.
+      if (std::find(parts.begin(), parts.end() - 1, parts.back()) != parts.end() - 1)
+        fail(source, path + ".name", "'" + parts.back() + "' appears twice in '" + name + "'");
       todo.emplace_back(parts.back(), obj.contains(parts.back()) ? obj[parts.back()] : nlohmann::json::object());
       if (p == std::string::npos) break;
       s = p + 1;

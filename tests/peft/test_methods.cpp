@@ -87,13 +87,29 @@ TEST(Peft, BadNamesAndOptionsAreRejected) {
   EXPECT_EQ(error_of(R"({"name": "lorax"})"), "test.json: method.name: unknown PEFT method 'lorax' (known: adapter, bitfit, dyt, fisher_ln, full, ia3, ln, lora, mam, prefix, prompt)");
   EXPECT_EQ(error_of(R"({"name": "ln", "term": "gain"})"), "test.json: method.ln.term: unknown key");
   EXPECT_EQ(error_of(R"({"name": "ln", "terms": "scale"})"), "method.ln.terms: 'scale' (gain, bias, both)");
-  EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"),
+  // Layers past the fixture's two: a config for a deeper model, not silently a smaller selection.
+  EXPECT_EQ(error_of(R"({"name": "ln", "layers": "7-9"})"), "method.ln.layers: layer 9 does not exist (the model has 2 layers, 0-1)");
+  EXPECT_EQ(error_of(R"({"name": "ln", "layers": "0-2"})"), "method.ln.layers: layer 2 does not exist (the model has 2 layers, 0-1)");
+  EXPECT_EQ(error_of(R"({"name": "ln", "modules": ["embedding"], "layers": "0"})"),
             "method.ln: the modules/layers selection matches no norm of this model");
   EXPECT_EQ(error_of(R"({"name": "ln", "layers": "3-1"})"), "method.ln.layers: layer range '3-1' runs backwards");
   EXPECT_EQ(error_of(R"({"terms": "gain"})").rfind("test.json: method: needs a string 'name'", 0), 0u);
   EXPECT_EQ(error_of(R"({"name": "bitfit+ln", "l": {}})"), "test.json: method.l: unknown key");
   EXPECT_EQ(error_of(R"({"name": "bitfit+ln", "ln": {"terms": 1}})"),
             "test.json: method.ln.terms: has the wrong type: expected string, got number");
+  EXPECT_EQ(error_of(R"({"name": "ln+bitfit+ln"})"), "test.json: method.name: 'ln' appears twice in 'ln+bitfit+ln'");
+  // Numeric options out of range name their key (LibTorch's own messages would not).
+  EXPECT_EQ(error_of(R"({"name": "lora", "dropout": 1.5})"), "method.lora.dropout: must be in [0, 1), got 1.5");
+  EXPECT_EQ(error_of(R"({"name": "lora", "dropout": -0.1})"), "method.lora.dropout: must be in [0, 1), got -0.1");
+  EXPECT_EQ(error_of(R"({"name": "prefix", "hidden": 0})"),
+            "method.prefix.hidden: the reparameterisation MLP's width must be positive, got 0");
+  EXPECT_EQ(error_of(R"({"name": "prefix", "hidden": 0, "reparam": false})"), "");  // no MLP, no width
+  EXPECT_EQ(error_of(R"({"name": "adapter", "size": -5})"),
+            "method.adapter.size: must be positive (or 0: hidden size / reduction_factor), got -5");
+  EXPECT_EQ(error_of(R"({"name": "adapter", "reduction_factor": 0})"), "method.adapter.reduction_factor: must be positive, got 0");
+  EXPECT_EQ(error_of(R"({"name": "adapter", "reduction_factor": 64})"),
+            "method.adapter.reduction_factor: 64 leaves no bottleneck of hidden size 32");
+  EXPECT_EQ(error_of(R"({"name": "adapter", "reduction_factor": 0, "size": 4})"), "");  // size wins
 }
 
 TEST(Peft, LayerIndexParsing) {

@@ -67,6 +67,12 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
     if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");
   if (t["seq_length"].get<int64_t>() < 8) fail(source, "train.seq_length", "must be at least 8");
   if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
+  for (const char* k : {"eval_every", "eval_blocks", "save_every", "stop_after_steps"})  // 0: off / all
+    if (t[k].get<int64_t>() < 0) fail(source, std::string("train.") + k, "must be >= 0");
+  for (const char* k : {"weight_decay", "max_grad_norm"})
+    if (!(t[k].get<double>() >= 0)) fail(source, std::string("train.") + k, "must be >= 0");
+  if (!(t["beta2"].get<double>() >= 0 && t["beta2"].get<double>() < 1)) fail(source, "train.beta2", "must be in [0, 1)");
+  if (cfg["corpus"]["max_documents"].get<int64_t>() < 0) fail(source, "corpus.max_documents", "must be >= 0 (0: all)");
   if (double p = t["dropout"].get<double>(); p >= 1) fail(source, "train.dropout", "must be < 1 (negative: the model's own)");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");

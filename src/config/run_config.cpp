@@ -59,6 +59,14 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   for (const char* k : {"epochs", "batch_size", "eval_batch_size", "grad_accum"})
     if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");
   if (t["lr"].get<double>() <= 0) fail(source, "train.lr", "must be positive");
+  // 0 means "off" or "all" for these (max_grad_norm 0: no clipping; max_steps 0: the epochs'),
+  // and a negative value means nothing: a typo that would otherwise pass as 0.
+  for (const char* k : {"max_steps", "eval_every", "log_every", "stop_after_steps"})
+    if (t[k].get<int64_t>() < 0) fail(source, std::string("train.") + k, "must be >= 0");
+  for (const char* k : {"weight_decay", "max_grad_norm"})
+    if (!(t[k].get<double>() >= 0)) fail(source, std::string("train.") + k, "must be >= 0");
+  for (const char* k : {"max_train_examples", "max_eval_examples"})
+    if (cfg["task"][k].get<int64_t>() < 0) fail(source, std::string("task.") + k, "must be >= 0 (0: all)");
   if (t["warmup_ratio"].get<double>() < 0 || t["warmup_ratio"].get<double>() >= 1)
     fail(source, "train.warmup_ratio", "must be in [0, 1)");
   one_of(t["device"], source, "train.device", {"auto", "cpu", "cuda"});

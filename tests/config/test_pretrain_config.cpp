@@ -57,6 +57,12 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(base(), {"objective.type=nsp"}).find("objective.type"), std::string::npos);
   EXPECT_NE(error_of(base(), {"objective.mask_ratio=0.95"}).find("objective.mask_ratio"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.schedule=step"}).find("train.schedule"), std::string::npos);
+  for (const char* k : {"eval_every", "eval_blocks", "save_every", "stop_after_steps", "weight_decay", "max_grad_norm"}) {
+    EXPECT_EQ(error_of(base(), {std::string("train.") + k + "=-1"}), std::string("p.json: train.") + k + ": must be >= 0");
+    EXPECT_EQ(error_of(base(), {std::string("train.") + k + "=0"}), "") << k;
+  }
+  EXPECT_EQ(error_of(base(), {"train.beta2=1"}), "p.json: train.beta2: must be in [0, 1)");
+  EXPECT_EQ(error_of(base(), {"corpus.max_documents=-2"}), "p.json: corpus.max_documents: must be >= 0 (0: all)");
   EXPECT_NE(error_of(base(), {"train.device=tpu"}).find("train.device"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.max_steps=0"}).find("train.max_steps"), std::string::npos);
   EXPECT_NE(error_of(base(), {"train.batch_size=\"8\""}).find("train.batch_size"), std::string::npos);

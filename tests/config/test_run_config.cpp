@@ -44,6 +44,13 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"train.epochs=1.5"}), "run.json: train.epochs: must be an integer, got 1.5");
   EXPECT_EQ(error_of(base(), {"task.name="}), "run.json: task.name: missing");
   EXPECT_EQ(error_of(base(), {"train.warmup_ratio=1"}), "run.json: train.warmup_ratio: must be in [0, 1)");
+  // 0 is "off" / "all" for these; a negative value is a typo, not a setting.
+  for (const char* k : {"max_steps", "eval_every", "log_every", "stop_after_steps", "weight_decay", "max_grad_norm"}) {
+    EXPECT_EQ(error_of(base(), {std::string("train.") + k + "=-1"}), std::string("run.json: train.") + k + ": must be >= 0");
+    EXPECT_EQ(error_of(base(), {std::string("train.") + k + "=0"}), "") << k;
+  }
+  EXPECT_EQ(error_of(base(), {"task.max_train_examples=-5"}), "run.json: task.max_train_examples: must be >= 0 (0: all)");
+  EXPECT_EQ(error_of(base(), {"task.max_eval_examples=-1"}), "run.json: task.max_eval_examples: must be >= 0 (0: all)");
   EXPECT_EQ(error_of(base(), {"nonsense"}), "run.json: nonsense: --set needs key.path=value");
   EXPECT_EQ(error_of(base(), {"model.size=3"}), "run.json: model.size: unknown key");
   EXPECT_EQ(error_of(base(), {"model.dropout=1.5"}),

@@ -97,6 +97,13 @@ int64_t count_backbone_parameters(TaskModelImpl& m) {
   return n;
 }
 
+int64_t token_positions(TaskModelImpl& m) {
+  int64_t n = m.config.max_positions;
+  if (auto* g = dynamic_cast<GPT2TaskModelImpl*>(&m)) n -= g->transformer->position_offset + g->transformer->prompt_length();
+  if (auto* b = dynamic_cast<BertTaskModelImpl*>(&m)) n -= b->bert->position_offset + b->bert->prompt_length();
+  return n;
+}
+
 int64_t count_parameters(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();

@@ -75,6 +75,9 @@ int64_t count_parameters(torch::nn::Module& m);
 torch::Tensor parameter_ending(torch::nn::Module& m, const std::string& suffix);
 // Parameters under the backbone prefix ("bert." / "transformer."): the model without its head.
 int64_t count_backbone_parameters(TaskModelImpl& m);
+// The positions a row's own tokens can take: max_positions less what a method puts before them
+// (a soft prompt, or a prefix whose key/values shift the positions: positions "shifted").
+int64_t token_positions(TaskModelImpl& m);
 
 // HF's initialisation: Linear / Conv1D / Embedding weights ~ N(0, std), biases 0, padding rows
 // 0, norms weight 1 / bias 0 (DyT alpha at its init). Only parameters whose name passes `only`

@@ -73,7 +73,7 @@ FinishedRun open_finished_run(const std::string& dir, const std::string& device,
   r.at.bf16 = tc["bf16"].get<bool>() && r.at.device.is_cuda();
   r.rm.model->to(r.at.device);
   const bool calibrate = needs_dyt_calibration(r.rm), data = with_data || calibrate;
-  if (data) r.data = load_task_data(r.config["task"], r.rm.task, *r.rm.tok, r.rm.tok_dir, r.config_path);
+  if (data) r.data = load_task_data(r.rm.task_cfg, r.rm.task, *r.rm.tok, r.rm.tok_dir, r.config_path);
   r.label_names = run_label_names(r, data);
   if (calibrate) calibrate_new_dyt_norms(r.rm, r.data.train, r.at);
   load_trainable(*r.rm.model, weights);

@@ -13,13 +13,6 @@
 namespace lntune {
 
 namespace {
-// The positions a row's tokens can take: a prefix (its key/values shift the positions) or a soft
-// prompt comes before them.
-int64_t token_positions(TaskModelImpl& model) {
-  int64_t n = model.config.max_positions;
-  if (auto* g = dynamic_cast<GPT2TaskModelImpl*>(&model)) n -= g->transformer->position_offset + g->transformer->prompt_length();
-  return n;
-}
 
 // The sequences right-padded to T tokens (a longer one cut to its first T), each row's last
 // token its lm_position: the batch whose logits are each row's next-token logits.

@@ -58,7 +58,7 @@ nlohmann::json predict_generation(const PredictOptions& o, FinishedRun& run) {
   } else {
     source = o.file;
     auto items = read_e2e(o.file);
-    data.dev = encode_e2e_prompts(*rm.tok, items, cfg["task"]["max_length"].get<int64_t>());
+    data.dev = encode_e2e_prompts(*rm.tok, items, rm.task_cfg["max_length"].get<int64_t>());
     for (auto& it : items) data.references.push_back(std::move(it.refs));
   }
   const bool scored = std::all_of(data.references.begin(), data.references.end(), [](const auto& r) { return !r.empty(); });
@@ -108,7 +108,7 @@ nlohmann::json predict(const PredictOptions& o) {
       ex = read_glue_file(task, o.file, labeled);
     }
     for (const auto& e : ex) labeled = labeled && !std::isnan(e.label);
-    rows = encode_examples(*rm.tok, ex, cfg["task"]["max_length"].get<int64_t>());
+    rows = encode_examples(*rm.tok, ex, rm.task_cfg["max_length"].get<int64_t>());
     // make_batch turns labels into class indices: no NaN in there (the labels are unused here).
     if (!labeled)
       for (auto& r : rows) r.label = 0;

@@ -183,6 +183,17 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
   const int64_t backbone = count_backbone_parameters(*rm.model);  // before methods add modules
   rm.applied = peft::apply_methods(*rm.model, cfg["method"], source);
   rm.summary = peft::summarize(*rm.model, backbone, rm.applied);
+  // After the methods: a soft prompt or shifted prefix takes positions before the tokens.
+  rm.task_cfg = cfg["task"];
+  const int64_t asked = rm.task_cfg["max_length"].get<int64_t>(), room = token_positions(*rm.model);
+  if (room < 8)
+    fail(source, "method", "leaves " + std::to_string(room) + " of the model's " + std::to_string(ck.config.max_positions) +
+                               " positions for tokens (a prompt or shifted prefix takes the rest)");
+  if (asked > room) {
+    spdlog::warn("{}: task.max_length {} is more than the {} positions the model has for tokens{}: using {}", source, asked, room,
+                 room < ck.config.max_positions ? " after the method's prompt or prefix" : "", room);
+    rm.task_cfg["max_length"] = room;
+  }
   return rm;
 }
 

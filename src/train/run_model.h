@@ -61,6 +61,10 @@ struct RunModel {
   std::unique_ptr<Tokenizer> tok;
   std::string tok_dir;
   TaskInfo task;
+  // The config's "task" settings as the run uses them: task.max_length cut to the positions the
+  // model has for a row's tokens (token_positions), with a warning, as HF's run_glue cuts
+  // max_seq_length to the tokenizer's model_max_length. Read the task settings from here.
+  nlohmann::json task_cfg;
 };
 RunModel build_run_model(const nlohmann::json& cfg, const std::string& source);
 

@@ -140,7 +140,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
                  {"head_params", summary.head_params}};
     return r;
   }
-  TaskData data = load_task_data(cfg["task"], task, *tok, rm.tok_dir, source);
+  TaskData data = load_task_data(rm.task_cfg, task, *tok, rm.tok_dir, source);
   const bool regression = data.task.num_labels == 1;
   // Methods add their modules on the CPU; everything moves once, before the optimizer sees it.
   model->to(at.device);
@@ -183,7 +183,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const std::string metric = data.task.metrics.at(0);
   // Under CUDA graphs, batch lengths round up to a multiple of 16 (one graph per shape): at most
   // max_length / 16 lengths, times two batch sizes (full, and an epoch's last).
-  const int64_t max_length = cfg["task"]["max_length"].get<int64_t>(), pad_multiple = graphed ? 16 : 1;
+  const int64_t max_length = rm.task_cfg["max_length"].get<int64_t>(), pad_multiple = graphed ? 16 : 1;
   spdlog::info("{}: {} train / {} dev examples, {} updates ({} per epoch, warm-up {}), batch {} x {} x {} processes",
                data.task.name, data.train.size(), data.dev.size(), total, updates_per_epoch, warmup, bs, accum, world);
   if (dp)

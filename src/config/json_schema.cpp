@@ -70,4 +70,23 @@ std::string one_of(const nlohmann::json& value, const std::string& source, const
   fail(source, field, "'" + v + "' is not one of " + list);
 }
 
+std::vector<std::string> json_differences(const nlohmann::json& before, const nlohmann::json& after, const std::string& path) {
+  std::vector<std::string> out;
+  if (before.is_object() && after.is_object()) {
+    std::vector<std::string> keys;
+    for (auto it = before.begin(); it != before.end(); ++it) keys.push_back(it.key());
+    for (auto it = after.begin(); it != after.end(); ++it)
+      if (!before.contains(it.key())) keys.push_back(it.key());
+    for (const auto& k : keys) {
+      static const nlohmann::json none = "(none)";
+      auto d = json_differences(before.contains(k) ? before[k] : none, after.contains(k) ? after[k] : none,
+                                path.empty() ? k : path + "." + k);
+      out.insert(out.end(), d.begin(), d.end());
+    }
+  } else if (before != after) {
+    out.push_back(path + ": " + before.dump() + " -> " + after.dump());
+  }
+  return out;
+}
+
 }  // namespace lntune

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace lntune {
 
@@ -19,5 +20,9 @@ void apply_override(nlohmann::json& config, const std::string& assignment, const
 // Error("<source>: <field>: '<value>' is not one of a, b, c").
 std::string one_of(const nlohmann::json& value, const std::string& source, const std::string& field,
                    std::initializer_list<const char*> allowed);
+
+// Where two configs differ, one "path: before -> after" per leaf (objects compared key by key,
+// anything else as a whole; a key only one side has shows "(none)" on the other).
+std::vector<std::string> json_differences(const nlohmann::json& before, const nlohmann::json& after, const std::string& path = "");
 
 }  // namespace lntune

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "config/json_schema.h"
 #include "config/run_config.h"
 #include "data/batch.h"
 #include "peft/method.h"
@@ -77,6 +78,26 @@ struct ResumeState {
     return st;
   }
 };
+
+// --resume under settings other than the run's own (its config.json) is allowed — more epochs,
+// another eval_every — but the run is then no longer the uninterrupted one it continues (another
+// batch_size or seed even reorders the rest of the epoch): say which settings changed.
+// stop_after_steps is how a run is interrupted on purpose, so it may change silently.
+void warn_changed_settings(const std::string& out, const nlohmann::json& resolved) {
+  nlohmann::json before;
+  try {
+    before = nlohmann::json::parse(read_file(out + "/config.json"));
+  } catch (const std::exception&) {
+    return;  // no readable config.json: the checkpoint's own checks decide
+  }
+  std::string changed;
+  for (const auto& d : json_differences(before, resolved))
+    if (!starts_with(d, "train.stop_after_steps:")) changed += (changed.empty() ? "" : ", ") + d;
+  if (!changed.empty())
+    spdlog::warn("{}: resumed with settings other than the run's config.json ({}): the losses from here are not those of "
+                 "the uninterrupted run",
+                 out, changed);
+}
 
 // The tensors the optimizer trains, by name: what the best weights hold.
 Tensors trainable_tensors(AdamW& opt) {
@@ -166,6 +187,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
 
   nlohmann::json resolved = cfg;
   resolved["method"] = applied.resolved;
+  if (main_rank && resume) warn_changed_settings(out, resolved);
   if (main_rank) write_file_atomic(out + "/config.json", resolved.dump(2));
 
   // batch_size is per process: a step sees world x batch_size examples.

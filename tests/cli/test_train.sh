@@ -96,10 +96,16 @@ awk -v d="$drift" 'BEGIN { exit !(d != "" && d < 1e-6) }' && ok || bad "training
 common=(--config "$work/run.json" --set method.name=bitfit --set train.batch_size=8 --set train.grad_accum=2 --set train.epochs=2)
 "$lntune" train "${common[@]}" --set output_dir="$work/a" > /dev/null 2>&1
 "$lntune" train "${common[@]}" --set output_dir="$work/b" --set train.stop_after_steps=11 > /dev/null 2>&1
-"$lntune" train "${common[@]}" --set output_dir="$work/b" --resume > /dev/null 2>&1
+"$lntune" train "${common[@]}" --set output_dir="$work/b" --resume > /dev/null 2> "$work/b.err"
 grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/a/metrics.jsonl" > "$work/la"
 grep -o '"loss":[^,]*,"lr":[^,]*,"step":[0-9]*' "$work/b/metrics.jsonl" > "$work/lb"
 [ "$(wc -l < "$work/la")" = 32 ] && cmp -s "$work/la" "$work/lb" && ok || bad "resumed losses differ from the uninterrupted run"
+# ... with the run's own settings (stop_after_steps aside) no warning; with another lr, a warning naming it.
+! grep -q "resumed with settings" "$work/b.err" && ok || bad "an unchanged resume warned: $(grep "resumed with" "$work/b.err")"
+"$lntune" train "${common[@]}" --set output_dir="$work/c" --set train.stop_after_steps=3 > /dev/null 2>&1
+"$lntune" train "${common[@]}" --set output_dir="$work/c" --set train.lr=0.5 --resume > /dev/null 2> "$work/c.err" &&
+  grep -q "c: resumed with settings other than the run's config.json (train.lr: 0.001 -> 0.5)" "$work/c.err" && ok ||
+  bad "a resume with another lr did not say so: $(grep -i warn "$work/c.err")"
 
 # 3b. Loss-parity mode: train.shuffle=false and model.dropout take effect (each changes the
 #     curve), and the same settings repeat exactly.

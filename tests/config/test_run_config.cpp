@@ -117,3 +117,14 @@ TEST(RunConfig, CudaGraphsAutoIsOnWhereAReplayCanStandForTheStep) {
   EXPECT_FALSE(cuda_graphs_wanted(train({"train.cuda_graphs=false"}), true, false, true));
   EXPECT_TRUE(cuda_graphs_wanted(train({"train.cuda_graphs=true"}), false, false, false));
 }
+
+// What --resume reports when a run continues under other settings (trainer.cpp).
+TEST(RunConfig, DifferencesNameEveryChangedLeaf) {
+  auto a = resolve_run_config(base(), {}, "run.json");
+  EXPECT_TRUE(json_differences(a, a).empty());
+  auto b = resolve_run_config(base(), {"train.lr=0.5", "method={\"name\": \"lora\", \"r\": 4}"}, "run.json");
+  EXPECT_EQ(json_differences(a, b), (std::vector<std::string>{R"x(method.name: "ln" -> "lora")x", R"x(method.terms: "bias" -> "(none)")x",
+                                                              R"x(method.r: "(none)" -> 4)x", "train.lr: 0.001 -> 0.5"}));
+  EXPECT_EQ(json_differences(nlohmann::json{{"x", {1, 2}}}, nlohmann::json{{"x", {1, 3}}}),
+            (std::vector<std::string>{"x: [1,2] -> [1,3]"}));  // arrays as a whole
+}

@@ -13,7 +13,6 @@
 namespace lntune {
 
 namespace {
-
 // The sequences right-padded to T tokens (a longer one cut to its first T), each row's last
 // token its lm_position: the batch whose logits are each row's next-token logits.
 Batch right_padded(const std::vector<std::vector<int64_t>>& seqs, int64_t T, int64_t pad, const Placement& at) {

@@ -74,7 +74,9 @@ class Ia3 : public Method {
     for (const auto& item : model.named_modules()) {
       auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
       if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
-      if (proj->has_delta()) throw Error("method.ia3: " + item.key() + " is already wrapped");
+      if (proj->has_delta())
+        throw Error("method.ia3: " + item.key() + " is already wrapped by " + proj->delta()->kind() +
+                    " (one method per projection: give the methods different targets)");
       // Feed-forward names by the targets' dotted-suffix rule (PEFT checks a plain suffix there:
       // the same modules for its defaults).
       bool ff = false;

@@ -57,7 +57,9 @@ class Lora : public Method {
     for (const auto& item : model.named_modules()) {
       auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
       if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
-      if (proj->has_delta()) throw Error("method.lora: " + item.key() + " is already wrapped");
+      if (proj->has_delta())
+        throw Error("method.lora: " + item.key() + " is already wrapped by " + proj->delta()->kind() +
+                    " (one method per projection: give the methods different targets)");
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
       auto d = proj->register_module("lora_dropout", torch::nn::Dropout(dropout));

@@ -193,7 +193,9 @@ TEST(Ia3, BadOptionsAreOneLineErrors) {
   EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "targets": ["c_attn"]})"),
             "method.ia3.targets: no projection of this model is named like the targets");
   EXPECT_EQ(error_of("bert_seq_cls", R"([{"name": "lora"}, {"name": "ia3"}])"),
-            "method.ia3: bert.encoder.layer.0.attention.self.value is already wrapped");
+            "method.ia3: bert.encoder.layer.0.attention.self.value is already wrapped by lora (one method per projection: give "
+            "the methods different targets)");
+  EXPECT_EQ(error_of("bert_seq_cls", R"([{"name": "lora"}, {"name": "ia3", "targets": ["key"], "feedforward": []}])"), "(no error)");
   EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "scale": 2})"), "test.json: method.ia3.scale: unknown key");
 }
 

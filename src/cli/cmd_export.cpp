@@ -9,7 +9,7 @@
 namespace lntune::cli {
 
 int cmd_export(int argc, char** argv) {
-  cxxopts::Options o("lntune export", "Write a finished run as a plain HF-layout model folder (LoRA merged)");
+  cxxopts::Options o("lntune export", "Write a finished run as a plain HF-layout model folder (LoRA and IA3 merged)");
   o.add_options()("run", "run folder written by lntune train", cxxopts::value<std::string>())(
       "out", "model folder to write", cxxopts::value<std::string>())("h,help", "show help");
   auto a = o.parse(argc, argv);

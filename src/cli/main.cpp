@@ -26,7 +26,7 @@ const Command kCommands[] = {
     {"tokenize", lntune::cli::cmd_tokenize, "print model input ids for each line of stdin"},
     {"train", lntune::cli::cmd_train, "fine-tune a checkpoint on a task with a PEFT method"},
     {"predict", lntune::cli::cmd_predict, "predict with a finished run: its dev set or a file of new examples"},
-    {"export", lntune::cli::cmd_export, "write a finished run as a plain model folder (LoRA merged)"},
+    {"export", lntune::cli::cmd_export, "write a finished run as a plain model folder (LoRA and IA3 merged)"},
     {"pretrain", lntune::cli::cmd_pretrain, "pretrain BERT (masked LM) or GPT-2 (causal LM) on a text corpus"},
     {"init", lntune::cli::cmd_init, "write a seeded (untrained) model folder"},
     {"forward", lntune::cli::cmd_forward, "write a checkpoint's outputs for one input (parity checks)"},

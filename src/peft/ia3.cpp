@@ -70,23 +70,15 @@ class Ia3 : public Method {
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     const auto [targets, feedforward] = targets_of(model, o);
     std::vector<bool> ff_used(feedforward.size(), false);
-    int wrapped = 0;
-    for (const auto& item : model.named_modules()) {
-      auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
-      if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
-      if (proj->has_delta())
-        throw Error("method.ia3: " + item.key() + " is already wrapped by " + proj->delta()->kind() +
-                    " (one method per projection: give the methods different targets)");
+    for (const auto& [name, proj] : target_projections(model, targets, "ia3")) {
       // Feed-forward names by the targets' dotted-suffix rule (PEFT checks a plain suffix there:
       // the same modules for its defaults).
       bool ff = false;
       for (size_t i = 0; i < feedforward.size(); ++i)
-        if (matches_target(item.key(), {feedforward[i]})) ff = ff_used[i] = true;
+        if (matches_target(name, {feedforward[i]})) ff = ff_used[i] = true;
       auto l = proj->register_parameter("ia3_l", ff ? torch::ones({1, proj->in_features()}) : torch::ones({proj->out_features(), 1}));
       proj->set_delta(std::make_shared<Ia3Scale>(l, ff));
-      ++wrapped;
     }
-    if (wrapped == 0) throw Error("method.ia3.targets: no projection of this model is named like the targets");
     // PEFT's rule: feed-forward modules are a subset of the targets.
     for (size_t i = 0; i < feedforward.size(); ++i)
       if (!ff_used[i]) throw Error("method.ia3.feedforward: '" + feedforward[i] + "' names none of the scaled projections");

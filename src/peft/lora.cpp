@@ -8,7 +8,6 @@
 #include "peft/method.h"
 #include "peft/targets.h"
 #include "util/error.h"
-#include "util/strings.h"
 
 namespace lntune::peft {
 
@@ -53,13 +52,7 @@ class Lora : public Method {
     if (!(dropout >= 0 && dropout < 1)) throw Error("method.lora.dropout: must be in [0, 1), got " + o["dropout"].dump());
     double scale = o["alpha"].get<double>() / static_cast<double>(r);
     const auto targets = names_or(o["targets"], default_lora_targets(model.config.model_type));
-    int wrapped = 0;
-    for (const auto& item : model.named_modules()) {
-      auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
-      if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
-      if (proj->has_delta())
-        throw Error("method.lora: " + item.key() + " is already wrapped by " + proj->delta()->kind() +
-                    " (one method per projection: give the methods different targets)");
+    for (const auto& [name, proj] : target_projections(model, targets, "lora")) {
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
       auto d = proj->register_module("lora_dropout", torch::nn::Dropout(dropout));
@@ -69,9 +62,7 @@ class Lora : public Method {
         b->weight.zero_();
       }
       proj->set_delta(std::make_shared<LoraDelta>(a, b, d, scale));
-      ++wrapped;
     }
-    if (wrapped == 0) throw Error("method.lora.targets: no projection of this model is named like the targets");
   }
   std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
     PeftExport ex;

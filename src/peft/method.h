@@ -15,6 +15,10 @@
 
 #include "models/model.h"
 
+namespace lntune {
+class ProjectionImpl;  // models/extensions.h
+}  // namespace lntune
+
 namespace lntune::peft {
 
 // A method's weights in HF PEFT's format: adapter_config.json fields (peft_type and the
@@ -121,6 +125,13 @@ TrainableSummary summarize(TaskModelImpl& model, int64_t backbone_params_before,
 // combinations PEFT cannot express (the reason in `why`).
 bool export_peft_adapter(TaskModelImpl& model, Applied& applied, const std::string& base_model,
                          const std::string& dir, std::string& why);
+
+// The backbone projections a wrapping method (lora, ia3) puts its delta on: those named like
+// `targets` (matches_target), in module order. One that another method wraps already, or no
+// match at all, is an error naming method.<method>.
+std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> target_projections(TaskModelImpl& model,
+                                                                                      const std::vector<std::string>& targets,
+                                                                                      const std::string& method);
 
 // Layer index of a module/parameter name ("...layer.3..." / "...h.3..."), or -1.
 int layer_index(const std::string& name);

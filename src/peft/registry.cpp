@@ -6,6 +6,7 @@
 #include "config/json_schema.h"
 #include "models/extensions.h"
 #include "peft/method.h"
+#include "peft/targets.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -144,6 +145,22 @@ void prepare_methods(TaskModelImpl& model, Applied& applied, const std::function
   for (auto& m : applied.methods) m->prepare(model, sample_loss, n);
   model.zero_grad();
   model.train();
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> target_projections(TaskModelImpl& model,
+                                                                                      const std::vector<std::string>& targets,
+                                                                                      const std::string& method) {
+  std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> out;
+  for (const auto& item : model.named_modules()) {
+    auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
+    if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
+    if (proj->has_delta())
+      throw Error("method." + method + ": " + item.key() + " is already wrapped by " + proj->delta()->kind() +
+                  " (one method per projection: give the methods different targets)");
+    out.emplace_back(item.key(), proj);
+  }
+  if (out.empty()) throw Error("method." + method + ".targets: no projection of this model is named like the targets");
+  return out;
 }
 
 Merged merge_all(TaskModelImpl& model) {

@@ -5,9 +5,11 @@
 namespace lntune {
 
 namespace {
-// Integers are acceptable where a float is expected; null means "unset" for nullable keys.
+// Integers are acceptable where a float is expected. A key whose default is null (nullable:
+// null means "unset") takes anything; null is no value for any other key.
 bool same_kind(const nlohmann::json& d, const nlohmann::json& u) {
-  if (d.is_null() || u.is_null()) return true;
+  if (d.is_null()) return true;
+  if (u.is_null()) return false;
   if (d.is_number() && u.is_number()) return d.is_number_float() || !u.is_number_float();
   return d.type() == u.type();
 }

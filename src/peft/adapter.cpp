@@ -45,17 +45,21 @@ class Adapter : public Method {
   nlohmann::json default_options() const override {
     return {{"type", "houlsby"}, {"reduction_factor", 16}, {"size", 0}, {"act", "relu"}, {"scaling", 1.0}};
   }
-  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    std::string type = o["type"].get<std::string>(), act = o["act"].get<std::string>();
+  void check(const nlohmann::json& o) const override {
+    const std::string type = o["type"].get<std::string>(), act = o["act"].get<std::string>();
     if (type != "houlsby" && type != "pfeiffer" && type != "parallel")
-      throw Error("method.adapter.type: '" + type + "' (houlsby, pfeiffer, parallel)");
-    if (act != "relu" && act != "gelu" && act != "tanh") throw Error("method.adapter.act: '" + act + "' (relu, gelu, tanh)");
+      throw OptionError("type", "'" + type + "' (houlsby, pfeiffer, parallel)");
+    if (act != "relu" && act != "gelu" && act != "tanh") throw OptionError("act", "'" + act + "' (relu, gelu, tanh)");
+    const int64_t given = o["size"].get<int64_t>(), rf = o["reduction_factor"].get<int64_t>();
+    if (given < 0) throw OptionError("size", "must be positive (or 0: hidden size / reduction_factor), got " + std::to_string(given));
+    if (given == 0 && rf <= 0) throw OptionError("reduction_factor", "must be positive, got " + std::to_string(rf));
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    const std::string type = o["type"].get<std::string>(), act = o["act"].get<std::string>();
     const int64_t H = model.config.hidden_size, given = o["size"].get<int64_t>(), rf = o["reduction_factor"].get<int64_t>();
-    if (given < 0) throw Error("method.adapter.size: must be positive (or 0: hidden size / reduction_factor), got " + std::to_string(given));
-    if (given == 0 && rf <= 0) throw Error("method.adapter.reduction_factor: must be positive, got " + std::to_string(rf));
     const int64_t size = given > 0 ? given : H / rf;
     if (size <= 0)
-      throw Error("method.adapter.reduction_factor: " + std::to_string(rf) + " leaves no bottleneck of hidden size " + std::to_string(H));
+      throw OptionError("reduction_factor", std::to_string(rf) + " leaves no bottleneck of hidden size " + std::to_string(H));
     bool parallel = type == "parallel", attn_too = type == "houlsby";
     double s = o["scaling"].get<double>();
     auto make = [&] { return std::make_shared<Bottleneck>(H, size, parallel, s, act); };

@@ -21,7 +21,7 @@ class DytTuning : public Method {
       if (alpha) norm.module->alpha.set_requires_grad(true);
       ++n;
     }
-    if (n == 0) throw Error("method.dyt: the model has no DyT norms (set model.norm.type to \"dyt\")");
+    if (n == 0) throw OptionError("", "dyt trains DyT norms, and the model has none (set model.norm.type to \"dyt\")");
   }
 };
 }  // namespace

@@ -21,15 +21,17 @@ class FisherLn : public Method {
     o["samples"] = 256;
     return o;
   }
+  // ln's options sit beside fisher_ln's own: ln's errors name the same path.
+  void check(const nlohmann::json& o) const override {
+    const double top = o["top_percent"].get<double>();
+    if (!(top > 0 && top <= 100)) throw OptionError("top_percent", "must be in (0, 100], got " + o["top_percent"].dump());
+    if (o["samples"].get<int64_t>() <= 0) throw OptionError("samples", "must be positive, got " + o["samples"].dump());
+    make_ln()->check(ln_options(o));
+  }
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     top_ = o["top_percent"].get<double>();
     samples_ = o["samples"].get<int64_t>();
-    if (!(top_ > 0 && top_ <= 100)) throw Error("method.fisher_ln.top_percent: must be in (0, 100]");
-    if (samples_ <= 0) throw Error("method.fisher_ln.samples: must be positive");
-    nlohmann::json ln = o;
-    ln.erase("top_percent");
-    ln.erase("samples");
-    make_ln()->apply(model, ln);
+    make_ln()->apply(model, ln_options(o));
     for (const auto& n : find_norms(model))
       for (const auto& p : n.module->named_parameters(false))
         if (p.value().requires_grad()) params_.push_back(p.value());
@@ -80,6 +82,11 @@ class FisherLn : public Method {
   const std::vector<torch::Tensor>& masks() const { return masks_; }
 
  private:
+  static nlohmann::json ln_options(nlohmann::json o) {
+    o.erase("top_percent");
+    o.erase("samples");
+    return o;
+  }
   // top_percent of n elements, rounded to nearest, at least one.
   int64_t selected_count(int64_t n) const {
     return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * top_ / 100.0 + 0.5));

@@ -7,7 +7,6 @@
 // columns, as PEFT's merge does. Like LN-Tuning it trains one scale per feature of a few
 // activations (7,168 values in bert-mini and gpt2-mini: 0.064% and 0.045%, 1.6 times LN-Tuning's),
 // which makes it LN-Tuning's nearest peer.
-#include <algorithm>
 #include <optional>
 
 #include "models/extensions.h"
@@ -56,8 +55,6 @@ class Ia3Scale : public ProjectionDelta {
 std::pair<std::vector<std::string>, std::vector<std::string>> targets_of(const TaskModelImpl& model, const nlohmann::json& o) {
   auto targets = names_or(o["targets"], default_ia3_targets(model.config.model_type));
   const auto& ff = o["feedforward"];
-  if (!ff.is_null() && !(ff.is_array() && std::all_of(ff.begin(), ff.end(), [](const auto& t) { return t.is_string(); })))
-    throw Error("method.ia3.feedforward: must be null (the architecture's defaults) or a list of names, got " + ff.dump());
   return {targets, ff.is_null() ? default_ia3_feedforward(model.config.model_type) : names_or(ff, {})};
 }
 
@@ -67,10 +64,17 @@ class Ia3 : public Method {
   nlohmann::json default_options() const override {
     return {{"targets", nlohmann::json::array()}, {"feedforward", nullptr}};
   }
+  void check(const nlohmann::json& o) const override {
+    check_names(o["targets"], "targets");
+    const auto& ff = o["feedforward"];
+    if (!ff.is_null() && !ff.is_array())
+      throw OptionError("feedforward", "must be null (the architecture's defaults) or a list of names, got " + ff.dump());
+    if (!ff.is_null()) check_names(ff, "feedforward");
+  }
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
     const auto [targets, feedforward] = targets_of(model, o);
     std::vector<bool> ff_used(feedforward.size(), false);
-    for (const auto& [name, proj] : target_projections(model, targets, "ia3")) {
+    for (const auto& [name, proj] : target_projections(model, targets)) {
       // Feed-forward names by the targets' dotted-suffix rule (PEFT checks a plain suffix there:
       // the same modules for its defaults).
       bool ff = false;
@@ -81,7 +85,7 @@ class Ia3 : public Method {
     }
     // PEFT's rule: feed-forward modules are a subset of the targets.
     for (size_t i = 0; i < feedforward.size(); ++i)
-      if (!ff_used[i]) throw Error("method.ia3.feedforward: '" + feedforward[i] + "' names none of the scaled projections");
+      if (!ff_used[i]) throw OptionError("feedforward", "'" + feedforward[i] + "' names none of the scaled projections");
   }
   std::optional<PeftExport> peft_export(TaskModelImpl& model, const nlohmann::json& o) override {
     const auto [targets, feedforward] = targets_of(model, o);

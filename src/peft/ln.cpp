@@ -16,27 +16,28 @@ class LnTuning : public Method {
   nlohmann::json default_options() const override {
     return {{"terms", "both"}, {"modules", nlohmann::json::array()}, {"layers", ""}};
   }
-  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    std::string terms = o["terms"].get<std::string>();
-    if (terms != "both" && terms != "gain" && terms != "bias")
-      throw Error("method.ln.terms: '" + terms + "' (gain, bias, both)");
-    std::vector<std::string> modules;
+  void check(const nlohmann::json& o) const override {
+    const std::string terms = o["terms"].get<std::string>();
+    if (terms != "both" && terms != "gain" && terms != "bias") throw OptionError("terms", "'" + terms + "' (gain, bias, both)");
     for (const auto& m : o["modules"]) {
-      if (!m.is_string()) throw Error("method.ln.modules: entries must be strings");
-      std::string r = m.get<std::string>();
+      if (!m.is_string()) throw OptionError("modules", "entries must be strings, got " + m.dump());
       static const char* kRoles[] = {"embedding", "mha", "ffn", "ln_1", "ln_2", "ln_f"};
-      if (std::find(std::begin(kRoles), std::end(kRoles), r) == std::end(kRoles))
-        throw Error("method.ln.modules: unknown module '" + r + "' (embedding, mha, ffn, ln_1, ln_2, ln_f)");
-      modules.push_back(r);
+      if (std::find(std::begin(kRoles), std::end(kRoles), m.get<std::string>()) == std::end(kRoles))
+        throw OptionError("modules", "unknown module '" + m.get<std::string>() + "' (embedding, mha, ffn, ln_1, ln_2, ln_f)");
     }
-    auto ranges = parse_layer_ranges(o["layers"].get<std::string>(), "method.ln.layers");
+    parse_layer_ranges(o["layers"].get<std::string>(), "layers");
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    const std::string terms = o["terms"].get<std::string>();
+    const auto modules = o["modules"].get<std::vector<std::string>>();
+    auto ranges = parse_layer_ranges(o["layers"].get<std::string>(), "layers");
     // A range past the last layer is a config written for a deeper model: say so rather than
     // tune a different set than the one asked for.
     const int64_t L = model.config.num_layers;
     for (auto [a, b] : ranges)
       if (b >= L)
-        throw Error("method.ln.layers: layer " + std::to_string(b) + " does not exist (the model has " + std::to_string(L) +
-                    " layers, 0-" + std::to_string(L - 1) + ")");
+        throw OptionError("layers", "layer " + std::to_string(b) + " does not exist (the model has " + std::to_string(L) +
+                                        " layers, 0-" + std::to_string(L - 1) + ")");
     int selected = 0;
     for (const auto& n : find_norms(model)) {
       if (!modules.empty() && std::find(modules.begin(), modules.end(), n.role) == modules.end()) continue;
@@ -51,7 +52,7 @@ class LnTuning : public Method {
       if (terms == "both" && n.module->alpha.defined()) n.module->alpha.set_requires_grad(true);
       ++selected;
     }
-    if (selected == 0) throw Error("method.ln: the modules/layers selection matches no norm of this model");
+    if (selected == 0) throw OptionError("", "the modules/layers selection matches no norm of this model");
   }
   // PEFT's LN_TUNING keeps a tuned copy of each target norm ("<norm>.ln_tuning_layers.weight"/
   // ".bias"); a norm counts as a target when any of its terms trained. DyT has no PEFT form.

@@ -45,14 +45,18 @@ class Lora : public Method {
   nlohmann::json default_options() const override {
     return {{"r", 8}, {"alpha", 16.0}, {"dropout", 0.0}, {"targets", nlohmann::json::array()}};
   }
-  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    int64_t r = o["r"].get<int64_t>();
-    if (r <= 0) throw Error("method.lora.r: must be positive");
+  void check(const nlohmann::json& o) const override {
+    if (o["r"].get<int64_t>() <= 0) throw OptionError("r", "must be positive, got " + o["r"].dump());
     const double dropout = o["dropout"].get<double>();
-    if (!(dropout >= 0 && dropout < 1)) throw Error("method.lora.dropout: must be in [0, 1), got " + o["dropout"].dump());
+    if (!(dropout >= 0 && dropout < 1)) throw OptionError("dropout", "must be in [0, 1), got " + o["dropout"].dump());
+    check_names(o["targets"], "targets");
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    const int64_t r = o["r"].get<int64_t>();
+    const double dropout = o["dropout"].get<double>();
     double scale = o["alpha"].get<double>() / static_cast<double>(r);
     const auto targets = names_or(o["targets"], default_lora_targets(model.config.model_type));
-    for (const auto& [name, proj] : target_projections(model, targets, "lora")) {
+    for (const auto& [name, proj] : target_projections(model, targets)) {
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
       auto d = proj->register_module("lora_dropout", torch::nn::Dropout(dropout));

@@ -2,6 +2,7 @@
 // the FFN with scaling 4, the combination the LN-Tuning paper compares against.
 #include "config/json_schema.h"
 #include "peft/method.h"
+#include "util/error.h"
 
 namespace lntune::peft {
 
@@ -15,9 +16,26 @@ class Mam : public Method {
     adapter["scaling"] = 4.0;
     return {{"prefix", make_prefix()->default_options()}, {"adapter", adapter}};
   }
+  void check(const nlohmann::json& o) const override {
+    for_parts([&](Method& m, const char* part) { m.check(o[part]); });
+  }
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    make_prefix()->apply(model, o["prefix"]);
-    make_adapter()->apply(model, o["adapter"]);
+    for_parts([&](Method& m, const char* part) { m.apply(model, o[part]); });
+  }
+
+ private:
+  // Runs f on a prefix method, then an adapter method, with the part's name; their errors name the
+  // option under the part ("prefix.length").
+  template <class F>
+  static void for_parts(F&& f) {
+    const std::pair<std::unique_ptr<Method> (*)(), const char*> parts[] = {{make_prefix, "prefix"}, {make_adapter, "adapter"}};
+    for (const auto& [make, part] : parts) {
+      try {
+        f(*make(), part);
+      } catch (const OptionError& e) {
+        throw e.under(part);
+      }
+    }
   }
 };
 }  // namespace

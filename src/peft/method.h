@@ -40,7 +40,12 @@ class Method {
   virtual std::string name() const = 0;
   // Every option with its default; user options are validated strictly against it.
   virtual nlohmann::json default_options() const { return nlohmann::json::object(); }
-  // Called with the whole model frozen; options already merged over the defaults.
+  // What can be checked without a model (ranges, names), on the options merged over the
+  // defaults; throws OptionError naming the option. Config mistakes then stop a run before
+  // anything loads.
+  virtual void check(const nlohmann::json& options) const { (void)options; }
+  // Called with the whole model frozen, on options check() passed; throws OptionError for what
+  // only the model can tell (a layer it lacks, targets that match nothing).
   virtual void apply(TaskModelImpl& model, const nlohmann::json& options) = 0;
   // Called once after apply(), before training, with the loss of training sample i (0 <= i < n)
   // under the current model: data-dependent methods (Fisher selection) estimate what they need.
@@ -95,11 +100,17 @@ struct Applied {
   nlohmann::json resolved;  // [{"name": ..., options...}, ...] as applied
 };
 
+// One method of a config's "method" section.
+struct MethodSpec {
+  std::string name;
+  std::string path;  // where its options sit in the config: "method", "method.ln" (in "prefix+ln"), "method[1]"
+  nlohmann::json options;  // merged over the method's defaults
+};
+
 // `spec` is {"name": "ln", ...options} or a list of such objects; "a+b" names apply a then b
-// with the options found under spec["a"] / spec["b"]. Returns [(name, options merged over the
-// method's defaults)]; errors name `source` and the key. Needs no model: configs are checked
-// before anything is loaded.
-std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohmann::json& spec, const std::string& source);
+// with the options found under spec["a"] / spec["b"]. Runs each method's check(); errors name
+// `source` and the key's path. Needs no model: configs are checked before anything is loaded.
+std::vector<MethodSpec> resolve_methods(const nlohmann::json& spec, const std::string& source);
 
 // resolve_methods, then: freezes the model, applies each method, and makes the task head
 // trainable (as the papers do).
@@ -128,14 +139,14 @@ bool export_peft_adapter(TaskModelImpl& model, Applied& applied, const std::stri
 
 // The backbone projections a wrapping method (lora, ia3) puts its delta on: those named like
 // `targets` (matches_target), in module order. One that another method wraps already, or no
-// match at all, is an error naming method.<method>.
+// match at all, is an OptionError on "targets".
 std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> target_projections(TaskModelImpl& model,
-                                                                                      const std::vector<std::string>& targets,
-                                                                                      const std::string& method);
+                                                                                      const std::vector<std::string>& targets);
 
 // Layer index of a module/parameter name ("...layer.3..." / "...h.3..."), or -1.
 int layer_index(const std::string& name);
-// Parses "0-5,8,10-11" into a membership test; empty text means every layer.
-std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& where);
+// Parses "0-5,8,10-11" into a membership test; empty text means every layer. Bad text is an
+// OptionError on `key`.
+std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& key);
 
 }  // namespace lntune::peft

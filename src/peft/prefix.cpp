@@ -75,14 +75,17 @@ class Prefix : public Method {
   nlohmann::json default_options() const override {
     return {{"length", 10}, {"reparam", true}, {"hidden", 512}, {"positions", "from_zero"}};
   }
-  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    int64_t P = o["length"].get<int64_t>();
-    if (P < 0) throw Error("method.prefix.length: must be >= 0");
+  void check(const nlohmann::json& o) const override {
+    if (o["length"].get<int64_t>() < 0) throw OptionError("length", "must be >= 0, got " + o["length"].dump());
     if (o["reparam"].get<bool>() && o["hidden"].get<int64_t>() <= 0)
-      throw Error("method.prefix.hidden: the reparameterisation MLP's width must be positive, got " + o["hidden"].dump());
+      throw OptionError("hidden", "the reparameterisation MLP's width must be positive, got " + o["hidden"].dump());
     const std::string positions = o["positions"].get<std::string>();
     if (positions != "from_zero" && positions != "shifted")
-      throw Error("method.prefix.positions: '" + positions + "' is not one of from_zero, shifted");
+      throw OptionError("positions", "'" + positions + "' is not one of from_zero, shifted");
+  }
+  void apply(TaskModelImpl& model, const nlohmann::json& o) override {
+    const int64_t P = o["length"].get<int64_t>();
+    const std::string positions = o["positions"].get<std::string>();
     const auto& c = model.config;
     auto enc = std::make_shared<PrefixEncoder>(c.num_layers, c.num_heads, c.hidden_size / c.num_heads, P,
                                                o["reparam"].get<bool>(), o["hidden"].get<int64_t>());

@@ -22,11 +22,14 @@ class Prompt : public Method {
  public:
   std::string name() const override { return "prompt"; }
   nlohmann::json default_options() const override { return {{"length", 20}, {"init", "vocab"}}; }
+  void check(const nlohmann::json& o) const override {
+    if (o["length"].get<int64_t>() <= 0) throw OptionError("length", "must be positive, got " + o["length"].dump());
+    const std::string init = o["init"].get<std::string>();
+    if (init != "vocab" && init != "random") throw OptionError("init", "'" + init + "' (vocab, random)");
+  }
   void apply(TaskModelImpl& model, const nlohmann::json& o) override {
-    int64_t P = o["length"].get<int64_t>();
-    std::string init = o["init"].get<std::string>();
-    if (P <= 0) throw Error("method.prompt.length: must be positive");
-    if (init != "vocab" && init != "random") throw Error("method.prompt.init: '" + init + "' (vocab, random)");
+    const int64_t P = o["length"].get<int64_t>();
+    const std::string init = o["init"].get<std::string>();
     torch::nn::Embedding wte{nullptr};
     std::shared_ptr<InputPrompt>* slot = nullptr;
     torch::nn::Module* owner = nullptr;

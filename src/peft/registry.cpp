@@ -53,7 +53,7 @@ int layer_index(const std::string& name) {
   return std::regex_search(name, m, re) ? std::stoi(m[1]) : -1;
 }
 
-std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& where) {
+std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, const std::string& key) {
   std::vector<std::pair<int, int>> out;
   static const std::regex re(R"(\s*(\d+)\s*(?:-\s*(\d+))?\s*)");
   size_t start = 0;
@@ -61,9 +61,11 @@ std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, con
     size_t comma = text.find(',', start);
     std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     std::smatch m;
-    if (!std::regex_match(part, m, re)) throw Error(where + ": bad layer range '" + part + "' (use e.g. 0-5,8)");
+    // More than 6 digits is no layer of any model (and would overflow stoi).
+    if (!std::regex_match(part, m, re) || m[1].length() > 6 || m[2].length() > 6)
+      throw OptionError(key, "bad layer range '" + part + "' (use e.g. 0-5,8)");
     int a = std::stoi(m[1]), b = m[2].matched ? std::stoi(m[2]) : a;
-    if (b < a) throw Error(where + ": layer range '" + part + "' runs backwards");
+    if (b < a) throw OptionError(key, "layer range '" + part + "' runs backwards");
     out.emplace_back(a, b);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -71,8 +73,9 @@ std::vector<std::pair<int, int>> parse_layer_ranges(const std::string& text, con
   return out;
 }
 
-std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohmann::json& spec, const std::string& source) {
-  std::vector<std::pair<std::string, nlohmann::json>> todo;  // (name, user options)
+std::vector<MethodSpec> resolve_methods(const nlohmann::json& spec, const std::string& source) {
+  std::vector<MethodSpec> todo;  // options as the user gave them, until merged below
+  std::vector<std::string> name_paths;  // where each one's name was given
   auto add = [&](const nlohmann::json& obj, const std::string& path) {
     if (!obj.is_object() || !obj.contains("name") || !obj["name"].is_string())
       fail(source, path, "needs a string 'name' (" + [] {
@@ -84,7 +87,8 @@ std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohma
     if (name.find('+') == std::string::npos) {
       nlohmann::json opts = obj;
       opts.erase("name");
-      todo.emplace_back(name, opts);
+      todo.push_back({name, path, opts});
+      name_paths.push_back(path + ".name");
       return;
     }
     std::vector<std::string> parts;
@@ -95,7 +99,9 @@ std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohma
       // Both copies would read the same options: a typo, not a way to tune more.
       if (std::find(parts.begin(), parts.end() - 1, parts.back()) != parts.end() - 1)
         fail(source, path + ".name", "'" + parts.back() + "' appears twice in '" + name + "'");
-      todo.emplace_back(parts.back(), obj.contains(parts.back()) ? obj[parts.back()] : nlohmann::json::object());
+      todo.push_back({parts.back(), path + "." + parts.back(),
+                      obj.contains(parts.back()) ? obj[parts.back()] : nlohmann::json::object()});
+      name_paths.push_back(path + ".name");
       if (p == std::string::npos) break;
       s = p + 1;
     }
@@ -109,14 +115,20 @@ std::vector<std::pair<std::string, nlohmann::json>> resolve_methods(const nlohma
     add(spec, "method");
   }
   if (todo.empty()) fail(source, "method", "no method given");
-  for (auto& [name, user] : todo) {
+  for (size_t i = 0; i < todo.size(); ++i) {
+    auto& t = todo[i];
     std::unique_ptr<Method> m;
     try {
-      m = make_method(name);
+      m = make_method(t.name);
     } catch (const Error& e) {
-      fail(source, "method.name", e.what());
+      fail(source, name_paths[i], e.what());
     }
-    user = merge_strict(m->default_options(), user, source, "method." + name);
+    t.options = merge_strict(m->default_options(), t.options, source, t.path);
+    try {
+      m->check(t.options);
+    } catch (const OptionError& e) {
+      fail(source, e.under(t.path).key, e.msg);
+    }
   }
   return todo;
 }
@@ -126,11 +138,15 @@ Applied apply_methods(TaskModelImpl& model, const nlohmann::json& spec, const st
   Applied out;
   out.resolved = nlohmann::json::array();
   for (auto& p : model.parameters()) p.set_requires_grad(false);
-  for (auto& [name, opts] : todo) {
-    auto m = make_method(name);
-    m->apply(model, opts);
-    opts["name"] = name;
-    out.resolved.push_back(opts);
+  for (auto& t : todo) {
+    auto m = make_method(t.name);
+    try {
+      m->apply(model, t.options);
+    } catch (const OptionError& e) {
+      fail(source, e.under(t.path).key, e.msg);
+    }
+    t.options["name"] = t.name;
+    out.resolved.push_back(t.options);
     out.methods.push_back(std::move(m));
   }
   const std::string prefix = model.backbone_prefix();
@@ -148,18 +164,17 @@ void prepare_methods(TaskModelImpl& model, Applied& applied, const std::function
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> target_projections(TaskModelImpl& model,
-                                                                                      const std::vector<std::string>& targets,
-                                                                                      const std::string& method) {
+                                                                                      const std::vector<std::string>& targets) {
   std::vector<std::pair<std::string, std::shared_ptr<ProjectionImpl>>> out;
   for (const auto& item : model.named_modules()) {
     auto proj = std::dynamic_pointer_cast<ProjectionImpl>(item.value());
     if (!proj || !starts_with(item.key(), model.backbone_prefix()) || !matches_target(item.key(), targets)) continue;
     if (proj->has_delta())
-      throw Error("method." + method + ": " + item.key() + " is already wrapped by " + proj->delta()->kind() +
-                  " (one method per projection: give the methods different targets)");
+      throw OptionError("targets", item.key() + " is already wrapped by " + proj->delta()->kind() +
+                                       " (one method per projection: give the methods different targets)");
     out.emplace_back(item.key(), proj);
   }
-  if (out.empty()) throw Error("method." + method + ".targets: no projection of this model is named like the targets");
+  if (out.empty()) throw OptionError("targets", "no projection of this model is named like the targets");
   return out;
 }
 

@@ -29,6 +29,11 @@ std::vector<std::string> default_ia3_feedforward(const std::string& model_type) 
   no_defaults("IA3", model_type);
 }
 
+void check_names(const nlohmann::json& list, const std::string& key) {
+  for (const auto& t : list)
+    if (!t.is_string()) throw OptionError(key, "entries must be strings (module names), got " + t.dump());
+}
+
 std::vector<std::string> names_or(const nlohmann::json& list, std::vector<std::string> defaults) {
   if (list.empty()) return defaults;
   std::vector<std::string> out;

@@ -17,6 +17,10 @@ std::vector<std::string> default_lora_targets(const std::string& model_type);
 std::vector<std::string> default_ia3_targets(const std::string& model_type);
 std::vector<std::string> default_ia3_feedforward(const std::string& model_type);
 
+// A list option of names (`targets`, IA3's `feedforward`): an OptionError on `key` unless every
+// entry is a string.
+void check_names(const nlohmann::json& list, const std::string& key);
+
 // The strings of a method's list option (`targets`, IA3's `feedforward`), or `defaults` when it is
 // empty.
 std::vector<std::string> names_or(const nlohmann::json& list, std::vector<std::string> defaults);

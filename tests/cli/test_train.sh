@@ -170,6 +170,10 @@ expect() {
 }
 expect 1 "$work/run.json: train.learning_rate: unknown key" 1 --set train.learning_rate=1 --set output_dir="$work/x1"
 expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" 1 --set method.name=lorax --set output_dir="$work/x2"
+# A method option's value that needs no model to judge stops the run before anything loads
+# (one line); one that needs the model names the same key after the load log.
+expect 1 "$work/run.json: method.layers: bad layer range 'x' (use e.g. 0-5,8)" 1 --set method.name=ln --set method.layers=x --set output_dir="$work/x7"
+expect 1 "$work/run.json: method.layers: layer 9 does not exist" 8 --set method.name=ln --set method.layers=0-9 --set output_dir="$work/x8"
 expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
 expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
 # Device: "auto" ran on the CPU here and says so; asking for a GPU that is not there is an error.

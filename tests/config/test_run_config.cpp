@@ -56,6 +56,9 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.dropout=1.5"}),
             "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
   EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
+  // null is no value for a key with a default (it reached get<double>() as a JSON library error).
+  EXPECT_EQ(error_of(base(), {"train.lr=null"}), "run.json: train.lr: has the wrong type: expected number, got null");
+  EXPECT_EQ(error_of(base(), {"model.norm.impl=null"}), "run.json: model.norm.impl: has the wrong type: expected string, got null");
   EXPECT_EQ(error_of(base(), {"train.device=\"gpu\""}), "run.json: train.device: 'gpu' is not one of auto, cpu, cuda");
   EXPECT_EQ(error_of(base(), {"train.dist_backend=mpi"}), "run.json: train.dist_backend: 'mpi' is not one of auto, gloo, nccl");
   EXPECT_EQ(error_of(base(), {"model.norm.type=rmsnorm"}), "run.json: model.norm.type: 'rmsnorm' is not one of auto, layernorm, dyt");

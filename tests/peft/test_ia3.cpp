@@ -186,17 +186,26 @@ TEST(Ia3, GradientsReachEveryVectorAndNoOtherBackboneTensor) {
 }
 
 TEST(Ia3, BadOptionsAreOneLineErrors) {
+  // Each names the file and the key's path in it (the method's options sit at "method" itself).
   EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "feedforward": ["query"]})"),
-            "method.ia3.feedforward: 'query' names none of the scaled projections");
+            "test.json: method.feedforward: 'query' names none of the scaled projections");
   EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "feedforward": "output.dense"})"),
-            "method.ia3.feedforward: must be null (the architecture's defaults) or a list of names, got \"output.dense\"");
+            "test.json: method.feedforward: must be null (the architecture's defaults) or a list of names, got \"output.dense\"");
+  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "feedforward": [3]})"),
+            "test.json: method.feedforward: entries must be strings (module names), got 3");
+  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "targets": ["value", null]})"),
+            "test.json: method.targets: entries must be strings (module names), got null");
   EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "targets": ["c_attn"]})"),
-            "method.ia3.targets: no projection of this model is named like the targets");
+            "test.json: method.targets: no projection of this model is named like the targets");
   EXPECT_EQ(error_of("bert_seq_cls", R"([{"name": "lora"}, {"name": "ia3"}])"),
-            "method.ia3: bert.encoder.layer.0.attention.self.value is already wrapped by lora (one method per projection: give "
-            "the methods different targets)");
+            "test.json: method[1].targets: bert.encoder.layer.0.attention.self.value is already wrapped by lora (one method per "
+            "projection: give the methods different targets)");
+  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "lora+ia3"})"),
+            "test.json: method.ia3.targets: bert.encoder.layer.0.attention.self.value is already wrapped by lora (one method per "
+            "projection: give the methods different targets)");
   EXPECT_EQ(error_of("bert_seq_cls", R"([{"name": "lora"}, {"name": "ia3", "targets": ["key"], "feedforward": []}])"), "(no error)");
-  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "scale": 2})"), "test.json: method.ia3.scale: unknown key");
+  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "scale": 2})"), "test.json: method.scale: unknown key");
+  EXPECT_EQ(error_of("bert_seq_cls", R"({"name": "ia3", "feedforward": null})"), "(no error)");  // nullable: the defaults
 }
 
 // LoRA's targets follow the same rule as IA3's (PEFT's): a name or a dotted suffix.

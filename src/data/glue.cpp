@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 
 #include "util/error.h"
@@ -195,18 +196,18 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
                                   bool labels_optional) {
   std::string text = read_file(path);
   std::vector<Example> out;
+  // Classification labels read as names (a JSON number as its text); settle_labels() turns them
+  // into class indices when every one is an index.
   auto label_of = [&](const nlohmann::json& v, const std::string& where) -> float {
-    if (v.is_number()) return parse_label(std::to_string(v.get<double>()), {}, true, where);
-    if (!v.is_string()) throw Error(where + ": label must be a number or a string");
-    std::string s = v.get<std::string>();
+    if (!v.is_number() && !v.is_string()) throw Error(where + ": label must be a number or a string");
+    const std::string s = v.is_string() ? v.get<std::string>() : v.dump();
     if (regression) return parse_label(s, {}, true, where);
-    try {
-      return parse_label(s, {}, false, where);
-    } catch (const Error&) {
-      auto it = std::find(labels.begin(), labels.end(), s);
-      if (it == labels.end()) { labels.push_back(s); return static_cast<float>(labels.size() - 1); }
-      return static_cast<float>(it - labels.begin());
+    auto it = std::find(labels.begin(), labels.end(), s);
+    if (it == labels.end()) {
+      labels.push_back(s);
+      return static_cast<float>(labels.size() - 1);
     }
+    return static_cast<float>(it - labels.begin());
   };
   if (ends_with(path, ".jsonl")) {
     size_t line_no = 0;
@@ -254,6 +255,21 @@ std::vector<Example> read_generic(const std::string& path, std::vector<std::stri
   }
   if (out.empty()) fail(path, "", "holds no examples");
   return out;
+}
+
+bool is_class_index(const std::string& s) {
+  return !s.empty() && s.size() <= 9 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int64_t settle_labels(std::vector<std::string>& names, const std::vector<std::vector<Example>*>& files) {
+  if (!std::all_of(names.begin(), names.end(), is_class_index)) return static_cast<int64_t>(names.size());
+  int64_t need = 0;
+  for (auto* file : files)
+    for (auto& e : *file)
+      if (!std::isnan(e.label)) e.label = static_cast<float>(std::stoll(names[static_cast<size_t>(e.label)]));
+  for (const auto& n : names) need = std::max<int64_t>(need, std::stoll(n) + 1);
+  names.clear();
+  return need;
 }
 
 }  // namespace lntune

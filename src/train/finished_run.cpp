@@ -46,8 +46,9 @@ std::vector<std::string> run_label_names(const FinishedRun& r, bool data_loaded)
   if (data_loaded) return r.data.label_names;
   const auto& t = r.config["task"];
   std::vector<std::string> names;
-  read_generic(t["train_file"].get<std::string>(), names, false);
-  read_generic(t["dev_file"].get<std::string>(), names, false);
+  auto train = read_generic(t["train_file"].get<std::string>(), names, false);
+  auto dev = read_generic(t["dev_file"].get<std::string>(), names, false);
+  settle_labels(names, {&train, &dev});
   return names;
 }
 

@@ -99,10 +99,19 @@ nlohmann::json predict(const PredictOptions& o) {
   } else {
     std::vector<Example> ex;
     if (generic) {
+      // A run on named labels reads the file's under its names; a run on class indices (no
+      // names) settles the file's on their own, and they must be indices below num_labels.
       std::vector<std::string> file_names = names;
       ex = read_generic(o.file, file_names, regression, /*labels_optional=*/true);
-      if (!regression && file_names.size() > names.size())
+      if (!regression && names.empty()) {
+        for (const auto& n : file_names)
+          if (!is_class_index(n) || std::stoll(n) >= task.num_labels)
+            fail(o.file, "label", "'" + n + "' is not a label the run was trained on (class indices 0-" +
+                                      std::to_string(task.num_labels - 1) + ")");
+        settle_labels(file_names, {&ex});
+      } else if (!regression && file_names.size() > names.size()) {
         fail(o.file, "label", "'" + file_names[names.size()] + "' is not a label the run was trained on");
+      }
     } else {
       if (!ends_with(o.file, ".tsv")) fail(o.file, "", "a GLUE run predicts on a .tsv file (the task's dev or test layout)");
       ex = read_glue_file(task, o.file, labeled);

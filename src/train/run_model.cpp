@@ -92,7 +92,9 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
   d.task = task;
   const bool generic = task.generic();
   const int64_t L = t["max_length"].get<int64_t>();
-  nlohmann::json id = {{"format", 1}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
+  // format 2: csv/jsonl labels settled over both files (settle_labels); 1 read "0"/"1" and names
+  // into one numbering.
+  nlohmann::json id = {{"format", 2}, {"task", task.name}, {"num_labels", task.num_labels}, {"max_length", L},
                        {"max_train_examples", t["max_train_examples"]}, {"max_eval_examples", t["max_eval_examples"]},
                        {"tokenizer", folder_identity(tok_dir)}, {"tokenizer_kind", tok.kind()}};
   std::string dir = t["data_dir"].get<std::string>();
@@ -118,9 +120,19 @@ TaskData load_task_data(const nlohmann::json& t, const TaskInfo& task, const Tok
     std::vector<std::string> labels;
     train = read_generic(t["train_file"].get<std::string>(), labels, task.num_labels == 1);
     dev = read_generic(t["dev_file"].get<std::string>(), labels, task.num_labels == 1);
-    if (task.num_labels > 1 && static_cast<int>(labels.size()) > task.num_labels)
-      fail(source, "task.num_labels", "the data has more labels");
-    if (task.num_labels > 1) splits.label_names = labels;
+    if (task.num_labels > 1) {
+      const int64_t need = settle_labels(labels, {&train, &dev});
+      if (need > task.num_labels) {
+        std::string what = "class index " + std::to_string(need - 1);
+        if (!labels.empty()) {
+          what = std::to_string(labels.size()) + " labels (";
+          for (size_t i = 0; i < labels.size() && i < 10; ++i) what += (i ? ", " : "") + labels[i];
+          what += labels.size() > 10 ? ", ...)" : ")";
+        }
+        fail(source, "task.num_labels", "is " + std::to_string(task.num_labels) + ", but the data has " + what);
+      }
+      splits.label_names = labels;
+    }
   } else {
     train = read_glue(d.task, dir, "train");
     dev = read_glue(d.task, dir, "dev");

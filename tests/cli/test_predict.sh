@@ -65,6 +65,18 @@ grep -q '"label_names"' "$work/csv/results.json" && mv "$work/train.csv" "$work/
 printf 'text,label\nthe film good,maybe\n' > "$work/new_label.csv"
 "$lntune" predict --run "$work/csv" --file "$work/new_label.csv" > /dev/null 2> "$work/nl.err"
 [ $? = 1 ] && grep -q "new_label.csv: label: 'maybe' is not a label the run was trained on" "$work/nl.err" && ok || bad "new label: $(cat "$work/nl.err")"
+# 3a. A run on class indices (labels 1/0, as many CSVs give them): a file's labels are the same
+#     indices (dev metrics as recorded, whatever label comes first), and must be below num_labels.
+for f in train dev; do sed 's/,pos$/,1/; s/,neg$/,0/' "$work/$f.csv" > "$work/${f}_idx.csv"; done
+"$lntune" train --config "$work/csv.json" --set task.train_file="$work/train_idx.csv" --set task.dev_file="$work/dev_idx.csv" \
+  --set train.epochs=1 --set output_dir="$work/idx" > /dev/null 2> "$work/idx.err" || bad "index-label run failed: $(tail -1 "$work/idx.err")"
+"$lntune" predict --run "$work/idx" --file "$work/dev_idx.csv" --out "$work/p5.tsv" > "$work/p5.json" 2> /dev/null &&
+  $py -c "import json,sys; b=json.load(open(sys.argv[1]))['best']; g=json.load(open(sys.argv[2]))['metrics']; sys.exit(g != {k: b[k] for k in g})" \
+    "$work/idx/results.json" "$work/p5.json" && ok || bad "index labels: predict's metrics differ from the run's best"
+printf 'text,label\nthe film good,1\nthe plot bad,2\n' > "$work/idx_out.csv"
+"$lntune" predict --run "$work/idx" --file "$work/idx_out.csv" > /dev/null 2> "$work/io.err"
+[ $? = 1 ] && grep -qF "idx_out.csv: label: '2' is not a label the run was trained on (class indices 0-1)" "$work/io.err" && ok ||
+  bad "index 2 on a 2-class run: $(cat "$work/io.err")"
 
 # 3b. LoRA over a calibrated DyT conversion: the frozen norms are not saved, predict fits them again
 #     on the same training examples, and the dev metrics still match.

@@ -176,6 +176,12 @@ expect 1 "$work/run.json: method.layers: bad layer range 'x' (use e.g. 0-5,8)" 1
 expect 1 "$work/run.json: method.layers: layer 9 does not exist" 8 --set method.name=ln --set method.layers=0-9 --set output_dir="$work/x8"
 expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
 expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
+# Labels the classes cannot hold: a class index past num_labels (LibTorch's "Target 7 is out of
+# bounds" at the first batch before), and a stray name among indices (silently class 0 before).
+printf 'text,label\nthe film good,1\nthe plot bad,7\n' > "$work/seven.csv"
+expect 1 "$work/run.json: task.num_labels: is 2, but the data has class index 7" 8 --set task.train_file="$work/seven.csv" --set output_dir="$work/x9"
+printf 'text,label\nthe film good,1\nthe plot bad,0\nthe movie,x\n' > "$work/stray.csv"
+expect 1 "$work/run.json: task.num_labels: is 2, but the data has 3 labels (1, 0, x)" 8 --set task.train_file="$work/stray.csv" --set output_dir="$work/x10"
 # Device: "auto" ran on the CPU here and says so; asking for a GPU that is not there is an error.
 if ! command -v nvidia-smi > /dev/null; then
   grep -q '"device": "cpu"' "$work/full/results.json" && grep -q '"bf16": false' "$work/full/results.json" && ok ||

@@ -170,3 +170,43 @@ TEST(Generic, CsvAndJsonl) {
   EXPECT_EQ(unc[0].text_pair, "y");
   EXPECT_TRUE(std::isnan(unc[0].label));
 }
+
+// Class indices or names, decided over all of a task's files, as HF's run_glue does by the label
+// column's type: a file of "1"/"0" trains classes 1 and 0 (not "first seen" = 0).
+TEST(Generic, LabelsAreIndicesOnlyWhenEveryOneIsAnIndex) {
+  auto d = tmpdir("generic_labels");
+  auto read = [&](const std::string& name, const std::string& body, std::vector<std::string>& names) {
+    write_file_atomic(d + "/" + name, body);
+    return read_generic(d + "/" + name, names, false, /*labels_optional=*/true);
+  };
+  std::vector<std::string> names;
+  auto train = read("a.csv", "text,label\nx,1\ny,0\nz,2\n", names);
+  auto dev = read("a.jsonl", "{\"text\": \"u\", \"label\": 2}\n{\"text\": \"v\"}\n", names);
+  EXPECT_EQ(names, (std::vector<std::string>{"1", "0", "2"}));  // as read: names numbered 0, 1, 2
+  EXPECT_EQ(settle_labels(names, {&train, &dev}), 3);
+  EXPECT_TRUE(names.empty());
+  EXPECT_EQ(train[0].label, 1);
+  EXPECT_EQ(train[1].label, 0);
+  EXPECT_EQ(train[2].label, 2);
+  EXPECT_EQ(dev[0].label, 2);
+  EXPECT_TRUE(std::isnan(dev[1].label));  // unlabeled stays unlabeled
+  // Indices need classes up to the largest.
+  names.clear();
+  auto sparse = read("b.csv", "text,label\nx,7\ny,0\n", names);
+  EXPECT_EQ(settle_labels(names, {&sparse}), 8);
+  EXPECT_EQ(sparse[0].label, 7);
+  // One label that is no index makes them all names, numbered in order of first appearance:
+  // "x" among 0/1 was class 0 (as "0" was) before.
+  names.clear();
+  auto typo = read("c.csv", "text,label\nx,0\ny,1\nz,x\n", names);
+  EXPECT_EQ(settle_labels(names, {&typo}), 3);
+  EXPECT_EQ(names, (std::vector<std::string>{"0", "1", "x"}));
+  EXPECT_EQ(typo[2].label, 2);
+  names.clear();
+  auto sign = read("d.csv", "text,label\nx,-1\ny,1\nz,-1\n", names);
+  EXPECT_EQ(settle_labels(names, {&sign}), 2);
+  EXPECT_EQ(names, (std::vector<std::string>{"-1", "1"}));
+  EXPECT_EQ(sign[2].label, 0);
+  EXPECT_TRUE(is_class_index("12"));
+  for (const char* s : {"", "-1", "1.0", "1e3", " 1", "1234567890"}) EXPECT_FALSE(is_class_index(s)) << s;
+}

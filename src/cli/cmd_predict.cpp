@@ -37,6 +37,7 @@ int cmd_predict(int argc, char** argv) {
   p.out = a.count("out") ? a["out"].as<std::string>() : "";
   p.device = a["device"].as<std::string>();
   p.batch_size = a["batch"].as<int64_t>();
+  if (p.batch_size < 0) throw UsageError{"--batch must be >= 0 (0: the run's train.eval_batch_size)"};
   p.probabilities = a.count("probs") > 0;
   if (a.count("num-beams")) p.decoding["num_beams"] = a["num-beams"].as<int64_t>();
   if (a.count("length-penalty")) p.decoding["length_penalty"] = a["length-penalty"].as<double>();

@@ -29,6 +29,8 @@ int cmd_tokenize(int argc, char** argv) {
   EncodeOptions eo;
   eo.max_length = a["max-length"].as<int64_t>();
   eo.pad_to_max_length = a.count("pad") > 0;
+  if (eo.max_length < 0) throw UsageError{"--max-length must be >= 0 (0: no limit)"};
+  if (eo.pad_to_max_length && eo.max_length == 0) throw UsageError{"--pad pads to --max-length: give one"};
   eo.add_special_tokens = a.count("no-special-tokens") == 0;
   bool pairs = a.count("pairs") > 0, types = a.count("type-ids") > 0, stats = a.count("stats") > 0;
   auto unk = tok->token_to_id(tok->kind() == "wordpiece" ? "[UNK]" : "<unk>");

@@ -58,6 +58,10 @@ threads=$(LNTUNE_THREADS=3 "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's
 "$lntune" > /dev/null 2> "$work/usage"; [ $? = 2 ] && grep -q "^usage: lntune <command>" "$work/usage" && ok || bad "no command should print usage and exit 2"
 "$lntune" nope > /dev/null 2>&1; [ $? = 2 ] && ok || bad "unknown command should exit 2"
 expect_error tokenize-no-dir 2 "--tokenizer DIR is required" -- tokenize
+# Option values that were silently ignored (no limit, no padding, the run's batch size).
+expect_error tokenize-negative-length 2 "--max-length must be >= 0 (0: no limit)" -- tokenize --tokenizer "$fx/bert_seq_cls" --max-length -5
+expect_error tokenize-pad-no-length 2 "--pad pads to --max-length: give one" -- tokenize --tokenizer "$fx/bert_seq_cls" --pad
+expect_error predict-negative-batch 2 "--batch must be >= 0 (0: the run's train.eval_batch_size)" -- predict --run "$work" --batch -3
 
 # missing file
 expect_error missing-file 1 "$work/none.safetensors: checkpoint not found" -- info --model "$work/none.safetensors"

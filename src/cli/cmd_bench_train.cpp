@@ -152,7 +152,7 @@ std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a, const std::s
     auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification, norm, opt);
     return lm.model;
   }
-  auto j = model_preset(a["preset"].as<std::string>(), a["vocab"].as<int64_t>());
+  auto j = model_preset(a["preset"].as<std::string>(), a["vocab"].as<int64_t>(), "--preset");
   auto cfg = ModelConfig::from_json(j, "--preset");
   cfg.num_labels = 2;
   cfg.attention = attention;

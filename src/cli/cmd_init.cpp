@@ -28,7 +28,7 @@ int cmd_init(int argc, char** argv) {
     if (!a.count(k)) throw UsageError{"--arch, --tokenizer and --out are required"};
   std::string tdir = a["tokenizer"].as<std::string>(), out = a["out"].as<std::string>();
   auto tok = Tokenizer::from_dir(tdir);
-  auto cfg = ModelConfig::from_json(model_preset(a["arch"].as<std::string>(), static_cast<int64_t>(tok->vocab_size())), "--arch");
+  auto cfg = ModelConfig::from_json(model_preset(a["arch"].as<std::string>(), static_cast<int64_t>(tok->vocab_size()), "--arch"), "--arch");
   if ((cfg.is_bert() && tok->kind() != "wordpiece") || (cfg.is_gpt2() && tok->kind() != "bpe"))
     throw Error(tdir + ": a " + tok->kind() + " tokenizer does not fit " + cfg.model_type);
   torch::manual_seed(a["seed"].as<uint64_t>());

@@ -2,6 +2,7 @@
 
 #include "config/json_schema.h"
 #include "config/norm_config.h"
+#include "models/presets.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -43,6 +44,7 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
   if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
   if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");
+  if (has_preset) model_preset(m["preset"].get<std::string>(), 0, source + ": model.preset");  // the name, before any loading
   std::string pinit = one_of(m["position_init"], source, "model.position_init", {"normal", "sinusoidal"});
   if (has_path && pinit != "normal") fail(source, "model.position_init", "applies to a new model (preset), not to a checkpoint path");
   std::string ainit = one_of(m["attention_init"], source, "model.attention_init", {"normal", "local"});

@@ -10,7 +10,7 @@ const std::vector<std::string>& model_preset_names() {
   return k;
 }
 
-nlohmann::json model_preset(const std::string& name, int64_t vocab) {
+nlohmann::json model_preset(const std::string& name, int64_t vocab, const std::string& where) {
   auto bert = [&](int64_t h, int64_t l, int64_t a) {
     return nlohmann::json{{"model_type", "bert"}, {"vocab_size", vocab}, {"hidden_size", h}, {"num_hidden_layers", l},
                           {"num_attention_heads", a}, {"intermediate_size", 4 * h}, {"max_position_embeddings", 512},
@@ -30,7 +30,7 @@ nlohmann::json model_preset(const std::string& name, int64_t vocab) {
   if (name == "gpt2-base") return gpt2(768, 12, 12, 1024);
   std::string names;
   for (const auto& n : model_preset_names()) names += (names.empty() ? "" : ", ") + n;
-  throw Error("unknown model preset '" + name + "' (" + names + ")");
+  throw Error(where + ": '" + name + "' is not one of " + names);
 }
 
 }  // namespace lntune

@@ -70,7 +70,7 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
     norm = resolve_norm(norm, *ck, source + ": model.norm.type");
     mc = ck->config;
   } else {
-    auto j = model_preset(m["preset"].get<std::string>(), static_cast<int64_t>(s.tok->vocab_size()));
+    auto j = model_preset(m["preset"].get<std::string>(), static_cast<int64_t>(s.tok->vocab_size()), source + ": model.preset");
     j.update(m["config"]);  // config.json fields over the preset
     mc = ModelConfig::from_json(j, source + ": model");
   }

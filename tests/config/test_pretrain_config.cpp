@@ -50,6 +50,8 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.norm.dyt_init=\"warm\""}),
             "p.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
   EXPECT_EQ(error_of(base(), {"model.attention=flash"}), "p.json: model.attention: 'flash' is not one of auto, eager, sdpa");
+  EXPECT_EQ(error_of(base(), {"model.preset=bert-huge"}),
+            "p.json: model.preset: 'bert-huge' is not one of bert-tiny, bert-mini, bert-small, bert-base, gpt2-mini, gpt2-small, gpt2-base");
   EXPECT_EQ(error_of(base(), {"train.adamw_impl=apex"}), "p.json: train.adamw_impl: 'apex' is not one of fused, torch");
   j = base();
   j["corpus"].erase("path");

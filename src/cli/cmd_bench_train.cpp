@@ -208,6 +208,8 @@ int cmd_bench_train(int argc, char** argv) {
   if (a.count("help")) { std::cout << o.help() << "\n"; return 0; }
   const int64_t B = a["batch"].as<int64_t>(), T = a["seq"].as<int64_t>();
   if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
+  if (a["warmup"].as<int64_t>() < 0) throw UsageError{"--warmup must be >= 0"};
+  if (!a.count("model")) model_preset(a["preset"].as<std::string>(), 0, "--preset");  // the name, before any child starts
   if (a["adamw-impl"].as<std::string>() != "fused" && a["adamw-impl"].as<std::string>() != "torch")
     throw UsageError{"--adamw-impl: fused or torch"};
   if (a.count("cuda-graphs") && a["adamw-impl"].as<std::string>() != "fused")

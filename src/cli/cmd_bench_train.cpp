@@ -256,6 +256,9 @@ int cmd_bench_train(int argc, char** argv) {
     if (q > p) names.push_back(methods.substr(p, q - p));
     p = q + 1;
   }
+  if (names.empty()) throw UsageError{"--methods names no method"};
+  // Every name, before the first child runs (a bad one would fail only when its turn came).
+  for (const auto& n : names) peft::resolve_methods(nlohmann::json{{"name", n}}, "--methods");
   const int repeats = a["repeats"].as<int>();
   if (repeats < 1) throw UsageError{"--repeats must be positive"};
   // Every round runs every method, odd rounds in reverse order, so that a device warming up (or

@@ -145,6 +145,8 @@ PY
 expect_error bench-bad-preset 1 "--preset: 'bert-huge' is not one of bert-tiny, bert-mini" -- bench-train --preset bert-huge --batch 1 --seq 4 --steps 1
 expect_error init-bad-arch 1 "--arch: 'bert-huge' is not one of bert-tiny, bert-mini" -- init --arch bert-huge --tokenizer "$fx/bert_seq_cls" --out "$work/huge"
 expect_error bench-negative-warmup 2 "--warmup must be >= 0" -- bench-train --preset bert-tiny --warmup -1
+expect_error bench-bad-methods 1 "--methods: method.name: unknown PEFT method 'nope'" -- bench-train --preset bert-tiny --methods full,nope
+expect_error bench-no-methods 2 "--methods names no method" -- bench-train --preset bert-tiny --methods ,
 expect_error bench-bad-repeats 2 "--repeats must be positive" -- bench-train --preset bert-tiny --repeats 0
 expect_error bench-graphs-cpu 2 "--cuda-graphs needs a CUDA device" -- bench-train --preset bert-tiny --device cpu --cuda-graphs
 expect_error bench-graphs-adamw 2 "--cuda-graphs needs --adamw-impl fused" -- bench-train --preset bert-tiny --cuda-graphs --adamw-impl torch

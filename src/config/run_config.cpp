@@ -55,6 +55,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   cfg["task"]["early_stopping"] = early;
   if (cfg["model"]["path"].get<std::string>().empty()) fail(source, "model.path", "missing");
   if (cfg["task"]["name"].get<std::string>().empty()) fail(source, "task.name", "missing");
+  if (cfg["output_dir"].get<std::string>().empty()) fail(source, "output_dir", "missing");
   const auto& t = cfg["train"];
   for (const char* k : {"epochs", "batch_size", "eval_batch_size", "grad_accum"})
     if (t[k].get<int64_t>() <= 0) fail(source, std::string("train.") + k, "must be positive");

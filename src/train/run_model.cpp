@@ -31,6 +31,8 @@ TaskInfo task_info(const nlohmann::json& t, const std::string& source) {
   if (name == "csv" || name == "jsonl") {
     int64_t k = t["num_labels"].get<int64_t>();
     if (k <= 0) fail(source, "task.num_labels", "must be set for csv/jsonl data (1 = regression)");
+    for (const char* f : {"train_file", "dev_file"})
+      if (t[f].get<std::string>().empty()) fail(source, std::string("task.") + f, "missing (csv/jsonl data needs train_file and dev_file)");
     TaskInfo task;
     task.name = name;
     task.num_labels = static_cast<int>(k);

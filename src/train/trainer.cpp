@@ -112,6 +112,7 @@ TrainOutcome train(const nlohmann::json& cfg, const std::string& source, bool re
   const auto& tc = cfg["train"];
   const std::string out = cfg["output_dir"].get<std::string>();
   peft::resolve_methods(cfg["method"], source);  // config errors before any output or loading
+  task_info(cfg["task"], source);
   // The device and the collectives' backend are config errors every rank finds alike: checked
   // before the ranks connect, since a rank that fails after connecting can close the store while
   // another is still joining, which then fails on the lost connection instead of the one line.

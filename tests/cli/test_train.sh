@@ -175,6 +175,7 @@ expect 1 "$work/run.json: method.name: unknown PEFT method 'lorax'" 1 --set meth
 expect 1 "$work/run.json: method.layers: bad layer range 'x' (use e.g. 0-5,8)" 1 --set method.name=ln --set method.layers=x --set output_dir="$work/x7"
 expect 1 "$work/run.json: method.layers: layer 9 does not exist" 8 --set method.name=ln --set method.layers=0-9 --set output_dir="$work/x8"
 expect 1 "holds a run already: use --resume" 1 --set output_dir="$work/full"
+expect 1 "$work/run.json: task.dev_file: missing (csv/jsonl data needs train_file and dev_file)" 1 --set task.dev_file= --set output_dir="$work/x11"
 expect 1 "$work/nope.csv: cannot open" 8 --set task.train_file="$work/nope.csv" --set output_dir="$work/x3"
 # Labels the classes cannot hold: a class index past num_labels (LibTorch's "Target 7 is out of
 # bounds" at the first batch before), and a stray name among indices (silently class 0 before).

@@ -43,6 +43,7 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(j), "run.json: train.epochs: has the wrong type: expected number, got string");
   EXPECT_EQ(error_of(base(), {"train.epochs=1.5"}), "run.json: train.epochs: must be an integer, got 1.5");
   EXPECT_EQ(error_of(base(), {"task.name="}), "run.json: task.name: missing");
+  EXPECT_EQ(error_of(base(), {"output_dir="}), "run.json: output_dir: missing");  // was ": cannot create the output directory"
   EXPECT_EQ(error_of(base(), {"train.warmup_ratio=1"}), "run.json: train.warmup_ratio: must be in [0, 1)");
   // 0 is "off" / "all" for these; a negative value is a typo, not a setting.
   for (const char* k : {"max_steps", "eval_every", "log_every", "stop_after_steps", "weight_decay", "max_grad_norm"}) {

@@ -62,8 +62,13 @@ Checkpoint open_checkpoint(const std::string& path) {
     std::string weights;
     for (const char* c : candidates)
       if (file_exists(dir + "/" + c)) { weights = dir + "/" + c; break; }
-    if (weights.empty())
+    if (weights.empty()) {
+      // A run folder holds only the trained tensors: say how to make it a model.
+      if (file_exists(dir + "/trainable.safetensors"))
+        fail(dir, "", "a run folder of lntune train, not a model folder: `lntune export --run " + dir +
+                          " --out DIR` writes it as one");
       fail(dir, "", "no weights: expected model.safetensors, model.safetensors.index.json, pytorch_model.bin or model.pt");
+    }
     ck.state = ends_with(weights, ".index.json") ? read_sharded_safetensors(weights) : read_state_dict(weights);
   } else {
     if (!file_exists(path)) fail(path, "", "checkpoint not found");

@@ -122,6 +122,11 @@ names = list(dict.fromkeys(seen)); sys.exit(c['id2label'] != {str(i): n for i, n
 # 6. Bad use: one error line naming the folder or file.
 "$lntune" predict --run "$work/nowhere" > /dev/null 2> "$work/b1.err"
 [ $? = 1 ] && grep -q "nowhere: no config.json" "$work/b1.err" && ok || bad "missing run: $(cat "$work/b1.err")"
+# A run folder where a model folder belongs (info --model, train's model.path): how to make one.
+"$lntune" info --model "$work/csv" > /dev/null 2> "$work/b1b.err"
+[ $? = 1 ] && [ "$(wc -l < "$work/b1b.err")" = 1 ] &&
+  grep -qF "$work/csv: a run folder of lntune train, not a model folder: \`lntune export --run $work/csv --out DIR\` writes it as one" "$work/b1b.err" &&
+  ok || bad "info on a run folder: $(cat "$work/b1b.err")"
 "$lntune" predict --run "$work/rte" --file "$work/train.csv" > /dev/null 2> "$work/b2.err"
 [ $? = 1 ] && grep -q "train.csv: a GLUE run predicts on a .tsv file" "$work/b2.err" && ok || bad "csv for a GLUE run: $(cat "$work/b2.err")"
 mkdir -p "$work/half" && cp "$work/rte/config.json" "$work/half/" && cp "$work/csv/trainable.safetensors" "$work/half/"

@@ -14,16 +14,16 @@
 namespace lntune::ops {
 
 namespace {
-constexpr const char* kOp = "fused dyt";
+constexpr const char* kDytOp = "fused dyt";
 }  // namespace
 
 torch::Tensor dyt_forward(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& gamma,
                           const torch::Tensor& beta) {
   RECORD_FUNCTION("lntune::dyt_forward", c10::ArrayRef<const c10::IValue>{});  // one op to count_ops
-  auto rv = row_view(x, gamma.defined() ? gamma.numel() : 0, kOp);
-  check_param(alpha, x, 1, kOp, "alpha");
-  check_param(gamma, x, rv.cols, kOp, "weight");
-  check_param(beta, x, rv.cols, kOp, "bias");
+  auto rv = row_view(x, gamma.defined() ? gamma.numel() : 0, kDytOp);
+  check_param(alpha, x, 1, kDytOp, "alpha");
+  check_param(gamma, x, rv.cols, kDytOp, "weight");
+  check_param(beta, x, rv.cols, kDytOp, "bias");
   if (cpu_needs_upcast(x)) return dyt_forward(x.to(torch::kFloat), alpha, gamma, beta).to(x.scalar_type());
   auto xc = x.contiguous();
   auto g = kernel_param(gamma, x);
@@ -33,10 +33,10 @@ torch::Tensor dyt_forward(const torch::Tensor& x, const torch::Tensor& alpha, co
 #ifdef LNTUNE_WITH_CUDA
     dyt_forward_cuda(xc, a, g, b, y, cuda_kernel_version(CudaKernel::dyt));
 #else
-    TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
+    TORCH_CHECK(false, kDytOp, ": this build has no CUDA kernels");
 #endif
   } else {
-    kernels::cpu::dyt_forward(kernel_dtype(xc, kOp, "input"), kernel_dtype(g, kOp, "weight"), xc.data_ptr(),
+    kernels::cpu::dyt_forward(kernel_dtype(xc, kDytOp, "input"), kernel_dtype(g, kDytOp, "weight"), xc.data_ptr(),
                               a.data_ptr(), g.data_ptr(), b.data_ptr(), y.data_ptr(), rv.rows, rv.cols, cpu_threads());
   }
   return y;
@@ -48,9 +48,9 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> dyt_backw
                                                                                     const torch::Tensor& gamma,
                                                                                     std::array<bool, 4> want) {
   RECORD_FUNCTION("lntune::dyt_backward", c10::ArrayRef<const c10::IValue>{});  // one op to count_ops
-  auto rv = row_view(x, gamma.numel(), kOp);
-  check_param(alpha, x, 1, kOp, "alpha");
-  TORCH_CHECK(dy.sizes() == x.sizes(), kOp, ": gradient shape ", dy.sizes(), " != input shape ", x.sizes());
+  auto rv = row_view(x, gamma.numel(), kDytOp);
+  check_param(alpha, x, 1, kDytOp, "alpha");
+  TORCH_CHECK(dy.sizes() == x.sizes(), kDytOp, ": gradient shape ", dy.sizes(), " != input shape ", x.sizes());
   if (cpu_needs_upcast(x)) {
     auto [dx, da, dg, db] = dyt_backward(dy.to(torch::kFloat), x.to(torch::kFloat), alpha, gamma, want);
     return {dx.defined() ? dx.to(x.scalar_type()) : dx, da, dg, db};
@@ -63,11 +63,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> dyt_backw
 #ifdef LNTUNE_WITH_CUDA
     dyt_backward_cuda(dyc, xc, a, g, dx, da, dg, db, cuda_kernel_version(CudaKernel::dyt));
 #else
-    TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
+    TORCH_CHECK(false, kDytOp, ": this build has no CUDA kernels");
 #endif
   } else {
     auto fp = [](const torch::Tensor& t) { return t.defined() ? t.data_ptr<float>() : nullptr; };
-    kernels::cpu::dyt_backward(kernel_dtype(xc, kOp, "input"), kernel_dtype(g, kOp, "weight"), dyc.data_ptr(),
+    kernels::cpu::dyt_backward(kernel_dtype(xc, kDytOp, "input"), kernel_dtype(g, kDytOp, "weight"), dyc.data_ptr(),
                                xc.data_ptr(), a.data_ptr(), g.data_ptr(), dx.defined() ? dx.data_ptr() : nullptr,
                                fp(da), fp(dg), fp(db), rv.rows, rv.cols, cpu_threads());
   }

@@ -14,16 +14,16 @@
 namespace lntune::ops {
 
 namespace {
-constexpr const char* kOp = "fused layernorm";
+constexpr const char* kLayerNormOp = "fused layernorm";
 }  // namespace
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_forward(const torch::Tensor& x,
                                                                           const torch::Tensor& gamma,
                                                                           const torch::Tensor& beta, double eps) {
   RECORD_FUNCTION("lntune::layernorm_forward", c10::ArrayRef<const c10::IValue>{});  // one op to count_ops
-  auto rv = row_view(x, gamma.defined() ? gamma.numel() : 0, kOp);
-  check_param(gamma, x, rv.cols, kOp, "weight");
-  check_param(beta, x, rv.cols, kOp, "bias");
+  auto rv = row_view(x, gamma.defined() ? gamma.numel() : 0, kLayerNormOp);
+  check_param(gamma, x, rv.cols, kLayerNormOp, "weight");
+  check_param(beta, x, rv.cols, kLayerNormOp, "bias");
   if (cpu_needs_upcast(x)) {
     auto [y, mean, rstd] = layernorm_forward(x.to(torch::kFloat), gamma, beta, eps);
     return {y.to(x.scalar_type()), mean, rstd};
@@ -37,10 +37,10 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_forward(const 
 #ifdef LNTUNE_WITH_CUDA
     layernorm_forward_cuda(xc, g, b, y, mean, rstd, eps, cuda_kernel_version(CudaKernel::layernorm));
 #else
-    TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
+    TORCH_CHECK(false, kLayerNormOp, ": this build has no CUDA kernels");
 #endif
   } else {
-    kernels::cpu::layernorm_forward(kernel_dtype(xc, kOp, "input"), kernel_dtype(g, kOp, "weight"), xc.data_ptr(),
+    kernels::cpu::layernorm_forward(kernel_dtype(xc, kLayerNormOp, "input"), kernel_dtype(g, kLayerNormOp, "weight"), xc.data_ptr(),
                                     g.data_ptr(), b.data_ptr(), y.data_ptr(), mean.data_ptr<float>(),
                                     rstd.data_ptr<float>(), rv.rows, rv.cols, static_cast<float>(eps), cpu_threads());
   }
@@ -54,9 +54,9 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_backward(const
                                                                            const torch::Tensor& gamma,
                                                                            std::array<bool, 3> want) {
   RECORD_FUNCTION("lntune::layernorm_backward", c10::ArrayRef<const c10::IValue>{});  // one op to count_ops
-  auto rv = row_view(x, gamma.numel(), kOp);
-  TORCH_CHECK(dy.sizes() == x.sizes(), kOp, ": gradient shape ", dy.sizes(), " != input shape ", x.sizes());
-  TORCH_CHECK(mean.numel() == rv.rows && rstd.numel() == rv.rows, kOp, ": saved statistics do not match the input");
+  auto rv = row_view(x, gamma.numel(), kLayerNormOp);
+  TORCH_CHECK(dy.sizes() == x.sizes(), kLayerNormOp, ": gradient shape ", dy.sizes(), " != input shape ", x.sizes());
+  TORCH_CHECK(mean.numel() == rv.rows && rstd.numel() == rv.rows, kLayerNormOp, ": saved statistics do not match the input");
   if (cpu_needs_upcast(x)) {
     auto [dx, dg, db] = layernorm_backward(dy.to(torch::kFloat), x.to(torch::kFloat), mean, rstd, gamma, want);
     return {dx.defined() ? dx.to(x.scalar_type()) : dx, dg, db};
@@ -69,10 +69,10 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layernorm_backward(const
 #ifdef LNTUNE_WITH_CUDA
     layernorm_backward_cuda(dyc, xc, mean, rstd, g, dx, dg, db, cuda_kernel_version(CudaKernel::layernorm));
 #else
-    TORCH_CHECK(false, kOp, ": this build has no CUDA kernels");
+    TORCH_CHECK(false, kLayerNormOp, ": this build has no CUDA kernels");
 #endif
   } else {
-    kernels::cpu::layernorm_backward(kernel_dtype(xc, kOp, "input"), kernel_dtype(g, kOp, "weight"), dyc.data_ptr(),
+    kernels::cpu::layernorm_backward(kernel_dtype(xc, kLayerNormOp, "input"), kernel_dtype(g, kLayerNormOp, "weight"), dyc.data_ptr(),
                                      xc.data_ptr(), mean.data_ptr<float>(), rstd.data_ptr<float>(), g.data_ptr(),
                                      dx.defined() ? dx.data_ptr() : nullptr,
                                      dg.defined() ? dg.data_ptr<float>() : nullptr,

@@ -8,7 +8,7 @@ using namespace lntune;
 namespace {
 const char* kBert = R"({"model_type":"bert","vocab_size":100,"hidden_size":32,"num_hidden_layers":2,
   "num_attention_heads":4,"intermediate_size":64,"max_position_embeddings":64,"id2label":{"0":"n","1":"p","2":"x"}})";
-std::string error_of(const std::string& text) {
+std::string config_error_of(const std::string& text) {
   try {
     ModelConfig::from_string(text, "config.json");
   } catch (const Error& e) {
@@ -58,13 +58,13 @@ TEST(ModelConfig, LabelNamesRoundTrip) {
 }
 
 TEST(ModelConfig, ErrorsNameTheFileAndField) {
-  EXPECT_EQ(error_of(with("hidden_size", "\"32\"")).rfind("config.json: hidden_size: has the wrong type", 0), 0u);
-  EXPECT_NE(error_of(with("num_attention_heads", "5")).find("num_attention_heads: 5 does not divide"), std::string::npos);
-  EXPECT_NE(error_of(with("hidden_act", "\"swiglu\"")).find("hidden_act"), std::string::npos);
-  EXPECT_NE(error_of(with("model_type", "\"t5\"")).find("model_type"), std::string::npos);
-  EXPECT_NE(error_of(with("position_embedding_type", "\"relative_key\"")).find("position_embedding_type"), std::string::npos);
-  EXPECT_NE(error_of(with("hidden_dropout_prob", "1.5")).find("dropout"), std::string::npos);
-  EXPECT_NE(error_of("{}").find("model_type: missing"), std::string::npos);
-  EXPECT_NE(error_of("{oops").find("invalid JSON"), std::string::npos);
-  EXPECT_EQ(error_of(kBert), "");
+  EXPECT_EQ(config_error_of(with("hidden_size", "\"32\"")).rfind("config.json: hidden_size: has the wrong type", 0), 0u);
+  EXPECT_NE(config_error_of(with("num_attention_heads", "5")).find("num_attention_heads: 5 does not divide"), std::string::npos);
+  EXPECT_NE(config_error_of(with("hidden_act", "\"swiglu\"")).find("hidden_act"), std::string::npos);
+  EXPECT_NE(config_error_of(with("model_type", "\"t5\"")).find("model_type"), std::string::npos);
+  EXPECT_NE(config_error_of(with("position_embedding_type", "\"relative_key\"")).find("position_embedding_type"), std::string::npos);
+  EXPECT_NE(config_error_of(with("hidden_dropout_prob", "1.5")).find("dropout"), std::string::npos);
+  EXPECT_NE(config_error_of("{}").find("model_type: missing"), std::string::npos);
+  EXPECT_NE(config_error_of("{oops").find("invalid JSON"), std::string::npos);
+  EXPECT_EQ(config_error_of(kBert), "");
 }

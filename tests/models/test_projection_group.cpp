@@ -68,7 +68,7 @@ torch::Tensor loss_of(const std::vector<torch::Tensor>& outs) {
   return l;
 }
 
-void expect_close(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+void expect_allclose(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
   ASSERT_EQ(a.sizes(), b.sizes()) << what;
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6)) << what << ": max diff " << (a - b).abs().max().item<double>();
 }
@@ -82,12 +82,12 @@ TEST(ProjectionGroup, FrozenWeightsAreOneProductEqualToTheMembers) {
   auto packed = group.forward(x);
   EXPECT_TRUE(group.packed());
   auto reference = separate(g, x);
-  for (int i = 0; i < 3; ++i) expect_close(packed[i], reference[i], "output " + std::to_string(i));
+  for (int i = 0; i < 3; ++i) expect_allclose(packed[i], reference[i], "output " + std::to_string(i));
 
   // Input gradients equal the separate products' (the backward of one product against three).
   auto dx_packed = torch::autograd::grad({loss_of(packed)}, {x})[0];
   auto dx_reference = torch::autograd::grad({loss_of(reference)}, {x})[0];
-  expect_close(dx_packed, dx_reference, "dx");
+  expect_allclose(dx_packed, dx_reference, "dx");
 
   // Nothing stored twice: the members' weights are consecutive rows of one tensor, their values
   // and names unchanged, and what a checkpoint writer reads from them is their own rows.
@@ -114,9 +114,9 @@ TEST(ProjectionGroup, ShapedOutputsAreTheMembersInHeads) {
     auto shaped = group.forward(x, {kHeads, kHeadDim});
     auto reference = separate(g, x);
     for (int i = 0; i < 3; ++i)
-      expect_close(shaped[i], reference[i].view({2, 5, kHeads, kHeadDim}), "member " + std::to_string(i));
+      expect_allclose(shaped[i], reference[i].view({2, 5, kHeads, kHeadDim}), "member " + std::to_string(i));
     auto dx = torch::autograd::grad({loss_of(shaped)}, {x})[0];
-    expect_close(dx, torch::autograd::grad({loss_of(reference)}, {x})[0], "dx");
+    expect_allclose(dx, torch::autograd::grad({loss_of(reference)}, {x})[0], "dx");
   }
 }
 
@@ -128,15 +128,15 @@ TEST(ProjectionGroup, DeltasAreAddedToTheirMembersSlice) {
   ProjectionGroup group(g.members);
   auto x = input().detach();
   auto out = group.forward(x);
-  expect_close(out[0], torch::linear(x, g.weights_before[0] + m, g.members[0]->bias), "query with its delta");
-  expect_close(out[1], separate(g, x)[1], "key without one");
+  expect_allclose(out[0], torch::linear(x, g.weights_before[0] + m, g.members[0]->bias), "query with its delta");
+  expect_allclose(out[1], separate(g, x)[1], "key without one");
 
   // Merged (the delta moved into the weight, in place): the packed product sees the new rows.
   g.members[0]->merge();
   EXPECT_TRUE(group.packed());
-  expect_close(group.forward(x)[0], out[0], "merged");
+  expect_allclose(group.forward(x)[0], out[0], "merged");
   g.members[0]->unmerge();
-  expect_close(group.forward(x)[0], out[0], "unmerged");
+  expect_allclose(group.forward(x)[0], out[0], "unmerged");
 }
 
 TEST(ProjectionGroup, ChangesToAMemberAreSeen) {
@@ -148,12 +148,12 @@ TEST(ProjectionGroup, ChangesToAMemberAreSeen) {
     torch::NoGradGuard no_grad;
     g.members[1]->weight.mul_(2);
   }
-  expect_close(group.forward(x)[1], separate(g, x)[1], "after an in-place change");
+  expect_allclose(group.forward(x)[1], separate(g, x)[1], "after an in-place change");
   EXPECT_TRUE(group.packed());
   // Replaced (a dtype or device conversion, frozen_bf16, sets new data): packed again.
   g.members[1]->weight.set_data(torch::ones({kHeads * kHeadDim, kIn}));
   EXPECT_FALSE(group.packed());
-  expect_close(group.forward(x)[1], separate(g, x)[1], "after a replacement");
+  expect_allclose(group.forward(x)[1], separate(g, x)[1], "after a replacement");
   EXPECT_TRUE(group.packed());
   // A conversion of every member (model->to(dtype)): packed again, in the new dtype.
   for (auto& m : g.members) {
@@ -161,7 +161,7 @@ TEST(ProjectionGroup, ChangesToAMemberAreSeen) {
     m->bias.set_data(m->bias.to(torch::kDouble));
   }
   auto xd = x.to(torch::kDouble);
-  expect_close(group.forward(xd)[2], separate(g, xd)[2], "after a conversion");
+  expect_allclose(group.forward(xd)[2], separate(g, xd)[2], "after a conversion");
   EXPECT_TRUE(group.packed());
 }
 
@@ -184,7 +184,7 @@ TEST(ProjectionGroup, TrainableWeightsRunSeparatelyAndTrainableBiasesGetTheirGra
   loss_of(group.forward(x)).backward();
   EXPECT_TRUE(group.packed());
   loss_of(separate(r, x)).backward();
-  for (int i = 0; i < 3; ++i) expect_close(g.members[i]->bias.grad(), r.members[i]->bias.grad(), "dbias");
+  for (int i = 0; i < 3; ++i) expect_allclose(g.members[i]->bias.grad(), r.members[i]->bias.grad(), "dbias");
 }
 
 // What the group saves per attention layer, counted as test_op_count does: forward, 3 products

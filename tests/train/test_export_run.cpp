@@ -47,7 +47,7 @@ std::string trained_run(const std::string& name, const nlohmann::json& method) {
       {"train", {{"epochs", 1}, {"batch_size", 8}, {"lr", 0.01}, {"log_every", 100}}},
       {"output_dir", out}};
   auto cfg = resolve_run_config(user, {}, "test.json");
-  EXPECT_EQ(train(cfg, "test.json", false).exit_code, 0);
+  EXPECT_EQ(lntune::train(cfg, "test.json", false).exit_code, 0);
   return out;
 }
 

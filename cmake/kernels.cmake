@@ -1,11 +1,12 @@
-# CPU norm kernels (kernels/*/*_cpu*.cpp): no LibTorch, OpenMP over rows. Each *_cpu_impl.cpp is
-# compiled three times on x86-64 — baseline, AVX2+FMA and AVX-512 — and the entry points pick one at
-# run time (kernels/cpu_isa.cpp; LNTUNE_CPU_ISA caps it), as torch's own CPU kernels do, so one
-# binary runs everywhere and uses the wide units where present.
+# CPU kernels (kernels/*/*_cpu*.cpp: LayerNorm, DyT, dropout): no LibTorch, OpenMP over rows or
+# chunks. Each *_cpu_impl.cpp is compiled three times on x86-64 — baseline, AVX2+FMA and AVX-512 —
+# and the entry points pick one at run time (kernels/cpu_isa.cpp; LNTUNE_CPU_ISA caps it), as
+# torch's own CPU kernels do, so one binary runs everywhere and uses the wide units where present.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 set(_lntune_cpu_impl
   ${CMAKE_CURRENT_SOURCE_DIR}/kernels/layernorm/layernorm_cpu_impl.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/kernels/dyt/dyt_cpu_impl.cpp)
+  ${CMAKE_CURRENT_SOURCE_DIR}/kernels/dyt/dyt_cpu_impl.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/kernels/dropout/dropout_cpu_impl.cpp)
 
 function(lntune_cpu_isa_objects name isa)
   add_library(${name} OBJECT ${_lntune_cpu_impl})
@@ -39,6 +40,7 @@ add_library(lntune_cpu_kernels STATIC
   kernels/cpu_isa.cpp
   kernels/layernorm/layernorm_cpu.cpp
   kernels/dyt/dyt_cpu.cpp
+  kernels/dropout/dropout_cpu.cpp
   kernels/adamw/adamw_cpu.cpp
   ${_lntune_isa_objects})
 target_include_directories(lntune_cpu_kernels PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/kernels)

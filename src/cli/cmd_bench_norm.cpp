@@ -1,5 +1,6 @@
 // lntune bench-norm: our fused LayerNorm and DyT kernels against torch's eager ops in the same run
 // (torch::layer_norm; the composite gamma * tanh(alpha * x) + beta), forward and forward+backward,
+// and on the CPU our dropout (p 0.1, BERT's) against torch::dropout (`--ops dropout`),
 // for the shapes in fp32 and bf16: time, effective GB/s (bytes that must move / time) and
 // % of this device's copy bandwidth, measured here too, and of a copy of the same shape (what
 // moving those bytes once can reach). Ours can be timed at several CUDA kernel versions
@@ -17,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cpu_isa.h"
+#include "ops/dropout.h"
 #include "ops/dyt.h"
 #include "ops/kernel_version.h"
 #include "ops/layernorm.h"
@@ -114,10 +116,13 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
   auto x = torch::randn({s.rows, s.cols}, o), dy = torch::randn({s.rows, s.cols}, o);
   auto g = torch::ones({s.cols}, o), b = torch::zeros({s.cols}, o), a = torch::full({1}, 0.5, o);
   for (auto* t : {&x, &g, &b, &a}) t->set_requires_grad(backward);
+  constexpr double kDropoutP = 0.1;
   auto ours = [&] {
+    if (op == "dropout") return ops::fused_dropout(x, kDropoutP);
     return op == "layernorm" ? ops::fused_layer_norm(x, g, b, 1e-5) : ops::fused_dyt(x, a, g, b);
   };
   auto eager = [&] {
+    if (op == "dropout") return torch::dropout(x, kDropoutP, /*train=*/true);
     return op == "layernorm" ? torch::layer_norm(x, {s.cols}, g, b, 1e-5) : torch::tanh(a * x) * g + b;
   };
   auto run = [&](auto&& f) {
@@ -138,13 +143,15 @@ std::vector<Row> bench(const std::string& op, bool backward, Shape s, torch::Sca
              for (int i = 0; i < kReplays; ++i) replay();
            }) / kReplays;
   };
-  // Bytes that must move: forward reads x and writes y; backward reads x and dy and writes dx.
+  // Bytes that must move: forward reads x and writes y; backward reads x and dy and writes dx
+  // (dropout's backward reads dy and writes dx: its mask is drawn again, or read by torch's).
   const double elem = static_cast<double>(x.element_size()) * s.rows * s.cols;
+  const double bwd_bytes = op == "dropout" ? 4 * elem : 5 * elem;
   const auto kernel = op == "layernorm" ? ops::CudaKernel::layernorm : ops::CudaKernel::dyt;
   std::vector<Row> out;
   auto time_ours = [&](std::string variant) {
     out.push_back({op, backward ? "fwd+bwd" : "fwd", c10::toString(dt), s, std::move(variant), time(run(ours)), 0,
-                   backward ? 5 * elem : 2 * elem, 0});
+                   backward ? bwd_bytes : 2 * elem, 0});
   };
   if (d.is_cuda()) {
     for (int v : variants.cuda_versions) {
@@ -219,12 +226,12 @@ std::vector<kernels::cpu::CpuIsa> parse_cpu_isas(const std::string& s) {
 }  // namespace
 
 int cmd_bench_norm(int argc, char** argv) {
-  cxxopts::Options o("lntune bench-norm", "Fused LayerNorm/DyT kernels against torch's eager ops, same run");
+  cxxopts::Options o("lntune bench-norm", "Fused LayerNorm/DyT (and CPU dropout) kernels against torch's eager ops, same run");
   o.add_options()("device", "cpu or cuda (default: cuda when present)", cxxopts::value<std::string>())(
       "shapes", "ROWSxHIDDEN list",
       cxxopts::value<std::string>()->default_value("4096x768,16384x768,16384x1024,8192x4096,4096x8192"))(
       "dtypes", "float32, bfloat16, float16", cxxopts::value<std::string>()->default_value("float32,bfloat16"))(
-      "ops", "layernorm, dyt", cxxopts::value<std::string>()->default_value("layernorm,dyt"))(
+      "ops", "layernorm, dyt, dropout (CPU)", cxxopts::value<std::string>()->default_value("layernorm,dyt"))(
       "reps", "timed repetitions (median reported)", cxxopts::value<int>()->default_value("7"))(
       "kernel-version",
       "CUDA kernel versions of both ops to time, side by side in the same run, e.g. 1,2 (0: the promoted ones; "
@@ -266,7 +273,10 @@ int cmd_bench_norm(int argc, char** argv) {
     for (std::string t; std::getline(ss, t, ',');) dtypes.push_back(parse_dtype(t));
     std::stringstream so(a["ops"].as<std::string>());
     for (std::string t; std::getline(so, t, ',');) {
-      if (t != "layernorm" && t != "dyt") throw Error("--ops: unknown op '" + t + "' (layernorm, dyt)");
+      if (t != "layernorm" && t != "dyt" && t != "dropout")
+        throw Error("--ops: unknown op '" + t + "' (layernorm, dyt, dropout)");
+      if (t == "dropout" && d.is_cuda())
+        throw UsageError{"--ops dropout: the fused dropout kernel is the CPU's (on CUDA it is torch's own): --device cpu"};
       ops_list.push_back(t);
     }
   }

@@ -149,6 +149,7 @@ std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a, const std::s
   if (a.count("model")) {
     LoadOptions opt;
     opt.attention = attention;
+    opt.dropout_impl = a["dropout-impl"].as<std::string>();
     auto lm = load_model(a["model"].as<std::string>(), Head::SequenceClassification, norm, opt);
     return lm.model;
   }
@@ -156,6 +157,7 @@ std::shared_ptr<TaskModelImpl> build(const cxxopts::ParseResult& a, const std::s
   auto cfg = ModelConfig::from_json(j, "--preset");
   cfg.num_labels = 2;
   cfg.attention = attention;
+  cfg.dropout_impl = a["dropout-impl"].as<std::string>();
   torch::manual_seed(0);
   auto m = build_model(cfg, Head::SequenceClassification, norm);
   init_weights(*m);
@@ -195,6 +197,8 @@ int cmd_bench_train(int argc, char** argv) {
       "norm-impl", "torch or fused (our kernels)", cxxopts::value<std::string>()->default_value("torch"))(
       "attention", "auto (sdpa where LibTorch has it, as lntune train), eager or sdpa (LibTorch's fused attention, >= 2.1)",
       cxxopts::value<std::string>()->default_value("auto"))(
+      "dropout-impl", "fused (our kernel; on CUDA torch's fused dropout) or torch (torch::dropout)",
+      cxxopts::value<std::string>()->default_value("fused"))(
       "device", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))(
       "bf16", "bf16 autocast on CUDA (frozen projections stored in bf16, as lntune train does)")(
       "frozen-fp32", "with --bf16: keep frozen weights in fp32, cast at every use (as HF PEFT under autocast)")(
@@ -212,6 +216,8 @@ int cmd_bench_train(int argc, char** argv) {
   if (!a.count("model")) model_preset(a["preset"].as<std::string>(), 0, "--preset");  // the name, before any child starts
   if (a["adamw-impl"].as<std::string>() != "fused" && a["adamw-impl"].as<std::string>() != "torch")
     throw UsageError{"--adamw-impl: fused or torch"};
+  if (a["dropout-impl"].as<std::string>() != "fused" && a["dropout-impl"].as<std::string>() != "torch")
+    throw UsageError{"--dropout-impl: fused or torch"};
   if (a.count("cuda-graphs") && a["adamw-impl"].as<std::string>() != "fused")
     throw UsageError{"--cuda-graphs needs --adamw-impl fused"};
   if (a.count("cuda-graphs") && !resolve_device(a["device"].as<std::string>(), "bench-train", "--device").is_cuda())
@@ -246,6 +252,7 @@ int cmd_bench_train(int argc, char** argv) {
             " --norm-impl " + quote(a["norm-impl"].as<std::string>()) + " --device " + quote(a["device"].as<std::string>()) +
             " --attention " + quote(a["attention"].as<std::string>()) +
             " --adamw-impl " + quote(a["adamw-impl"].as<std::string>()) +
+            " --dropout-impl " + quote(a["dropout-impl"].as<std::string>()) +
             (a.count("bf16") ? " --bf16" : "") + (a.count("frozen-fp32") ? " --frozen-fp32" : "") +
             (a.count("cuda-graphs") ? " --cuda-graphs" : "");
   std::vector<std::string> names;

@@ -9,6 +9,7 @@
 #include "io/checkpoint.h"
 #include "tokenizers/tokenizer.h"
 #include "util/build_info.h"
+#include "util/allocator.h"
 #include "util/threads.h"
 
 namespace lntune::cli {
@@ -59,6 +60,7 @@ int cmd_info(int argc, char** argv) {
   j["parameters"] = {{"total", total}, {"backbone", backbone}, {"head", total - backbone}};
   j["norms"] = {{"count", norms.size()}, {"type", norm_type}, {"by_role", roles}};
   j["threads"] = at::get_num_threads();
+  j["allocator"] = allocator_summary(allocator_in_use());
   j["lntune_commit"] = build_commit();
   j["cpu_isa"] = kernels::cpu::cpu_isa();  // the fused norms' CPU loops (kernels/cpu_isa.h)
   j["load"] = {{"loaded", lm.report.loaded}, {"unexpected", lm.report.unexpected.size()},
@@ -91,6 +93,7 @@ int cmd_info(int argc, char** argv) {
     std::cout << "tokenizer    " << j["tokenizer"]["kind"].get<std::string>() << ", "
               << j["tokenizer"]["vocab"].get<size_t>() << " tokens\n";
   std::cout << "threads      " << threads_summary() << "\n";
+  std::cout << "allocator    " << j["allocator"].get<std::string>() << "\n";
   std::cout << "lntune       " << j["lntune_commit"].get<std::string>() << "\n";
   std::cout << "cpu loops    " << j["cpu_isa"].get<std::string>() << " (fused norms; LNTUNE_CPU_ISA caps it)\n";
   std::cout << "load         " << lm.report.loaded << " tensors loaded, " << lm.report.unexpected.size()

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "util/build_info.h"
 #include "util/error.h"
+#include "util/allocator.h"
 #include "util/threads.h"
 
 namespace {
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("lntune"));
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   try {
+    lntune::configure_allocator();  // before the first large allocation
     lntune::configure_threads();
     for (const auto& c : kCommands)
       if (!std::strcmp(argv[1], c.name)) return c.run(argc - 1, argv + 1);

@@ -13,6 +13,7 @@ nlohmann::json pretrain_config_defaults() {
   return nlohmann::json::parse(R"({
     "model": {"preset": "", "config": {}, "path": "", "position_init": "normal",
               "attention_init": "normal", "embedding_init": "normal", "attention": "auto",
+              "dropout_impl": "fused",
               "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}},
     "tokenizer": "",
     "corpus": {"path": "", "format": "lines", "heldout_every": 100, "max_documents": 0},
@@ -41,6 +42,7 @@ nlohmann::json resolve_pretrain_config(nlohmann::json user, const std::vector<st
   const auto& m = cfg["model"];
   check_norm_config(m["norm"], source);
   one_of(m["attention"], source, "model.attention", {"auto", "eager", "sdpa"});
+  one_of(m["dropout_impl"], source, "model.dropout_impl", {"fused", "torch"});
   bool has_preset = !m["preset"].get<std::string>().empty(), has_path = !m["path"].get<std::string>().empty();
   if (has_preset == has_path) fail(source, "model", "set exactly one of preset (a new model) and path (continue pretraining)");
   if (has_path && !model_cfg.empty()) fail(source, "model.config", "applies to a preset, not to a checkpoint path");

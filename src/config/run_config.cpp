@@ -12,7 +12,7 @@ namespace lntune {
 nlohmann::json run_config_defaults() {
   return nlohmann::json::parse(R"({
     "model": {"path": "", "norm": {"type": "auto", "impl": "torch", "dyt_alpha_init": 0.5, "dyt_init": "constant"}, "dropout": -1.0,
-              "attention": "auto"},
+              "dropout_impl": "fused", "attention": "auto"},
     "tokenizer": "",
     "task": {"name": "", "data_dir": "", "train_file": "", "dev_file": "", "num_labels": 0,
              "max_length": 128, "max_train_examples": 0, "max_eval_examples": 0, "token_cache": true,
@@ -83,6 +83,7 @@ nlohmann::json resolve_run_config(nlohmann::json user, const std::vector<std::st
   }
   check_norm_config(cfg["model"]["norm"], source);
   one_of(cfg["model"]["attention"], source, "model.attention", {"auto", "eager", "sdpa"});
+  one_of(cfg["model"]["dropout_impl"], source, "model.dropout_impl", {"fused", "torch"});
   if (cfg["task"]["max_length"].get<int64_t>() < 8) fail(source, "task.max_length", "must be at least 8");
   check_decoding(cfg["task"], source);
   double dropout = cfg["model"]["dropout"].get<double>();

@@ -180,6 +180,7 @@ LoadedModel load_model(const std::string& path, std::optional<Head> head, const 
   LoadedModel lm;
   lm.checkpoint = open_checkpoint(path);
   lm.checkpoint.config.attention = opt.attention;
+  lm.checkpoint.config.dropout_impl = opt.dropout_impl;
   Head h = head ? *head : head_from_architectures(lm.checkpoint.config);
   lm.model = build_model(lm.checkpoint.config, h, resolve_norm(norm, lm.checkpoint, path + ": norm type"));
   lm.report = load_weights(*lm.model, lm.checkpoint.state, opt);

@@ -50,6 +50,7 @@ struct LoadOptions {
   bool allow_unexpected = true;   // e.g. a pre-training head in a base checkpoint
   bool reinit_mismatched_head = false;  // a head of another size (other task): start it fresh
   std::string attention = "eager";      // for load_model: how the model computes attention (models/attention.h)
+  std::string dropout_impl = "fused";   // for load_model: which dropout kernel runs (models/dropout.h)
 };
 
 // Copies tensors into the model (cast to each parameter's dtype). Throws Error naming the file on

@@ -30,7 +30,7 @@ std::string resolve_attention(const std::string& attention, const std::string& s
 }
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
-                     double scale, torch::nn::Dropout& dropout, bool sdpa) {
+                     double scale, Dropout& dropout, bool sdpa) {
 #ifdef LNTUNE_HAS_SDPA
   if (sdpa) {
     // The fused kernels take the mask in the query's dtype (bf16 under autocast).

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "models/dropout.h"
+
 namespace lntune {
 
 // Whether this build's LibTorch has at::scaled_dot_product_attention with a scale argument.
@@ -21,6 +23,6 @@ std::string resolve_attention(const std::string& attention, const std::string& s
 // (undefined: none). Returns [B, heads, T, d]. `dropout` is applied to the probabilities when the
 // module is training (eager: the module itself; sdpa: its rate).
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
-                     double scale, torch::nn::Dropout& dropout, bool sdpa);
+                     double scale, Dropout& dropout, bool sdpa);
 
 }  // namespace lntune

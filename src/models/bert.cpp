@@ -22,7 +22,7 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const ModelConfig& c, const NormOptions& 
   position_embeddings = register_module("position_embeddings", torch::nn::Embedding(c.max_positions, c.hidden_size));
   token_type_embeddings = register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm", make_norm(norm_for(c, norm)));
-  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+  dropout = register_module("dropout", Dropout(DropoutOptions(c.hidden_dropout).impl(c.dropout_impl)));
 }
 
 torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types, const torch::Tensor& prompt,
@@ -50,7 +50,7 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const ModelConfig& c)
       heads(c.num_heads),
       head_dim(c.hidden_size / c.num_heads),
       sdpa(c.attention == "sdpa") {
-  dropout = register_module("dropout", torch::nn::Dropout(c.attention_dropout));
+  dropout = register_module("dropout", Dropout(DropoutOptions(c.attention_dropout).impl(c.dropout_impl)));
 }
 
 torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, AttentionMask& mask) {
@@ -70,7 +70,7 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& h, AttentionMa
 BertResidualOutputImpl::BertResidualOutputImpl(int64_t in, const ModelConfig& c, const NormOptions& norm) {
   dense = register_module("dense", Projection(in, c.hidden_size));
   LayerNorm = register_module("LayerNorm", make_norm(norm_for(c, norm)));
-  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+  dropout = register_module("dropout", Dropout(DropoutOptions(c.hidden_dropout).impl(c.dropout_impl)));
 }
 
 torch::Tensor BertResidualOutputImpl::forward(const torch::Tensor& h, const torch::Tensor& residual) {
@@ -160,7 +160,7 @@ BertTaskModelImpl::BertTaskModelImpl(const ModelConfig& c, Head h, const NormOpt
   bert = register_module("bert", BertModel(c, norm, h == Head::None || h == Head::SequenceClassification));
   if (h == Head::SequenceClassification || h == Head::TokenClassification) {
     double p = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout;
-    dropout = register_module("dropout", torch::nn::Dropout(p));
+    dropout = register_module("dropout", Dropout(DropoutOptions(p).impl(c.dropout_impl)));
     classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
   } else if (h == Head::MaskedLanguageModel) {
     auto cls = std::make_shared<torch::nn::Module>("BertOnlyMLMHead");

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "models/extensions.h"
+#include "models/dropout.h"
 #include "models/model.h"
 #include "models/projection_group.h"
 
@@ -17,7 +18,7 @@ class BertEmbeddingsImpl : public torch::nn::Module {
                         const torch::Tensor& prompt = {}, int64_t position_offset = 0);
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
   Norm LayerNorm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 };
 TORCH_MODULE(BertEmbeddings);
 
@@ -27,7 +28,7 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask);
   Projection query{nullptr}, key{nullptr}, value{nullptr};
   ProjectionGroup qkv;  // query, key, value as one product where their weights are frozen
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
   bool sdpa;  // model.attention (models/attention.h)
@@ -42,7 +43,7 @@ class BertResidualOutputImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& residual);
   Projection dense{nullptr};
   Norm LayerNorm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
   std::shared_ptr<SublayerAdapter> adapter;  // registered as "adapter" when set
 };
 TORCH_MODULE(BertResidualOutput);
@@ -114,7 +115,7 @@ class BertTaskModelImpl : public TaskModelImpl {
   bool optional_backbone_key(const std::string& key) const override;
   BertModel bert{nullptr};
   BertMlmHead mlm{nullptr};  // registered as cls.predictions
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
   torch::nn::Linear classifier{nullptr};
 };
 

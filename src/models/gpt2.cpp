@@ -21,8 +21,8 @@ GPT2AttentionImpl::GPT2AttentionImpl(const ModelConfig& c, int64_t layer_idx)
     : heads(c.num_heads), head_dim(c.hidden_size / c.num_heads), sdpa(c.attention == "sdpa"), layer(layer_idx) {
   c_attn = register_module("c_attn", Projection(c.hidden_size, 3 * c.hidden_size, true, true));
   c_proj = register_module("c_proj", Projection(c.hidden_size, c.hidden_size, true, true));
-  attn_dropout = register_module("attn_dropout", torch::nn::Dropout(c.attention_dropout));
-  resid_dropout = register_module("resid_dropout", torch::nn::Dropout(c.hidden_dropout));
+  attn_dropout = register_module("attn_dropout", Dropout(DropoutOptions(c.attention_dropout).impl(c.dropout_impl)));
+  resid_dropout = register_module("resid_dropout", Dropout(DropoutOptions(c.hidden_dropout).impl(c.dropout_impl)));
   scale = c.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim)) : 1.0;
   if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer_idx + 1);
 }
@@ -70,7 +70,7 @@ torch::Tensor GPT2AttentionImpl::forward(const torch::Tensor& h, AttentionMask& 
 GPT2MLPImpl::GPT2MLPImpl(const ModelConfig& c) : act(c.activation) {
   c_fc = register_module("c_fc", Projection(c.hidden_size, c.intermediate_size, true, true));
   c_proj = register_module("c_proj", Projection(c.intermediate_size, c.hidden_size, true, true));
-  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
+  dropout = register_module("dropout", Dropout(DropoutOptions(c.hidden_dropout).impl(c.dropout_impl)));
 }
 
 torch::Tensor GPT2MLPImpl::forward(const torch::Tensor& h) { return dropout(c_proj(activation(act, c_fc(h)))); }
@@ -97,7 +97,7 @@ torch::Tensor GPT2BlockImpl::forward(const torch::Tensor& x, AttentionMask& mask
 GPT2ModelImpl::GPT2ModelImpl(const ModelConfig& c, const NormOptions& norm) {
   wte = register_module("wte", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   wpe = register_module("wpe", torch::nn::Embedding(c.max_positions, c.hidden_size));
-  drop = register_module("drop", torch::nn::Dropout(c.embedding_dropout));
+  drop = register_module("drop", Dropout(DropoutOptions(c.embedding_dropout).impl(c.dropout_impl)));
   h = register_module("h", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) h->push_back(GPT2Block(c, norm, i));
   ln_f = register_module("ln_f", make_norm(NormOptions(norm).dim(c.hidden_size).eps(c.layer_norm_eps)));
@@ -164,7 +164,7 @@ GPT2TaskModelImpl::GPT2TaskModelImpl(const ModelConfig& c, Head h, const NormOpt
     score = register_module("score", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.num_labels).bias(false)));
   } else if (h == Head::TokenClassification) {
     double p = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout;
-    dropout = register_module("dropout", torch::nn::Dropout(p));
+    dropout = register_module("dropout", Dropout(DropoutOptions(p).impl(c.dropout_impl)));
     classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
   }
 }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "models/extensions.h"
+#include "models/dropout.h"
 #include "models/model.h"
 
 namespace lntune {
@@ -28,7 +29,7 @@ class GPT2AttentionImpl : public torch::nn::Module {
   // With `cache`: prefill stores this layer's keys/values; decode appends and attends over them.
   torch::Tensor forward(const torch::Tensor& h, AttentionMask& mask, KVCache* cache = nullptr);
   Projection c_attn{nullptr}, c_proj{nullptr};  // HF Conv1D layout: weight [in, out]
-  torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
+  Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
   std::shared_ptr<AttentionPrefix> prefix;  // prefix-tuning (registered as "prefix" when set)
   int64_t heads, head_dim;
   bool sdpa;  // model.attention (models/attention.h)
@@ -42,7 +43,7 @@ class GPT2MLPImpl : public torch::nn::Module {
   explicit GPT2MLPImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& h);
   Projection c_fc{nullptr}, c_proj{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
   std::string act;
 };
 TORCH_MODULE(GPT2MLP);
@@ -68,7 +69,7 @@ class GPT2ModelImpl : public torch::nn::Module {
   torch::Tensor decode(const torch::Tensor& tokens, KVCache& cache);
   int64_t prompt_length() const { return prompt ? prompt->length() : 0; }
   torch::nn::Embedding wte{nullptr}, wpe{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
   std::shared_ptr<InputPrompt> prompt;  // prompt tuning (registered as "prompt" when set)
   int64_t position_offset = 0;          // as BertModelImpl::position_offset
   torch::nn::ModuleList h{nullptr};
@@ -90,7 +91,7 @@ class GPT2TaskModelImpl : public TaskModelImpl {
   bool ignorable_key(const std::string& key) const override;
   GPT2Model transformer{nullptr};
   torch::nn::Linear score{nullptr};       // sequence classification (no bias, as HF)
-  torch::nn::Dropout dropout{nullptr};    // token classification
+  Dropout dropout{nullptr};    // token classification
   torch::nn::Linear classifier{nullptr};  // token classification
 };
 

@@ -34,6 +34,8 @@ struct ModelConfig {
   std::vector<std::string> architectures;
   // Not in config.json: how attention is computed in this run (`model.attention`, models/attention.h).
   std::string attention = "eager";
+  // Not in config.json either: which dropout kernel runs (`model.dropout_impl`, models/dropout.h).
+  std::string dropout_impl = "fused";
 
   // Throws Error("<source>: <field>: ...") on missing/mistyped/inconsistent fields.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& source);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "models/dropout.h"
 #include "models/extensions.h"
 #include "peft/method.h"
 #include "peft/targets.h"
@@ -15,7 +16,7 @@ namespace {
 
 class LoraDelta : public ProjectionDelta {
  public:
-  LoraDelta(torch::nn::Linear a, torch::nn::Linear b, torch::nn::Dropout d, double scale)
+  LoraDelta(torch::nn::Linear a, torch::nn::Linear b, Dropout d, double scale)
       : a_(std::move(a)), b_(std::move(b)), drop_(std::move(d)), scale_(scale) {}
   std::string kind() const override { return "lora"; }
   // y + scale * B A dropout(x) as two operators: A's product, then B's with the scale and the
@@ -35,7 +36,7 @@ class LoraDelta : public ProjectionDelta {
 
  private:
   torch::nn::Linear a_, b_;
-  torch::nn::Dropout drop_;
+  Dropout drop_;
   double scale_;
 };
 
@@ -59,7 +60,7 @@ class Lora : public Method {
     for (const auto& [name, proj] : target_projections(model, targets)) {
       auto a = proj->register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(proj->in_features(), r).bias(false)));
       auto b = proj->register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, proj->out_features()).bias(false)));
-      auto d = proj->register_module("lora_dropout", torch::nn::Dropout(dropout));
+      auto d = proj->register_module("lora_dropout", Dropout(DropoutOptions(dropout).impl(model.config.dropout_impl)));
       {
         torch::NoGradGuard g;
         torch::nn::init::kaiming_uniform_(a->weight, std::sqrt(5.0));

@@ -89,6 +89,7 @@ Setup build(const nlohmann::json& cfg, const std::string& source) {
   Head head = s.mlm ? Head::MaskedLanguageModel : Head::LanguageModel;
   ModelConfig run_mc = mc;
   run_mc.attention = resolve_attention(m["attention"].get<std::string>(), source);
+  run_mc.dropout_impl = m["dropout_impl"].get<std::string>();
   if (double p = cfg["train"]["dropout"].get<double>(); p >= 0) {
     // Short pretraining learns faster without dropout; the saved config.json keeps the model's
     // own probabilities, which fine-tuning then uses.

@@ -178,6 +178,7 @@ RunModel build_run_model(const nlohmann::json& cfg, const std::string& source) {
     ck.config.label_names = rm.task.label_names;  // not the base checkpoint's (another task's) names
   }
   ck.config.attention = resolve_attention(cfg["model"]["attention"].get<std::string>(), source);
+  ck.config.dropout_impl = cfg["model"]["dropout_impl"].get<std::string>();
   if (double p = cfg["model"]["dropout"].get<double>(); p >= 0) {
     // Every dropout of the model (e.g. 0 for loss-parity checks against another trainer).
     ck.config.hidden_dropout = ck.config.attention_dropout = ck.config.embedding_dropout = p;

@@ -53,6 +53,15 @@ case "$line" in
 esac
 threads=$(LNTUNE_THREADS=3 "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^threads *\([0-9]*\).*/\1/p')
 [ "$threads" = 3 ] && ok || bad "LNTUNE_THREADS=3: got '$threads'"
+# The allocator: glibc's heap kept by default (a step's pages fault in once, docs/benchmarks.md),
+# glibc's defaults with LNTUNE_MALLOC=system, the user's own malloc settings left alone, and a bad
+# value a one-line error.
+alloc() { env -u GLIBC_TUNABLES -u LD_PRELOAD "$@" "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^allocator *//p'; }
+[ "$(alloc)" = "glibc malloc, heap kept (no mmap, no trim; LNTUNE_MALLOC=system for the defaults)" ] &&
+  [ "$(alloc LNTUNE_MALLOC=system)" = "system malloc defaults" ] &&
+  [ "$(alloc GLIBC_TUNABLES=glibc.malloc.arena_max=2)" = "malloc as the environment configures it" ] && ok ||
+  bad "allocator: '$(alloc)' / '$(alloc LNTUNE_MALLOC=system)' / '$(alloc GLIBC_TUNABLES=glibc.malloc.arena_max=2)'"
+LNTUNE_MALLOC=tcmalloc expect_error bad-malloc 1 "LNTUNE_MALLOC: 'tcmalloc' is not one of retain, system" -- info --model "$fx/bert_seq_cls"
 
 # usage errors: exit 2
 "$lntune" > /dev/null 2> "$work/usage"; [ $? = 2 ] && grep -q "^usage: lntune <command>" "$work/usage" && ok || bad "no command should print usage and exit 2"
@@ -161,6 +170,16 @@ assert len(rows) == 2 * 2 * 2 * 2, len(rows)  # ops x dtypes x shapes x passes
 assert {(r["op"], r["pass"]) for r in rows} == {(o, p) for o in ("layernorm", "dyt") for p in ("fwd", "fwd+bwd")}
 assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 and r["copy_gbs"] > 0 and r["shape_copy_gbs"] > 0 for r in rows), rows
 PY
+# --ops dropout (CPU): our dropout kernel against torch::dropout, both passes, each dtype.
+"$lntune" bench-norm --device cpu --ops dropout --shapes 32x768 --reps 1 --json > "$work/drop.json" 2> "$work/drop.err" \
+  || bad "bench-norm --ops dropout failed: $(tail -1 "$work/drop.err")"
+"$py3" - "$work/drop.json" <<'PY' && ok || bad "bench-norm --ops dropout output: $(cat "$work/drop.json")"
+import json, sys
+rows = list(map(json.loads, open(sys.argv[1])))
+assert [(r["op"], r["dtype"], r["pass"]) for r in rows] == [("dropout", d, p) for d in ("Float", "BFloat16") for p in ("fwd", "fwd+bwd")], rows
+assert all(r["ours_ms"] > 0 and r["torch_ms"] > 0 for r in rows), rows
+PY
+expect_error bench-norm-bad-op 1 "--ops: unknown op 'rmsnorm' (layernorm, dyt, dropout)" -- bench-norm --device cpu --ops rmsnorm --shapes 4x4 --reps 1
 expect_error bench-norm-bad-dtype 1 "unknown dtype 'fp8'" -- bench-norm --dtypes fp8 --shapes 4x4 --reps 1
 expect_error bench-norm-bad-version 2 "--kernel-version: not a version of any op" -- bench-norm --kernel-version 1,9 --shapes 4x4 --reps 1
 # Builds of the CPU loops, side by side: one row per build asked for, each named (info names the

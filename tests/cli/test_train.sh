@@ -117,6 +117,12 @@ par=(--config "$work/run.json" --set method.name=bitfit --set train.epochs=1 --s
 losses() { grep -o '"loss":[^,]*' "$1/metrics.jsonl"; }
 [ -n "$(losses "$work/p1")" ] && [ "$(losses "$work/p1")" = "$(losses "$work/p2")" ] && [ "$(losses "$work/p1")" != "$(losses "$work/p3")" ] &&
   [ "$(losses "$work/p1")" != "$(losses "$work/p4")" ] && ok || bad "train.shuffle / model.dropout have no effect, or runs do not repeat"
+# ... and model.dropout_impl: torch's dropout draws other masks than the fused default (p4), and
+#     repeats its own.
+"$lntune" train "${par[@]}" --set model.dropout=0.5 --set train.shuffle=false --set model.dropout_impl=torch --set output_dir="$work/p4t" > /dev/null 2>&1
+"$lntune" train "${par[@]}" --set model.dropout=0.5 --set train.shuffle=false --set model.dropout_impl=torch --set output_dir="$work/p4u" > /dev/null 2>&1
+[ -n "$(losses "$work/p4t")" ] && [ "$(losses "$work/p4t")" = "$(losses "$work/p4u")" ] && [ "$(losses "$work/p4t")" != "$(losses "$work/p4")" ] &&
+  ok || bad "model.dropout_impl torch has no effect, or does not repeat"
 # 3c. The token cache changes nothing: freshly tokenised (cache off) and from a damaged cache file
 #     (rebuilt) the run repeats p1's losses exactly.
 "$lntune" train "${par[@]}" --set model.dropout=0 --set train.shuffle=false --set task.token_cache=false --set output_dir="$work/p5" > /dev/null 2>&1

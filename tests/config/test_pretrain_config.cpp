@@ -33,6 +33,7 @@ TEST(PretrainConfig, DefaultsOverridesAndModelConfig) {
   EXPECT_EQ(c["model"]["position_init"], "normal");
   EXPECT_EQ(c["model"]["attention_init"], "normal");
   EXPECT_EQ(c["model"]["attention"], "auto");
+  EXPECT_EQ(c["model"]["dropout_impl"], "fused");
   c = resolve_pretrain_config(pretrain_base(), {"model.position_init=\"sinusoidal\"", "model.attention_init=\"local\""}, "p.json");
   EXPECT_EQ(c["model"]["attention_init"], "local");
   EXPECT_EQ(c["model"]["embedding_init"], "normal");
@@ -50,6 +51,7 @@ TEST(PretrainConfig, ErrorsNameTheKey) {
   EXPECT_EQ(pretrain_error_of(pretrain_base(), {"model.norm.dyt_init=\"warm\""}),
             "p.json: model.norm.dyt_init: 'warm' is not one of constant, calibrated");
   EXPECT_EQ(pretrain_error_of(pretrain_base(), {"model.attention=flash"}), "p.json: model.attention: 'flash' is not one of auto, eager, sdpa");
+  EXPECT_EQ(pretrain_error_of(pretrain_base(), {"model.dropout_impl=mkl"}), "p.json: model.dropout_impl: 'mkl' is not one of fused, torch");
   EXPECT_EQ(pretrain_error_of(pretrain_base(), {"model.preset=bert-huge"}),
             "p.json: model.preset: 'bert-huge' is not one of bert-tiny, bert-mini, bert-small, bert-base, gpt2-mini, gpt2-small, gpt2-base");
   EXPECT_EQ(pretrain_error_of(pretrain_base(), {"train.adamw_impl=apex"}), "p.json: train.adamw_impl: 'apex' is not one of fused, torch");

@@ -56,6 +56,8 @@ TEST(RunConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_EQ(error_of(base(), {"model.size=3"}), "run.json: model.size: unknown key");
   EXPECT_EQ(error_of(base(), {"model.dropout=1.5"}),
             "run.json: model.dropout: must be in [0, 1), or -1 to keep the checkpoint's");
+  EXPECT_EQ(error_of(base(), {"model.dropout_impl=cudnn"}), "run.json: model.dropout_impl: 'cudnn' is not one of fused, torch");
+  EXPECT_EQ(error_of(base(), {"model.dropout_impl=torch"}), "");
   EXPECT_EQ(error_of(base(), {"train.shuffle=1"}), "run.json: train.shuffle: has the wrong type: expected boolean, got number");
   // null is no value for a key with a default (it reached get<double>() as a JSON library error).
   EXPECT_EQ(error_of(base(), {"train.lr=null"}), "run.json: train.lr: has the wrong type: expected number, got null");

@@ -52,7 +52,7 @@ TEST(Attention, EagerIsTheFormula) {
   auto q = torch::randn({2, 3, 5, 8}), k = torch::randn({2, 3, 7, 8}), v = torch::randn({2, 3, 7, 8});
   auto mask = torch::zeros({2, 1, 1, 7});
   mask.index_put_({1, 0, 0, torch::indexing::Slice(4)}, -1e9);
-  torch::nn::Dropout dropout(0.5);
+  Dropout dropout(0.5);
   dropout->eval();
   auto got = attend(q, k, v, mask, 0.25, dropout, /*sdpa=*/false);
   // The plain reference in float64.
@@ -81,7 +81,7 @@ TEST(Attention, SdpaEqualsEagerOnBertAndGpt2) {
 TEST(Attention, SdpaWithoutLibTorchSupportNamesTheKey) {
   if (sdpa_available()) GTEST_SKIP() << "this LibTorch has scaled_dot_product_attention";
   auto q = torch::randn({1, 1, 2, 4});
-  torch::nn::Dropout dropout(0.0);
+  Dropout dropout(0.0);
   try {
     attend(q, q, q, torch::Tensor(), 0.5, dropout, /*sdpa=*/true);
     FAIL() << "no error";

@@ -16,6 +16,10 @@ using test::expect_close;
 using test::Tolerance;
 using test::tolerance;
 
+// The whole file in its own namespace: under the unity build (CMakeLists.txt) it may share a
+// translation unit with test_layernorm.cpp, whose helpers have the same names.
+namespace dyt_test {
+
 namespace {
 
 struct Grads {
@@ -323,3 +327,5 @@ TEST(DytKernel, UnknownCudaVersionIsAnError) {
   EXPECT_EQ(ops::cuda_kernel_version(kDyt), 0);
   EXPECT_EQ(ops::promoted_cuda_kernel_version(kDyt), 2);
 }
+
+}  // namespace dyt_test

@@ -13,6 +13,10 @@ using test::expect_close;
 using test::tolerance;
 using test::Tolerance;
 
+// The whole file in its own namespace: under the unity build (CMakeLists.txt) it may share a
+// translation unit with test_dyt.cpp, whose helpers have the same names.
+namespace layernorm_test {
+
 namespace {
 
 struct Grads {
@@ -254,3 +258,5 @@ TEST(LayerNormKernel, UnknownCudaVersionIsAnError) {
   EXPECT_EQ(ops::cuda_kernel_version(kLn), 0);
   EXPECT_EQ(ops::promoted_cuda_kernel_version(kLn), 2);
 }
+
+}  // namespace layernorm_test

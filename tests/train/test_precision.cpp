@@ -35,7 +35,7 @@ struct CpuAutocast {
   }
 };
 
-std::shared_ptr<TaskModelImpl> model_with(const std::string& fixture, const std::string& method) {
+std::shared_ptr<TaskModelImpl> precision_model_with(const std::string& fixture, const std::string& method) {
   torch::manual_seed(0);  // the same new head and method tensors (LoRA's A, adapters' down) every time
   auto lm = load_model(test::fixtures() + "/" + fixture, Head::SequenceClassification);
   peft::apply_methods(*lm.model, nlohmann::json::parse(method), "test.json");
@@ -56,7 +56,7 @@ Batch batch(int64_t vocab) {
 TEST(Precision, FrozenProjectionsOnlyTurnBf16) {
   // BERT fixture (H=32, I=64, L=2): per layer q, k, v, out 4 x (32x32 + 32), intermediate
   // 32x64 + 64, output 64x32 + 32 = 8,416 elements; LoRA freezes them all.
-  auto m = model_with("bert_seq_cls", R"({"name": "lora"})");
+  auto m = precision_model_with("bert_seq_cls", R"({"name": "lora"})");
   EXPECT_EQ(store_frozen_projections_bf16(*m), 2 * 8416);
   int64_t lora = 0;
   for (const auto& p : m->named_parameters()) {
@@ -71,23 +71,23 @@ TEST(Precision, FrozenProjectionsOnlyTurnBf16) {
   }
   EXPECT_GT(lora, 0);
   // BitFit trains the biases: only the weights (per layer 4 x 1,024 + 2 x 2,048) turn bf16.
-  EXPECT_EQ(store_frozen_projections_bf16(*model_with("bert_seq_cls", R"({"name": "bitfit"})")), 2 * 8192);
+  EXPECT_EQ(store_frozen_projections_bf16(*precision_model_with("bert_seq_cls", R"({"name": "bitfit"})")), 2 * 8192);
   // Full fine-tuning freezes nothing; a second call finds nothing left in fp32.
-  EXPECT_EQ(store_frozen_projections_bf16(*model_with("bert_seq_cls", R"({"name": "full"})")), 0);
-  auto again = model_with("bert_seq_cls", R"({"name": "ln"})");
+  EXPECT_EQ(store_frozen_projections_bf16(*precision_model_with("bert_seq_cls", R"({"name": "full"})")), 0);
+  auto again = precision_model_with("bert_seq_cls", R"({"name": "ln"})");
   EXPECT_EQ(store_frozen_projections_bf16(*again), 2 * 8416);
   EXPECT_EQ(store_frozen_projections_bf16(*again), 0);
   // GPT-2 (H=32, L=2; Conv1D layout): c_attn 32x96 + 96, c_proj 32x32 + 32, mlp c_fc 32x128 +
   // 128, c_proj 128x32 + 32 = 12,576 elements a layer.
-  EXPECT_EQ(store_frozen_projections_bf16(*model_with("gpt2_lm", R"({"name": "ln"})")), 2 * 12576);
+  EXPECT_EQ(store_frozen_projections_bf16(*precision_model_with("gpt2_lm", R"({"name": "ln"})")), 2 * 12576);
 }
 
 TEST(Precision, SameOutputsAndGradientsUnderBf16Autocast) {
   for (const std::string& fixture : {"bert_seq_cls", "gpt2_lm"}) {
     for (const std::string& method : {R"({"name": "lora"})", R"({"name": "ln"})", R"({"name": "adapter"})"}) {
       SCOPED_TRACE(fixture + " " + method);
-      auto ref = model_with(fixture, method);
-      auto m = model_with(fixture, method);
+      auto ref = precision_model_with(fixture, method);
+      auto m = precision_model_with(fixture, method);
       ref->eval();
       m->eval();
       ASSERT_GT(store_frozen_projections_bf16(*m), 0);

@@ -6,17 +6,8 @@
 
 #include "cpu_isa.h"
 
-#define LNTUNE_ISA base
-#include "dropout/dropout_cpu_isa.inc"
-#undef LNTUNE_ISA
-#ifdef LNTUNE_KERNELS_X86
-#define LNTUNE_ISA avx2
-#include "dropout/dropout_cpu_isa.inc"
-#undef LNTUNE_ISA
-#define LNTUNE_ISA avx512
-#include "dropout/dropout_cpu_isa.inc"
-#undef LNTUNE_ISA
-#endif
+#define LNTUNE_ISA_DECLARATIONS "dropout/dropout_cpu_isa.inc"
+#include "cpu_isa_each.h"
 
 namespace lntune::kernels::cpu {
 

@@ -3,17 +3,8 @@
 
 #include "cpu_isa.h"
 
-#define LNTUNE_ISA base
-#include "layernorm/layernorm_cpu_isa.inc"
-#undef LNTUNE_ISA
-#ifdef LNTUNE_KERNELS_X86
-#define LNTUNE_ISA avx2
-#include "layernorm/layernorm_cpu_isa.inc"
-#undef LNTUNE_ISA
-#define LNTUNE_ISA avx512
-#include "layernorm/layernorm_cpu_isa.inc"
-#undef LNTUNE_ISA
-#endif
+#define LNTUNE_ISA_DECLARATIONS "layernorm/layernorm_cpu_isa.inc"
+#include "cpu_isa_each.h"
 
 namespace lntune::kernels::cpu {
 

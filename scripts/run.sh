@@ -4,7 +4,7 @@
 #
 # Best checkpoint available: bert-mini (L=4, H=256, real BERT-uncased vocabulary) pretrained by
 # `lntune pretrain` (masked LM) on the offline English corpus of scripts/build_corpus.sh. It is
-# made once, on the first run (27-80 min on the 2-core machines seen; an interrupted pretraining resumes), and
+# made once, on the first run (27-80 min on the 2-core machines seen, 36 min since the kept heap; an interrupted pretraining resumes), and
 # reused after. Pass another model folder as $1 to fine-tune that instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,12 +1,53 @@
 #include "emulation/cuda_emulation.h"
 
-#include <ucontext.h>
-
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+// Switching between a block's fibers. glibc's swapcontext also saves and restores the signal mask,
+// a system call on every switch: the kernels' barriers and shuffles switch hundreds of millions of
+// times in the emulated tests, and that system call was ~90% of their time (perf: __swapcontext and
+// the hypervisor's interrupt toggling; 110 s for CudaEmulation.ManyPartialSums). On x86-64 a switch
+// is only what a called function must keep: the callee-saved registers and the stack pointer. The
+// fibers never touch the signal mask or the floating-point control words, so those stay as they are.
+#if defined(__x86_64__)
+// lntune_emulation_switch(save, load): pushes the callee-saved registers, stores the stack pointer in
+// *save, loads `load` as the stack pointer, pops that context's registers and returns into it.
+extern "C" void lntune_emulation_switch(void** save, void* load);
+asm(R"(
+  .text
+  .p2align 4
+  .globl lntune_emulation_switch
+  .hidden lntune_emulation_switch
+  .type lntune_emulation_switch, @function
+lntune_emulation_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size lntune_emulation_switch, .-lntune_emulation_switch
+)");
+#endif
 
 namespace lntune::kernels::emulation {
 namespace {
@@ -14,9 +55,38 @@ namespace {
 constexpr size_t kStackBytes = 64 * 1024;
 constexpr unsigned kWarp = 32;
 
+#if defined(__x86_64__)
+struct Context {
+  void* sp = nullptr;
+};
+void switch_context(Context& from, Context& to) { lntune_emulation_switch(&from.sp, to.sp); }
+// A fresh context whose first switch returns into entry() at the top of the stack, aligned as if
+// entry had been called (the System V ABI: %rsp + 8 a multiple of 16 at a function's first
+// instruction). Its return address is null: entry never returns, and unwinders stop there.
+void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  auto* top = reinterpret_cast<void**>(reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t{15});
+  top[-1] = nullptr;                         // entry's return address
+  top[-2] = reinterpret_cast<void*>(entry);  // where the switch returns to
+  for (int i = 3; i <= 8; ++i) top[-i] = nullptr;  // the six registers the switch pops
+  c.sp = top - 8;
+}
+#else
+struct Context {
+  ucontext_t uc{};
+};
+void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  getcontext(&c.uc);
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = bytes;
+  c.uc.uc_link = nullptr;  // entry never returns
+  makecontext(&c.uc, entry, 0);
+}
+#endif
+
 struct Fiber {
   enum State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
-  ucontext_t ctx{};
+  Context ctx;
   std::unique_ptr<char[]> stack;
   State state = Ready;
 };
@@ -28,11 +98,12 @@ struct BlockRun {
   unsigned threads = 0;
   const std::function<void()>* body = nullptr;
   std::vector<Fiber> fibers;
-  ucontext_t scheduler{};
+  Context scheduler;
   unsigned current = 0;
   unsigned live = 0, at_block = 0;
   std::vector<unsigned> warp_live, at_warp;
   std::vector<float> exchange;  // one slot per thread for warp shuffles
+  std::exception_ptr error;     // the first exception a thread threw, rethrown by the launch
 };
 
 thread_local BlockRun* g_run = nullptr;
@@ -73,12 +144,18 @@ void wait_at(Fiber::State barrier) {
     ++r.at_warp[w];
     release_warp(r, w);
   }
-  swapcontext(&f.ctx, &r.scheduler);
+  switch_context(f.ctx, r.scheduler);
 }
 
+// A thread's whole life. It ends by switching to the scheduler for good: its stack is reused by
+// the next block's thread of the same index.
 void fiber_main() {
   BlockRun& r = run();
-  (*r.body)();
+  try {
+    (*r.body)();
+  } catch (...) {  // an exception cannot unwind past a fiber's first frame: the launch rethrows it
+    if (!r.error) r.error = std::current_exception();
+  }
   const unsigned t = r.current;
   r.fibers[t].state = Fiber::Done;
   --r.live;
@@ -86,7 +163,8 @@ void fiber_main() {
   // A thread that returns no longer holds the others back at a barrier.
   release_block(r);
   release_warp(r, t / kWarp);
-  // Returning resumes uc_link: the scheduler.
+  switch_context(r.fibers[t].ctx, r.scheduler);
+  std::abort();  // never resumed
 }
 
 Index unflatten(unsigned t, const dim3& d) { return {t % d.x, (t / d.x) % d.y, t / (d.x * d.y)}; }
@@ -156,11 +234,7 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
           ++r.warp_live[t / kWarp];
           Fiber& f = r.fibers[t];
           f.state = Fiber::Ready;
-          getcontext(&f.ctx);
-          f.ctx.uc_stack.ss_sp = f.stack.get();
-          f.ctx.uc_stack.ss_size = kStackBytes;
-          f.ctx.uc_link = &r.scheduler;
-          makecontext(&f.ctx, fiber_main, 0);
+          start_context(f.ctx, f.stack.get(), kStackBytes, fiber_main);
         }
         while (r.live > 0) {
           bool ran = false;
@@ -168,8 +242,9 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
             if (r.fibers[t].state != Fiber::Ready) continue;
             r.current = t;
             ran = true;
-            swapcontext(&r.scheduler, &r.fibers[t].ctx);
+            switch_context(r.scheduler, r.fibers[t].ctx);
           }
+          if (r.error) std::rethrow_exception(r.error);
           if (!ran)
             throw std::runtime_error("CUDA emulation: block (" + std::to_string(bx) + ", " + std::to_string(by) + ", " +
                                      std::to_string(bz) + ") waits at a barrier that some of its threads never reach");

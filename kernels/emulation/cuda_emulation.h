@@ -5,9 +5,10 @@
 // machine the real kernels run through the bindings' tests (tests/ops, *Kernel.Cuda*) instead.
 //
 // A launch runs the grid's blocks one after another on the calling thread; a block's threads are
-// fibers (ucontext) switched at barriers: __syncthreads() waits for every thread of the block that
-// has not returned, a warp shuffle for every such thread of its warp. A barrier some threads never
-// reach (a deadlock on the GPU) is reported as an error, as is a launch configuration CUDA rejects.
+// fibers, each on its own stack, switched at barriers: __syncthreads() waits for every thread of the
+// block that has not returned, a warp shuffle for every such thread of its warp. A barrier some
+// threads never reach (a deadlock on the GPU) is reported as an error, as is a launch configuration
+// CUDA rejects; an exception a thread throws ends the launch and is rethrown by it.
 // __shared__ variables are function statics: one block runs at a time. Not emulated: timing,
 // memory ordering between blocks, and rounding of device intrinsics beyond what the host does
 // (fp32 arithmetic on x86-64 rounds as the GPU's does without fused multiply-adds).

@@ -214,10 +214,12 @@ int cmd_bench_train(int argc, char** argv) {
   if (B <= 0 || T <= 0 || a["steps"].as<int64_t>() <= 0) throw UsageError{"--batch, --seq and --steps must be positive"};
   if (a["warmup"].as<int64_t>() < 0) throw UsageError{"--warmup must be >= 0"};
   if (!a.count("model")) model_preset(a["preset"].as<std::string>(), 0, "--preset");  // the name, before any child starts
-  if (a["adamw-impl"].as<std::string>() != "fused" && a["adamw-impl"].as<std::string>() != "torch")
-    throw UsageError{"--adamw-impl: fused or torch"};
-  if (a["dropout-impl"].as<std::string>() != "fused" && a["dropout-impl"].as<std::string>() != "torch")
-    throw UsageError{"--dropout-impl: fused or torch"};
+  for (auto [flag, error] : {std::pair{"adamw-impl", "--adamw-impl: fused or torch"},
+                             {"dropout-impl", "--dropout-impl: fused or torch"},
+                             {"norm-impl", "--norm-impl: fused or torch"}}) {
+    const auto& impl = a[flag].as<std::string>();
+    if (impl != "fused" && impl != "torch") throw UsageError{error};
+  }
   if (a.count("cuda-graphs") && a["adamw-impl"].as<std::string>() != "fused")
     throw UsageError{"--cuda-graphs needs --adamw-impl fused"};
   if (a.count("cuda-graphs") && !resolve_device(a["device"].as<std::string>(), "bench-train", "--device").is_cuda())

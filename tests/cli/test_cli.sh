@@ -159,6 +159,10 @@ expect_error bench-no-methods 2 "--methods names no method" -- bench-train --pre
 expect_error bench-bad-repeats 2 "--repeats must be positive" -- bench-train --preset bert-tiny --repeats 0
 expect_error bench-graphs-cpu 2 "--cuda-graphs needs a CUDA device" -- bench-train --preset bert-tiny --device cpu --cuda-graphs
 expect_error bench-graphs-adamw 2 "--cuda-graphs needs --adamw-impl fused" -- bench-train --preset bert-tiny --cuda-graphs --adamw-impl torch
+# Each implementation flag is fused or torch, checked before any method's process starts.
+for flag in adamw-impl dropout-impl norm-impl; do
+  expect_error "bench-bad-$flag" 2 "--$flag: fused or torch" -- bench-train --preset bert-tiny --$flag apex
+done
 
 # bench-norm: one row per op x dtype x shape x pass, ours and torch's timed in the same run.
 "$lntune" bench-norm --device cpu --shapes 64x7,32x768 --reps 1 --json > "$work/norm.json" 2> "$work/norm.err" \

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 
 #include "adamw/adamw.h"
 #include "adamw/adamw_cpu.h"
@@ -355,7 +356,30 @@ __global__ void divergent_barrier(int*) {
     __shfl_xor_sync(0xffffffffu, 1.f, 1);
 }
 
+// Thread 5 of block 1 throws after the first barrier: the launch stops and rethrows it.
+__global__ void throws_in_one_thread(int* passed) {
+  __syncthreads();
+  if (blockIdx.x == 1 && threadIdx.x == 5) throw std::invalid_argument("thread 5 of block 1");
+  __syncthreads();
+  ++*passed;
+}
+
 }  // namespace
+
+TEST(CudaEmulation, AThreadsExceptionEndsTheLaunch) {
+  int passed = 0;
+  try {
+    kernels::cuda::launch(throws_in_one_thread, 3, 64, nullptr)(&passed);
+    ADD_FAILURE() << "the launch returned";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "thread 5 of block 1");
+  }
+  EXPECT_GE(passed, 64);  // block 0 ran to its end
+  EXPECT_LT(passed, 3 * 64);  // block 2 never started
+  int seen = 0;  // and the emulator runs the next launch as usual
+  kernels::cuda::launch(early_return_then_barrier, 2, 64, nullptr)(&seen);
+  EXPECT_EQ(seen, 64);
+}
 
 TEST(CudaEmulation, BlocksWarpsAndBarriers) {
   auto in = torch::arange(4 * 96, torch::kFloat), out = torch::zeros({4});

@@ -37,21 +37,21 @@ BlasThreading blas_threading() {
 
 int blas_threads() { return call_openblas("openblas_get_num_threads", 0); }
 
-int default_intra_op_threads(int cores, BlasThreading blas) {
+int default_intra_op_threads(int cores, BlasThreading blas, int blas_pool) {
   if (cores < 1) cores = 1;
-  return blas == BlasThreading::Pthreads ? 1 : cores;
+  return blas == BlasThreading::Pthreads && blas_pool > 1 ? 1 : cores;
 }
 
 int process_cores() {
-  if (int k = env_positive("LNTUNE_CORES")) return k;
+  for (const char* var : {"LNTUNE_CORES", "OMP_NUM_THREADS"})
+    if (int k = env_positive(var)) return k;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 int configure_threads(bool uses_blas) {
   const int cores = process_cores();
-  int n = uses_blas ? default_intra_op_threads(cores, blas_threading()) : cores;
-  for (const char* var : {"OMP_NUM_THREADS", "LNTUNE_THREADS"})  // the later one wins
-    if (int k = env_positive(var)) n = k;
+  int n = uses_blas ? default_intra_op_threads(cores, blas_threading(), blas_threads()) : cores;
+  if (int k = env_positive("LNTUNE_THREADS")) n = k;
   at::set_num_threads(n);
   return n;
 }

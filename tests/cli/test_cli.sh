@@ -53,6 +53,17 @@ case "$line" in
 esac
 threads=$(LNTUNE_THREADS=3 "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^threads *\([0-9]*\).*/\1/p')
 [ "$threads" = 3 ] && ok || bad "LNTUNE_THREADS=3: got '$threads'"
+# OMP_NUM_THREADS counts the cores, which OpenBLAS also sizes its pool by: with that pool, one
+# intra-op thread (as two pools of 2 on 2 cores, pretraining ran 3-6.5x slower); with a one-thread
+# pool (OPENBLAS_NUM_THREADS=1), OpenMP gets them all.
+omp() { env -u LNTUNE_THREADS -u LNTUNE_CORES "$@" "$lntune" info --model "$fx/bert_seq_cls" | sed -n 's/^threads *//p'; }
+case "$line" in
+  *"OpenBLAS pthreads"*)
+    [ "$(omp -u OPENBLAS_NUM_THREADS OMP_NUM_THREADS=2)" = "1 intra-op + OpenBLAS pthreads x2" ] &&
+      [ "$(omp OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1)" = "2 intra-op + OpenBLAS pthreads x1" ] && ok ||
+      bad "OMP_NUM_THREADS=2: '$(omp -u OPENBLAS_NUM_THREADS OMP_NUM_THREADS=2)' / with OPENBLAS_NUM_THREADS=1: '$(omp OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1)'" ;;
+  *) [[ "$(omp OMP_NUM_THREADS=2)" == "2 intra-op"* ]] && ok || bad "OMP_NUM_THREADS=2: '$(omp OMP_NUM_THREADS=2)'" ;;
+esac
 # The allocator: glibc's heap kept by default (a step's pages fault in once, docs/benchmarks.md),
 # glibc's defaults with LNTUNE_MALLOC=system, the user's own malloc settings left alone, and a bad
 # value a one-line error.
